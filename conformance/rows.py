@@ -1,0 +1,35 @@
+"""The feature rows: the rows of the Llama API compatibility table plus the error paths.
+
+Row ids are used everywhere (check ids, reports, baselines, target profiles), so they never change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    title: str
+    summary: str
+
+
+ROWS: tuple[Row, ...] = (
+    Row("models", "Models", "GET /models and GET /models/{model}: shape, retrieve consistency"),
+    Row("chat-completions", "Chat completions", "POST /chat/completions without streaming: shape, roles, turns"),
+    Row("model-selection", "Model selection", "every listed model answers as itself; unknown models are refused"),
+    Row("sampling", "Temperature and sampling", "temperature, top_p, max_tokens, stop, seed honoured or refused"),
+    Row("streaming", "Streaming", "server-sent events, chunk invariants, include_usage, [DONE]"),
+    Row("image-understanding", "Image understanding", "image_url parts: data URLs, http URLs, limits"),
+    Row("structured-output", "Structured output (JSON mode)", "response_format json_object and json_schema"),
+    Row("tools", "Function calling (tools)", "tools, tool_choice, tool_calls and the round trip"),
+    Row("moderation", "Moderation", "POST /moderations and the dialect's categories"),
+    Row("errors-400", "Errors: bad requests (400)", "invalid requests are refused with 400 and the envelope"),
+    Row("errors-auth", "Errors: authentication (401/403)", "missing or wrong keys are refused"),
+    Row("errors-not-found", "Errors: not found (404)", "unknown models and routes give 404 and the envelope"),
+    Row("errors-rate-limit", "Errors: rate limits (429)", "429 with the envelope and Retry-After"),
+)
+
+ROW_IDS: tuple[str, ...] = tuple(row.id for row in ROWS)
+ROWS_BY_ID: dict[str, Row] = {row.id: row for row in ROWS}
