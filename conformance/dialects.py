@@ -1,0 +1,114 @@
+"""Dialects: what a target claims to speak.
+
+``openai`` is the baseline: OpenAI's documented (and observed) behaviour. Another dialect extends
+it with its *documented* deviations, each keyed by the check id it turns from a failure into a
+``deviation``, with the reason and the source that documents it. Dialects are TOML files under
+``dialects/``; schemas that differ live under ``schemas/<dialect>/`` as merge patches.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from conformance.errors import ConfigError
+from conformance.resources import dialects_dir
+from conformance.sources import SOURCES
+
+
+class Deviation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str
+    source: str
+
+
+class DialectFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    title: str
+    extends: str | None = None
+    url: str | None = None
+    limits: dict[str, int] = Field(default_factory=dict)
+    # the statuses a situation is answered with, e.g. unknown_model = [404]
+    statuses: dict[str, list[int]] = Field(default_factory=dict)
+    deviations: dict[str, Deviation] = Field(default_factory=dict)
+
+
+class Dialect(BaseModel):
+    """A dialect with its ancestry resolved: limits and deviations include the inherited ones."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str
+    url: str | None
+    lineage: tuple[str, ...]  # from the baseline to this dialect, e.g. ("openai", "llama-api")
+    limits: dict[str, int]
+    statuses: dict[str, tuple[int, ...]]
+    deviations: dict[str, Deviation]
+
+    def status_for(self, situation: str) -> tuple[int, ...]:
+        if situation not in self.statuses:
+            raise KeyError(f"dialect {self.name!r} names no status for {situation!r}")
+        return self.statuses[situation]
+
+    def deviation_for(self, check_id: str) -> Deviation | None:
+        return self.deviations.get(check_id)
+
+
+def available_dialects(directory: Path | None = None) -> list[str]:
+    return sorted(path.stem for path in (directory or dialects_dir()).glob("*.toml"))
+
+
+def _read(name: str, directory: Path) -> DialectFile:
+    path = directory / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(available_dialects(directory)) or "none"
+        raise ConfigError(f"unknown dialect {name!r} (known dialects: {known})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        parsed = DialectFile.model_validate(data)
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        first = str(exc).splitlines()
+        raise ConfigError(f"dialect file {path} is invalid: {' '.join(first[:3])}") from exc
+    if parsed.name != name:
+        raise ConfigError(f"dialect file {path} declares name {parsed.name!r}, expected {name!r}")
+    for check_id, deviation in parsed.deviations.items():
+        if deviation.source not in SOURCES:
+            raise ConfigError(f"dialect {name!r}: deviation {check_id!r} cites unknown source {deviation.source!r}")
+    return parsed
+
+
+@cache
+def load_dialect(name: str, directory: Path | None = None) -> Dialect:
+    directory = directory or dialects_dir()
+    chain: list[DialectFile] = []
+    current: str | None = name
+    while current is not None:
+        if any(item.name == current for item in chain):
+            raise ConfigError(f"dialect {name!r} extends itself through {current!r}")
+        chain.append(_read(current, directory))
+        current = chain[-1].extends
+    chain.reverse()
+    limits: dict[str, int] = {}
+    statuses: dict[str, tuple[int, ...]] = {}
+    deviations: dict[str, Deviation] = {}
+    for item in chain:
+        limits.update(item.limits)
+        statuses.update({key: tuple(value) for key, value in item.statuses.items()})
+        deviations.update(item.deviations)
+    top = chain[-1]
+    return Dialect(
+        name=top.name,
+        title=top.title,
+        url=top.url,
+        lineage=tuple(item.name for item in chain),
+        limits=limits,
+        statuses=statuses,
+        deviations=deviations,
+    )

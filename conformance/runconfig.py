@@ -1,0 +1,155 @@
+"""Turning command-line options and the environment into one validated run configuration.
+
+The CLI and the pytest plugin both call ``resolve``, so a mistake is caught before pytest starts,
+and reported as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+from conformance.cassettes import CassetteSet
+from conformance.dialects import Dialect, load_dialect
+from conformance.errors import ConfigError
+from conformance.profiles import (
+    Target,
+    build_target,
+    default_search_path,
+    find_profile,
+    load_profile,
+    normalise_base_url,
+)
+from conformance.resources import bundled_cassettes_dir
+
+Mode = Literal["live", "record", "replay"]
+MODES: tuple[Mode, ...] = ("live", "record", "replay")
+DEFAULT_TARGET = "reference"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    target: str | None = None
+    name: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    model: str | None = None
+    vision_model: str | None = None
+    moderation_model: str | None = None
+    dialect: str | None = None
+    mode: str | None = None
+    report_dir: str | None = None
+    cassette_dir: str | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    target: Target
+    dialect: Dialect
+    mode: Mode
+    # the key, in live and record mode; never written anywhere
+    api_key: str | None
+    # the folder of this target's cassettes (read in replay, written in record)
+    cassette_dir: Path
+    report_dir: Path
+    # start the suite's reference server for this run (its base URL is known only then)
+    start_builtin: bool
+
+    @property
+    def live(self) -> bool:
+        return self.mode != "replay"
+
+
+def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> RunConfig:
+    env = os.environ if env is None else env
+    cwd = cwd or Path.cwd()
+    base_url = options.base_url or env.get("CONFORMANCE_BASE_URL") or None
+    if base_url is not None:
+        try:
+            base_url = normalise_base_url(base_url)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    target_name = options.target or env.get("CONFORMANCE_TARGET")
+    if target_name:
+        data = load_profile(find_profile(target_name, _search_path(cwd)))
+    elif base_url is not None:
+        data = {"name": "custom", "dialect": "openai"}
+    else:
+        data = load_profile(find_profile(DEFAULT_TARGET, _search_path(cwd)))
+
+    overrides: dict[str, object] = {
+        "name": options.name,
+        "base_url": base_url,
+        "api_key_env": options.api_key_env,
+        "dialect": options.dialect,
+        "models": {"chat": options.model, "vision": options.vision_model, "moderation": options.moderation_model},
+        "limits": {"timeout": options.timeout},
+    }
+    target = build_target(data, overrides)
+    dialect = load_dialect(target.dialect)
+
+    cassette_root = Path(options.cassette_dir) if options.cassette_dir else None
+    mode_text = options.mode or env.get("CONFORMANCE_MODE") or None
+    if mode_text is not None and mode_text not in MODES:
+        raise ConfigError(f"unknown mode {mode_text!r} (modes: {', '.join(MODES)})")
+    cassette_dir = _cassette_dir(target.name, cassette_root, cwd, writing=mode_text == "record")
+    if mode_text is None:
+        mode_text = "replay" if CassetteSet.exists(cassette_dir) and base_url is None else "live"
+    mode = cast("Mode", mode_text)
+    if mode == "replay" and not CassetteSet.exists(cassette_dir):
+        raise ConfigError(
+            f"no cassettes for target {target.name!r} in {cassette_dir}; run it live (--mode live) "
+            "or record them (--mode record)"
+        )
+
+    start_builtin = mode != "replay" and target.builtin_server == "reference" and base_url is None
+    if mode != "replay" and not start_builtin and target.base_url is None:
+        raise ConfigError(f"target {target.name!r} has no base URL; give one with --base-url")
+    if target.models.chat is None:
+        raise ConfigError(f"target {target.name!r} configures no chat model; give one with --model")
+
+    api_key = None
+    if mode != "replay" and target.auth.kind == "key":
+        # the reference server started for this run gets a fresh key; nobody needs to know it
+        api_key = "sk-reference-" + secrets.token_hex(16) if start_builtin else _api_key(target, env)
+
+    report_dir = Path(options.report_dir) if options.report_dir else cwd / "reports" / target.name
+    return RunConfig(
+        target=target,
+        dialect=dialect,
+        mode=mode,
+        api_key=api_key,
+        cassette_dir=cassette_dir,
+        report_dir=report_dir,
+        start_builtin=start_builtin,
+    )
+
+
+def _search_path(cwd: Path) -> list[Path]:
+    local = cwd / "targets"
+    return [local, *[path for path in default_search_path() if path.resolve() != local.resolve()]]
+
+
+def _cassette_dir(name: str, root: Path | None, cwd: Path, *, writing: bool) -> Path:
+    if root is not None:
+        return root / name
+    local = cwd / "cassettes" / name
+    if writing or CassetteSet.exists(local):
+        return local
+    return bundled_cassettes_dir() / name
+
+
+def _api_key(target: Target, env: Mapping[str, str]) -> str:
+    variable = target.api_key_env
+    if not variable:
+        raise ConfigError(f"target {target.name!r} names no API key variable; give one with --api-key-env VAR")
+    value = env.get(variable, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {variable} is not set; it must hold the API key for {target.name!r}")
+    return value
