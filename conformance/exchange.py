@@ -1,0 +1,151 @@
+"""Requests the suite sends and the exchanges they produce.
+
+A ``Request`` is what a probe asks for, relative to the target's base URL. An ``Exchange`` is one
+request and everything that came back: status, headers, the raw body as the chunks that arrived
+(with their time offsets), or the transport failure that ended it. Checks read exchanges only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+# how the request authenticates: with the target's key, with none, with a wrong key, or with a
+# malformed Authorization header
+AuthMode = Literal["key", "none", "wrong-key", "malformed"]
+
+# why an exchange ended without a complete response
+FailureKind = Literal["connect", "timeout", "protocol", "too-large", "deadline", "replay"]
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    method: str
+    path: str
+    purpose: str
+    json: Any = None
+    body: bytes | None = None  # a raw body (e.g. malformed JSON); wins over ``json``
+    content_type: str | None = None
+    auth: AuthMode = "key"
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def body_bytes(self) -> bytes | None:
+        if self.body is not None:
+            return self.body
+        if self.json is None:
+            return None
+        return json.dumps(self.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+    def header_items(self) -> list[tuple[str, str]]:
+        """Headers the suite sends besides authentication, as an OpenAI SDK would."""
+        items = [("accept", "application/json")]
+        if self.body_bytes() is not None:
+            items.append(("content-type", self.content_type or "application/json"))
+        overridden = {name.lower() for name, _ in self.headers}
+        return [(n, v) for n, v in items if n not in overridden] + [(n.lower(), v) for n, v in self.headers]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    t: float  # seconds since the request was sent
+    data: bytes
+
+
+@dataclass(frozen=True)
+class TransportFailure:
+    kind: FailureKind
+    message: str
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """The request as it went out, with secrets already removed."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    auth: AuthMode
+    body: bytes | None
+
+    @cached_property
+    def json(self) -> Any:
+        if self.body is None:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    reason: str
+    http_version: str
+    headers: tuple[tuple[str, str], ...]
+    chunks: tuple[Chunk, ...]
+    # the body was sent with this Content-Encoding and is stored decoded
+    decoded_from: str | None = None
+
+    @cached_property
+    def body(self) -> bytes:
+        return b"".join(chunk.data for chunk in self.chunks)
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    @property
+    def media_type(self) -> str | None:
+        value = self.header("content-type")
+        return value.split(";", 1)[0].strip().lower() if value else None
+
+
+@dataclass(frozen=True)
+class JsonBody:
+    ok: bool
+    value: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    id: str
+    purpose: str
+    request: RecordedRequest
+    response: Response | None
+    failure: TransportFailure | None
+    started_at: str  # ISO 8601, UTC
+    elapsed: float  # seconds until the exchange ended
+    ttfb: float | None  # seconds until the response headers arrived
+    replayed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status if self.response else None
+
+    @cached_property
+    def json_body(self) -> JsonBody:
+        if self.response is None:
+            return JsonBody(ok=False, error="no response")
+        raw = self.response.body
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return JsonBody(ok=False, error=f"body is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+        try:
+            return JsonBody(ok=True, value=json.loads(text))
+        except ValueError as exc:
+            return JsonBody(ok=False, error=f"body is not JSON ({exc})")
+
+    def describe(self) -> str:
+        """One line naming the request, for messages: 'POST /chat/completions'."""
+        path = self.request.url.split(">", 1)[-1] if self.request.url.startswith("<") else self.request.url
+        return f"{self.request.method} {path}"

@@ -1,0 +1,162 @@
+"""The one place that talks HTTP.
+
+``HttpClient.send`` turns a ``Request`` into an ``Exchange``: it reads the response incrementally,
+keeps every chunk with its arrival time, and never waits longer than the target's limits allow (a
+timeout between reads, a deadline for the whole response, a cap on the body size). Transport
+failures become part of the exchange, never exceptions, so a misbehaving target yields verdicts.
+Secrets are removed before the exchange leaves this module.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import httpx2
+
+from conformance import __version__
+from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure
+from conformance.profiles import Auth, Limits
+from conformance.redaction import Redactor
+
+USER_AGENT = f"openai-conformance/{__version__}"
+# sent when a probe asks for a wrong key; it is not a secret and may appear in recordings
+WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
+
+
+class Pacer:
+    """Spaces request starts so that no more than ``per_minute`` begin in any minute."""
+
+    def __init__(self, per_minute: int) -> None:
+        self._interval = 60.0 / per_minute
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            time.sleep(start - now)
+
+
+class HttpClient:
+    def __init__(self, *, base_url: str, auth: Auth, api_key: str | None, limits: Limits, redactor: Redactor):
+        self._base_url = base_url.rstrip("/")
+        self._auth = auth
+        self._api_key = api_key
+        self._limits = limits
+        self._redactor = redactor
+        self._pacer = Pacer(limits.requests_per_minute)
+        self._client = httpx2.Client(
+            timeout=httpx2.Timeout(limits.timeout),
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
+            limits=httpx2.Limits(max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency),
+            trust_env=False,
+        )
+        self.requests_sent = 0
+        self._count_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _auth_headers(self, request: Request) -> list[tuple[str, str]]:
+        if request.auth == "none" or self._auth.kind == "none":
+            return []
+        if request.auth == "malformed":
+            return [("authorization", "Bearer")]
+        key = WRONG_KEY if request.auth == "wrong-key" else (self._api_key or "")
+        value = f"{self._auth.scheme} {key}" if self._auth.scheme else key
+        return [(self._auth.header, value)]
+
+    def send(self, request: Request) -> Exchange:
+        self._pacer.wait()
+        with self._count_lock:
+            self.requests_sent += 1
+        url = self._base_url + request.path
+        body = request.body_bytes()
+        sent_headers = request.header_items()
+        recorded = RecordedRequest(
+            method=request.method,
+            url=self._redactor.text(url),
+            headers=tuple(sent_headers),
+            auth=request.auth,
+            body=None if body is None else self._redactor.data(body),
+        )
+        started_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        t0 = time.monotonic()
+        response: Response | None = None
+        failure: TransportFailure | None = None
+        ttfb: float | None = None
+        try:
+            with self._client.stream(
+                request.method, url, content=body, headers=sent_headers + self._auth_headers(request)
+            ) as reply:
+                ttfb = time.monotonic() - t0
+                chunks, failure = self._read_body(reply, t0)
+                encoding = reply.headers.get("content-encoding", "").strip().lower()
+                response = Response(
+                    status=reply.status_code,
+                    reason=reply.reason_phrase,
+                    http_version=reply.http_version,
+                    headers=self._redactor.headers(list(reply.headers.multi_items())),
+                    chunks=self._redactor.chunks(chunks),
+                    decoded_from=encoding if encoding not in ("", "identity") else None,
+                )
+        except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
+            failure = TransportFailure("connect", self._redactor.text(f"cannot connect: {_reason(exc)}"))
+        except httpx2.TimeoutException:
+            failure = TransportFailure(
+                "timeout", f"no response headers within {self._limits.timeout:g} s (the read timeout)"
+            )
+        except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as exc:
+            failure = TransportFailure(
+                "protocol", self._redactor.text(f"connection failed before a response: {_reason(exc)}")
+            )
+        return Exchange(
+            id=request.id,
+            purpose=request.purpose,
+            request=recorded,
+            response=response,
+            failure=failure,
+            started_at=started_at,
+            elapsed=round(time.monotonic() - t0, 4),
+            ttfb=None if ttfb is None else round(ttfb, 4),
+        )
+
+    def _read_body(self, reply: httpx2.Response, t0: float) -> tuple[list[Chunk], TransportFailure | None]:
+        chunks: list[Chunk] = []
+        size = 0
+        limits = self._limits
+        try:
+            for data in reply.iter_bytes():
+                now = time.monotonic() - t0
+                chunks.append(Chunk(round(now, 4), data))
+                size += len(data)
+                if size > limits.max_body_bytes:
+                    return chunks, TransportFailure(
+                        "too-large", f"body exceeded {limits.max_body_bytes} bytes; reading stopped"
+                    )
+                if now > limits.deadline:
+                    return chunks, TransportFailure(
+                        "deadline", f"body still arriving after {limits.deadline:g} s (the deadline); reading stopped"
+                    )
+        except httpx2.TimeoutException:
+            return chunks, TransportFailure(
+                "timeout", f"body stalled: no data for {limits.timeout:g} s after {size} bytes (the read timeout)"
+            )
+        except (httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
+            return chunks, TransportFailure(
+                "protocol", self._redactor.text(f"connection broke after {size} bytes: {_reason(exc)}")
+            )
+        except httpx2.DecodingError as exc:
+            return chunks, TransportFailure("protocol", f"body could not be decoded: {_reason(exc)}")
+        return chunks, None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
