@@ -1,0 +1,152 @@
+"""The official ``openai`` SDK as a second, independent oracle.
+
+The recorded response of an exchange is handed to the real SDK call a user would make (through an
+in-memory transport, so nothing goes over the network), with the SDK's strict response validation
+on. The outcome is what user code would see: a parsed object, an ``APIResponseValidationError``,
+or the ``APIStatusError`` subclass the status maps to.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletion
+from pydantic import ValidationError
+
+from conformance.exchange import Exchange
+
+SDK_VERSION = openai.__version__
+
+Kind = Literal["model", "model-list", "chat-completion", "moderation", "error"]
+
+# the SDK would decode these itself; the recorded body is already decoded
+_TRANSPORT_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+@dataclass(frozen=True)
+class SdkVerdict:
+    accepted: bool
+    # the exception class user code would see, e.g. "NotFoundError"; None when accepted
+    raised: str | None
+    detail: str
+    value: Any = None
+
+    def summary(self) -> str:
+        if self.accepted:
+            return f"openai {SDK_VERSION} " + (f"raises {self.detail}" if self.raised else "accepts it")
+        if self.raised is None:
+            return f"openai {SDK_VERSION} {self.detail}"
+        return f"openai {SDK_VERSION} raises {self.raised}: {self.detail}"
+
+
+class _Replayer:
+    """One SDK client per thread, answering every request with the exchange being judged."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _client(self) -> openai.OpenAI:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            transport = httpx2.MockTransport(self._answer)
+            client = openai.OpenAI(
+                api_key="sk-oracle",
+                base_url="http://sdk-oracle.invalid/v1",
+                http_client=httpx2.Client(transport=transport),
+                max_retries=0,
+                _strict_response_validation=True,
+            )
+            self._local.client = client
+        return client
+
+    def _answer(self, request: httpx2.Request) -> httpx2.Response:
+        exchange: Exchange = self._local.exchange
+        assert exchange.response is not None
+        headers = [(k, v) for k, v in exchange.response.headers if k.lower() not in _TRANSPORT_HEADERS]
+        return httpx2.Response(exchange.response.status, headers=headers, content=exchange.response.body)
+
+    def run(self, exchange: Exchange, call: Callable[[openai.OpenAI], Any]) -> Any:
+        self._local.exchange = exchange
+        try:
+            return call(self._client())
+        finally:
+            self._local.exchange = None
+
+
+_REPLAYER = _Replayer()
+
+_CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
+    "model": lambda client: client.models.retrieve("model"),
+    "model-list": lambda client: list(client.models.list()),
+    "chat-completion": lambda client: client.post("/chat/completions", body={}, cast_to=ChatCompletion),
+    "moderation": lambda client: client.moderations.create(input="text"),
+    "error": lambda client: client.models.retrieve("model"),
+}
+
+
+def judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
+    """What the SDK makes of this exchange's response when it expects a ``kind`` object."""
+    if exchange.response is None:
+        return SdkVerdict(False, "APIConnectionError", "no response")
+    if kind == "error":
+        return _judge_error(exchange)
+    try:
+        value = _REPLAYER.run(exchange, _CALLS[kind])
+    except openai.APIResponseValidationError as exc:
+        return SdkVerdict(False, type(exc).__name__, _validation_detail(exc))
+    except openai.APIStatusError as exc:
+        return SdkVerdict(False, type(exc).__name__, f"HTTP {exc.status_code}")
+    except openai.APIError as exc:
+        return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
+    except ValueError as exc:  # JSONDecodeError and friends surface unwrapped
+        return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
+    return SdkVerdict(True, None, "parsed", value)
+
+
+def _judge_error(exchange: Exchange) -> SdkVerdict:
+    """An error response is accepted when the SDK raises the status error with the error object
+    as its body (it unwraps body["error"]), so user code finds the message where it looks."""
+    try:
+        _REPLAYER.run(exchange, _CALLS["error"])
+    except openai.APIStatusError as exc:
+        name = type(exc).__name__
+        body = exc.body
+        if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
+            return SdkVerdict(True, name, f"{name} with the message {_one_line(body['message'], 80)!r}", body)
+        return SdkVerdict(
+            False,
+            name,
+            f"no error message where the SDK looks (body['error']['message']); body {_one_line(repr(body), 100)}",
+        )
+    except Exception as exc:
+        return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
+    return SdkVerdict(False, None, "raises no exception: the response reads as a success")
+
+
+def _validation_detail(exc: openai.APIResponseValidationError) -> str:
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        parts = []
+        for error in cause.errors()[:4]:
+            path = _json_path(error["loc"])
+            parts.append(f"{path}: {error['msg']}")
+        more = len(cause.errors()) - len(parts)
+        return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    return _one_line(exc.message)
+
+
+def _json_path(loc: tuple[Any, ...]) -> str:
+    path = "$"
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
