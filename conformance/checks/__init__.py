@@ -1,0 +1,11 @@
+"""The checks, one module per feature row. Each module registers its probes (the requests it needs)
+and its checks (claims about the exchanges) on import.
+
+To add a check: write a function in the row's module, decorate it with ``@check(row, level,
+source=..., needs=(probe ids...))``, give it a one-line docstring that states the claim in the
+indicative mood, and make it raise ``CheckFailed`` with what was expected, what came back and where.
+"""
+
+from conformance.checks import chat_completions, errors_not_found, models
+
+__all__ = ["chat_completions", "errors_not_found", "models"]

@@ -1,0 +1,108 @@
+"""Small helpers the checks share: each either returns what the check needs or ends it with a
+clear outcome. Messages name the request, what was expected, what came back, and where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance import sdk_oracle
+from conformance.context import CheckContext
+from conformance.exchange import Exchange, Response
+from conformance.verdicts import CheckFailed, NotApplicable
+
+MAX_SHOWN = 300
+
+
+def shown(data: bytes | str, limit: int = MAX_SHOWN) -> str:
+    """A short, printable excerpt of a body for a message."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    text = " ".join(text.split())
+    if not text:
+        return "(empty body)"
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def response_of(exchange: Exchange) -> Response:
+    """The response, or a failure saying why there is none (timeout, broken connection)."""
+    if exchange.response is None:
+        reason = exchange.failure.message if exchange.failure else "no response"
+        raise CheckFailed(f"{exchange.describe()}: no response: {reason}")
+    return exchange.response
+
+
+def complete_response_of(exchange: Exchange) -> Response:
+    response = response_of(exchange)
+    if exchange.failure is not None:
+        raise CheckFailed(
+            f"{exchange.describe()}: HTTP {response.status} but the body was cut short: {exchange.failure.message}"
+        )
+    return response
+
+
+def expect_status(exchange: Exchange, *expected: int) -> Response:
+    response = complete_response_of(exchange)
+    if response.status not in expected:
+        wanted = " or ".join(str(status) for status in expected)
+        location = response.header("location")
+        where = f" (redirect to {location})" if location and 300 <= response.status < 400 else ""
+        raise CheckFailed(
+            f"{exchange.describe()}: expected HTTP {wanted}, got {response.status}{where}; body {shown(response.body)}"
+        )
+    return response
+
+
+def expect_json(exchange: Exchange, *statuses: int) -> Any:
+    """The JSON body of a response with one of ``statuses`` and Content-Type application/json."""
+    response = expect_status(exchange, *statuses)
+    if response.media_type != "application/json":
+        raise CheckFailed(
+            f"{exchange.describe()}: expected Content-Type application/json, got "
+            f"{response.header('content-type') or 'no Content-Type'}; body {shown(response.body)}"
+        )
+    body = exchange.json_body
+    if not body.ok:
+        raise CheckFailed(f"{exchange.describe()}: {body.error}; body {shown(response.body)}")
+    return body.value
+
+
+def succeeded(exchange: Exchange, prerequisite: str) -> Any:
+    """The JSON body of a successful exchange; otherwise the check does not apply, because
+    ``prerequisite`` (the check that judges the exchange itself) already reports the problem."""
+    response = exchange.response
+    body = exchange.json_body
+    if response is None or exchange.failure is not None or response.status != 200 or not body.ok:
+        status = "no response" if response is None else f"HTTP {response.status}"
+        raise NotApplicable(f"{exchange.describe()} did not succeed ({status}); {prerequisite} reports it")
+    return body.value
+
+
+def expect_valid(ctx: CheckContext, exchange: Exchange, value: Any, schema: str, sdk_kind: sdk_oracle.Kind) -> None:
+    """Judge ``value`` with both oracles: the dialect's JSON Schema and the openai SDK (strict).
+
+    Passes only when both accept it; a failure says which oracle rejected it, so a disagreement
+    between them is visible in the report."""
+    issues = ctx.schemas.validate(schema, value)
+    verdict = sdk_oracle.judge(exchange, sdk_kind)
+    details = {
+        "oracles": {
+            "json_schema": "reject" if issues else "accept",
+            "openai_sdk": "accept" if verdict.accepted else "reject",
+        },
+        "schema": f"{ctx.schemas.dialect}/{schema}",
+        "schema_issues": [str(issue) for issue in issues],
+        "sdk": verdict.summary(),
+    }
+    if not issues and verdict.accepted:
+        return
+    where = f"{exchange.describe()}: the {schema} object"
+    if issues:
+        shown_issues = "; ".join(str(issue) for issue in issues[:3])
+        more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
+        message = f"{where} violates the {ctx.schemas.dialect}/{schema} schema: {shown_issues}{more}"
+        if verdict.accepted:
+            message += f"; the oracles disagree: {verdict.summary()}"
+        else:
+            message += f"; {verdict.summary()}"
+    else:
+        message = f"{where}: {verdict.summary()}; the oracles disagree: the JSON Schema accepts it"
+    raise CheckFailed(message, details=details)

@@ -1,0 +1,60 @@
+"""What a check sees: the target, its dialect, the schemas, and the exchanges it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from conformance.registry import PROBES
+from conformance.verdicts import EnvironmentProblem, NotApplicable
+
+if TYPE_CHECKING:
+    from conformance.dialects import Dialect
+    from conformance.exchange import Exchange, Request
+    from conformance.profiles import Target
+    from conformance.schemas import SchemaSet
+
+
+class ExchangeSource(Protocol):
+    mode: str
+
+    def get(self, request: Request) -> Exchange: ...
+
+    def get_many(self, requests: Iterable[Request]) -> list[Exchange]: ...
+
+
+@dataclass
+class CheckContext:
+    target: Target
+    dialect: Dialect
+    schemas: SchemaSet
+    source: ExchangeSource
+    used: list[str] = field(default_factory=list)
+
+    @property
+    def mode(self) -> str:
+        return self.source.mode
+
+    def request(self, probe_id: str) -> Request:
+        request = PROBES[probe_id].build(self.target)
+        if request is None:
+            raise NotApplicable(f"the probe {probe_id} does not apply to this target (nothing configured for it)")
+        return request
+
+    def exchange(self, probe_id: str) -> Exchange:
+        """The exchange of a registered probe, made (or replayed) once per run."""
+        return self.fetch(self.request(probe_id))
+
+    def fetch(self, request: Request) -> Exchange:
+        return self._note(self.source.get(request))
+
+    def fetch_many(self, requests: Iterable[Request]) -> list[Exchange]:
+        return [self._note(exchange) for exchange in self.source.get_many(list(requests))]
+
+    def _note(self, exchange: Exchange) -> Exchange:
+        if exchange.id not in self.used:
+            self.used.append(exchange.id)
+        if exchange.failure is not None and exchange.failure.kind == "connect":
+            raise EnvironmentProblem(f"{exchange.describe()}: {exchange.failure.message}")
+        return exchange

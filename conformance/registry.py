@@ -1,0 +1,97 @@
+"""The catalogue of probes (requests) and checks (claims about exchanges).
+
+A probe builds one request for a target; its id is the exchange id and the cassette name. A check
+is a small function over a ``CheckContext`` that reads exchanges and passes, or raises one of the
+outcomes in ``conformance.verdicts``. Both are registered by decorators in the row modules under
+``conformance/checks/``; the check id is ``<row>.<function name>``, the same name everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from conformance.rows import ROW_IDS
+from conformance.sources import SOURCES
+from conformance.verdicts import Level
+
+if TYPE_CHECKING:
+    from conformance.context import CheckContext
+    from conformance.exchange import Request
+    from conformance.profiles import Target
+
+ProbeBuilder = Callable[["Target"], "Request | None"]
+CheckFunction = Callable[["CheckContext"], "str | None"]
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: str
+    row: str
+    build: ProbeBuilder
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    row: str
+    level: Level
+    source: str
+    needs: tuple[str, ...]
+    func: CheckFunction
+    claim: str
+    # timing or rate-limit checks that say nothing about a replay
+    live_only: bool = False
+
+
+PROBES: dict[str, Probe] = {}
+CHECKS: dict[str, Check] = {}
+
+
+def probe(exchange_id: str) -> Callable[[ProbeBuilder], ProbeBuilder]:
+    row = exchange_id.split("/", 1)[0]
+    if row not in ROW_IDS:
+        raise ValueError(f"probe {exchange_id!r} does not start with a feature row id")
+
+    def register(build: ProbeBuilder) -> ProbeBuilder:
+        if exchange_id in PROBES:
+            raise ValueError(f"probe {exchange_id!r} is registered twice")
+        PROBES[exchange_id] = Probe(exchange_id, row, build)
+        return build
+
+    return register
+
+
+def check(
+    row: str, level: Level, *, source: str, needs: tuple[str, ...] = (), live_only: bool = False
+) -> Callable[[CheckFunction], CheckFunction]:
+    if row not in ROW_IDS:
+        raise ValueError(f"unknown feature row {row!r}")
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+
+    def register(func: CheckFunction) -> CheckFunction:
+        check_id = f"{row}.{func.__name__}"
+        if check_id in CHECKS:
+            raise ValueError(f"check {check_id!r} is registered twice")
+        unknown = [need for need in needs if need not in PROBES]
+        if unknown:
+            raise ValueError(f"check {check_id!r} needs unregistered probes {unknown}")
+        claim = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else check_id
+        CHECKS[check_id] = Check(check_id, row, level, source, tuple(needs), func, claim, live_only)
+        return func
+
+    return register
+
+
+def load_all() -> dict[str, Check]:
+    """Import every row module so that all probes and checks are registered."""
+    import conformance.checks  # noqa: F401 - registers on import
+
+    return CHECKS
+
+
+def checks_of(row: str) -> list[Check]:
+    load_all()
+    return [c for c in CHECKS.values() if c.row == row]

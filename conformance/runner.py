@@ -1,0 +1,89 @@
+"""Running one check: the single place that turns what a check did into a ``CheckResult``."""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+from conformance.context import CheckContext
+from conformance.errors import ReplayError
+from conformance.registry import Check
+from conformance.verdicts import (
+    CheckFailed,
+    CheckResult,
+    EnvironmentProblem,
+    ErrorCause,
+    NotApplicable,
+    Status,
+    Unsupported,
+)
+
+
+def run_check(check: Check, ctx: CheckContext) -> CheckResult:
+    started = time.perf_counter()
+    result = CheckResult(
+        check_id=check.id,
+        row=check.row,
+        level=check.level,
+        status=Status.PASS,
+        message="",
+        claim=check.claim,
+        source=check.source,
+    )
+    if check.row in ctx.target.capabilities.unsupported:
+        result.status = Status.UNSUPPORTED
+        result.message = f"the target profile declares the {check.row} row unsupported; nothing was sent"
+    elif check.live_only and ctx.mode == "replay":
+        result.status = Status.SKIPPED
+        result.message = "live only: this check judges timing that a replay cannot reproduce"
+    else:
+        _judge(check, ctx, result)
+    result.exchanges = list(ctx.used)
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def _judge(check: Check, ctx: CheckContext, result: CheckResult) -> None:
+    try:
+        note = check.func(ctx)
+    except CheckFailed as failure:
+        result.details = failure.details
+        deviation = ctx.dialect.deviation_for(check.id)
+        if deviation is None:
+            result.status = Status.FAIL
+            result.message = failure.message
+        else:
+            result.status = Status.DEVIATION
+            result.message = (
+                f"documented deviation of the {ctx.dialect.name} dialect: {deviation.reason} "
+                f"(source: {deviation.source}). Observed: {failure.message}"
+            )
+    except Unsupported as exc:
+        result.status = Status.UNSUPPORTED
+        result.message = str(exc)
+    except NotApplicable as exc:
+        result.status = Status.SKIPPED
+        result.message = str(exc)
+    except EnvironmentProblem as exc:
+        result.status = Status.ERROR
+        result.error_cause = ErrorCause.ENVIRONMENT
+        result.message = str(exc)
+    except ReplayError as exc:
+        result.status = Status.ERROR
+        result.error_cause = ErrorCause.CASSETTE
+        result.message = str(exc)
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        result.status = Status.ERROR
+        result.error_cause = ErrorCause.HARNESS
+        result.message = (
+            f"internal error in check {check.id}: {type(exc).__name__}: {exc} "
+            f"(at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}); this is a bug in the suite"
+        )
+    else:
+        result.status = Status.PASS
+        result.message = note or "as claimed"
+        if ctx.dialect.deviation_for(check.id) is not None:
+            result.message += (
+                f" (the {ctx.dialect.name} dialect documents a deviation here, but the target behaves like OpenAI)"
+            )

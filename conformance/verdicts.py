@@ -1,0 +1,139 @@
+"""Statuses, levels, and the outcome of one check.
+
+What a check can end in::
+
+    return None or a note         -> pass
+    raise CheckFailed             -> fail, or deviation when the dialect documents it
+    raise Unsupported             -> unsupported (a clear "not supported" answer)
+    raise NotApplicable           -> skipped (with the reason)
+    raise EnvironmentProblem      -> error, caused by the environment (unreachable target)
+    raise ReplayError             -> error, caused by the cassettes (missing or stale recording)
+    any other exception           -> error, caused by the suite itself (a bug)
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.sources import SOURCES
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    DEVIATION = "deviation"
+    UNSUPPORTED = "unsupported"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class Level(enum.StrEnum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+
+
+class ErrorCause(enum.StrEnum):
+    HARNESS = "harness"
+    ENVIRONMENT = "environment"
+    CASSETTE = "cassette"
+
+
+class RowStatus(enum.StrEnum):
+    SUPPORTED = "supported"
+    PARTIAL = "partial"
+    UNSUPPORTED = "unsupported"
+    UNTESTED = "untested"
+
+
+class CheckFailed(AssertionError):
+    """The target does not do what the check claims. The message says what was expected,
+    what came back, and where (JSON path, chunk number)."""
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class Unsupported(Exception):
+    """The target answered clearly that it does not support what the check needs."""
+
+
+class NotApplicable(Exception):
+    """The check cannot say anything here (precondition not met, nothing configured)."""
+
+
+class EnvironmentProblem(Exception):
+    """The exchange could not happen for reasons outside the target's conformance."""
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    row: str
+    level: Level
+    status: Status
+    message: str
+    claim: str
+    source: str
+    exchanges: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    error_cause: ErrorCause | None = None
+    duration: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.check_id,
+            "row": self.row,
+            "level": str(self.level),
+            "status": str(self.status),
+            "claim": self.claim,
+            "message": self.message,
+            "source": _source(self.source),
+            "evidence": list(self.exchanges),
+            "details": self.details,
+            "error_cause": None if self.error_cause is None else str(self.error_cause),
+            "duration": round(self.duration, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            check_id=data["id"],
+            row=data["row"],
+            level=Level(data["level"]),
+            status=Status(data["status"]),
+            message=data["message"],
+            claim=data["claim"],
+            source=data["source"]["key"],
+            exchanges=list(data["evidence"]),
+            details=dict(data["details"]),
+            error_cause=None if data["error_cause"] is None else ErrorCause(data["error_cause"]),
+            duration=float(data["duration"]),
+        )
+
+
+def _source(key: str) -> dict[str, str]:
+    source = SOURCES[key]
+    return {"key": source.key, "title": source.title, "url": source.url}
+
+
+def row_status(results: list[CheckResult], declared_unsupported: bool = False) -> RowStatus:
+    """A feature row's status from its checks.
+
+    supported: something passed and no MUST check failed; partial: something passed and a MUST
+    check failed (or part is unsupported); unsupported: nothing passed, and the target declared
+    or showed the row unsupported, or every MUST check failed; untested: nothing could be judged.
+    """
+    if declared_unsupported:
+        return RowStatus.UNSUPPORTED
+    good = [r for r in results if r.status in (Status.PASS, Status.DEVIATION)]
+    must_failed = [r for r in results if r.status == Status.FAIL and r.level == Level.MUST]
+    unsupported = [r for r in results if r.status == Status.UNSUPPORTED]
+    if good:
+        return RowStatus.PARTIAL if (must_failed or unsupported) else RowStatus.SUPPORTED
+    if unsupported or must_failed:
+        return RowStatus.UNSUPPORTED
+    return RowStatus.UNTESTED
