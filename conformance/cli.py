@@ -1,0 +1,193 @@
+"""The ``conformance`` command.
+
+    conformance run [options] [-- pytest arguments]   run the suite (replay by default)
+    conformance serve-reference [--port N]            start the reference server
+    conformance targets                               list target profiles
+    conformance checks [--row ROW]                    list the checks
+
+A usage or configuration mistake prints one line and exits 2; see ``conformance.errors`` for the
+other exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import pytest
+
+from conformance import __version__
+from conformance.cassettes import CassetteSet
+from conformance.errors import ConfigError, ConformanceError, ExitCode
+from conformance.profiles import build_target, default_search_path, find_profile, known_targets, load_profile
+from conformance.resources import suite_dir
+from conformance.rows import ROW_IDS
+from conformance.runconfig import MODES, RunOptions, resolve
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"conformance: error: {message} (see conformance {self._sub} --help)\n")
+
+    _sub = ""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="conformance", description="Conformance suite for OpenAI-compatible APIs.")
+    parser.add_argument("--version", action="version", version=f"openai-conformance {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser(
+        "run",
+        help="run the suite against a target, live or from cassettes",
+        description="Run the suite. With no options it replays the bundled cassettes of the reference "
+        "target. Arguments after -- go to pytest (e.g. -k, -x, -n).",
+    )
+    run._sub = "run"  # type: ignore[attr-defined]
+    target = run.add_argument_group("target")
+    target.add_argument("--target", help="a profile name under targets/ or a path to a .toml profile")
+    target.add_argument("--name", help="the target's name (cassette and report folders) without a profile")
+    target.add_argument("--base-url", help="the API's base URL, e.g. https://api.llama.com/compat/v1")
+    target.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key")
+    target.add_argument("--model", metavar="ID", help="chat model id")
+    target.add_argument("--vision-model", metavar="ID", help="vision model id")
+    target.add_argument("--moderation-model", metavar="ID", help="moderation model id")
+    target.add_argument("--dialect", help="the dialect the target claims: openai or llama-api")
+    target.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
+    output = run.add_argument_group("mode and output")
+    output.add_argument(
+        "--mode", choices=MODES, help="live, record or replay (default: replay when cassettes exist, else live)"
+    )
+    output.add_argument("--report-dir", metavar="DIR", help="where report.json goes (default: reports/<target>)")
+    output.add_argument(
+        "--cassette-dir", metavar="DIR", help="root of cassette sets (default: ./cassettes, then the bundled ones)"
+    )
+
+    serve = commands.add_parser("serve-reference", help="start the reference server (Ctrl-C stops it)")
+    serve._sub = "serve-reference"  # type: ignore[attr-defined]
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8089, help="port (default 8089; 0 picks a free one)")
+    serve.add_argument(
+        "--api-key-env", metavar="VAR", default="REFERENCE_API_KEY", help="variable holding the key it accepts"
+    )
+
+    commands.add_parser("targets", help="list the target profiles")
+    checks = commands.add_parser("checks", help="list the checks")
+    checks._sub = "checks"  # type: ignore[attr-defined]
+    checks.add_argument("--row", choices=ROW_IDS, help="only this feature row")
+    return parser
+
+
+def _fail(message: str, code: int = ExitCode.USAGE) -> int:
+    print(f"conformance: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        index = argv.index("--")
+        argv, extra = argv[:index], argv[index + 1 :]
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args, extra)
+        if extra:
+            return _fail(f"arguments after -- are only for 'run': {' '.join(extra)}")
+        if args.command == "serve-reference":
+            return _serve(args)
+        if args.command == "targets":
+            return _targets()
+        return _checks(args.row)
+    except ConformanceError as exc:
+        return _fail(str(exc), exc.exit_code)
+
+
+def _run(args: argparse.Namespace, extra: list[str]) -> int:
+    options = RunOptions(
+        **{name: getattr(args, name) for name in RunOptions.__dataclass_fields__ if hasattr(args, name)}
+    )
+    config = resolve(options)  # fails here, with one line, before pytest starts
+    if config.mode == "replay":
+        CassetteSet.load(config.cassette_dir)
+    pytest_args = ["-c", str(suite_dir() / "pytest.ini"), "--rootdir", str(suite_dir())]
+    for name, value in options.__dict__.items():
+        if value is not None:
+            pytest_args += [f"--conformance-{name.replace('_', '-')}", str(value)]
+    outcome = _Outcome()
+    code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])
+    if outcome.code is not None:
+        return outcome.code
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+            return _fail("no check matched the selection given to pytest")
+        return ExitCode.USAGE
+    if code == pytest.ExitCode.INTERRUPTED:
+        return 130
+    return ExitCode.INTERNAL
+
+
+class _Outcome:
+    """Learns the run's own exit code from the plugin, when the run got that far."""
+
+    code: int | None = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from conformance.plugin import STATE
+
+        state = session.config.stash.get(STATE, None)
+        if state is not None and state.report_path is not None:
+            self.code = state.exit_code
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from conformance.reference import ReferenceConfig, ReferenceServer
+
+    key = os.environ.get(args.api_key_env, "").strip()
+    generated = not key
+    key = key or "sk-reference-" + secrets.token_hex(12)
+    server = ReferenceServer(ReferenceConfig(api_keys=frozenset({key})), host=args.host, port=args.port)
+
+    def announce(base_url: str) -> None:
+        print(f"reference server: {base_url} (Ctrl-C stops it)", flush=True)
+        if generated:
+            print(f"it accepts the key {key}; set {args.api_key_env} to choose your own", flush=True)
+        else:
+            print(f"it accepts the key in ${args.api_key_env}", flush=True)
+
+    try:
+        server.serve_forever(announce)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        pass
+    return ExitCode.OK
+
+
+def _targets() -> int:
+    for name in known_targets():
+        try:
+            target = build_target(load_profile(find_profile(name, default_search_path())))
+        except ConfigError as exc:
+            print(f"{name:<16} (invalid: {exc})")
+            continue
+        where = target.base_url or ("built-in reference server" if target.builtin_server else "no base URL")
+        print(f"{name:<16} {target.dialect:<10} {where}")
+        if target.description:
+            print(f"{'':<16} {target.description}")
+    return ExitCode.OK
+
+
+def _checks(row: str | None) -> int:
+    from conformance.registry import load_all
+
+    for check in load_all().values():
+        if row is None or check.row == row:
+            print(f"{check.id:<58} {check.level!s:<6} {check.claim}")
+    return ExitCode.OK

@@ -1,0 +1,218 @@
+"""The JSON report: the data every rendering, comparison and gate reads.
+
+Its shape is ``schemas/report.schema.json`` (versioned by ``report_version``). It holds the suite
+and target stamps, the run (mode, cassettes, timing, requests), a summary, one entry per feature
+row, one entry per check result, and the exchanges the results cite as evidence (redacted).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator
+
+from conformance import __version__
+from conformance.exchange import Exchange
+from conformance.redaction import HOST
+from conformance.resources import schemas_dir
+from conformance.rows import ROWS
+from conformance.runconfig import RunConfig
+from conformance.schemas import digest_of
+from conformance.sdk_oracle import SDK_VERSION
+from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
+
+REPORT_VERSION = "1.0"
+REPORT_FILE = "report.json"
+MAX_BODY_IN_REPORT = 64 * 1024
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def redact_base_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{HOST}{parts.path}"
+
+
+def _body(data: bytes, limit: int) -> dict[str, Any]:
+    shown = data[:limit]
+    try:
+        value, encoding = shown.decode("utf-8"), "text"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(shown) - 3 and len(data) > limit:  # a character cut by the limit
+            value, encoding = shown[: exc.start].decode("utf-8"), "text"
+        else:
+            value, encoding = base64.b64encode(shown).decode("ascii"), "base64"
+    return {"body": value, "body_encoding": encoding, "body_bytes": len(data), "body_truncated": len(data) > limit}
+
+
+def exchange_evidence(exchange: Exchange) -> dict[str, Any]:
+    request = exchange.request
+    req: dict[str, Any] = {
+        "method": request.method,
+        "url": request.url,
+        "auth": request.auth,
+        "headers": dict(request.headers),
+        "body": None,
+        "body_encoding": None,
+    }
+    if request.body is not None:
+        if request.json is not None:
+            req.update(body=request.json, body_encoding="json")
+        else:
+            req.update({k: v for k, v in _body(request.body, MAX_BODY_IN_REPORT).items() if k in req})
+    response = None
+    if exchange.response is not None:
+        resp = exchange.response
+        response = {
+            "status": resp.status,
+            "reason": resp.reason,
+            "http_version": resp.http_version,
+            "headers": [[name, value] for name, value in resp.headers],
+            "decoded_from": resp.decoded_from,
+            "chunks": len(resp.chunks),
+            **_body(resp.body, MAX_BODY_IN_REPORT),
+        }
+    return {
+        "purpose": exchange.purpose,
+        "replayed": exchange.replayed,
+        "started_at": exchange.started_at,
+        "elapsed": exchange.elapsed,
+        "ttfb": exchange.ttfb,
+        "request": req,
+        "response": response,
+        "failure": None
+        if exchange.failure is None
+        else {"kind": exchange.failure.kind, "message": exchange.failure.message},
+    }
+
+
+def _counts(results: list[CheckResult]) -> dict[str, int]:
+    counter = Counter(str(result.status) for result in results)
+    return {str(status): counter.get(str(status), 0) for status in Status}
+
+
+def build_report(
+    *,
+    config: RunConfig,
+    results: list[CheckResult],
+    exchanges: dict[str, dict[str, Any]],
+    started_at: str,
+    finished_at: str,
+    duration: float,
+    requests_sent: int,
+    base_url: str | None,
+    cassettes: dict[str, Any] | None,
+    complete: bool,
+    problems: list[str],
+    exit_code: int,
+) -> dict[str, Any]:
+    target = config.target
+    results = sorted(results, key=lambda r: ([row.id for row in ROWS].index(r.row), r.check_id))
+    rows = []
+    for row in ROWS:
+        mine = [r for r in results if r.row == row.id]
+        rows.append(
+            {
+                "id": row.id,
+                "title": row.title,
+                "status": str(row_status(mine, declared_unsupported=row.id in target.capabilities.unsupported)),
+                "checks": len(mine),
+                "counts": _counts(mine),
+            }
+        )
+    row_counter = Counter(row["status"] for row in rows)
+    cited = {exchange_id for result in results for exchange_id in result.exchanges}
+    return {
+        "report_version": REPORT_VERSION,
+        "suite": {
+            "name": "openai-conformance",
+            "version": __version__,
+            "openai_sdk": SDK_VERSION,
+            "schemas_digest": _schemas_digest(),
+        },
+        "target": {
+            "name": target.name,
+            "description": target.description,
+            "profile": Path(target.origin).name if target.origin != "command line" else "command line",
+            "base_url": redact_base_url(base_url),
+            "dialect": config.dialect.name,
+            "dialect_title": config.dialect.title,
+            "models": target.models.configured(),
+            "declared_unsupported": list(target.capabilities.unsupported),
+        },
+        "run": {
+            "mode": config.mode,
+            "cassettes": cassettes,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "duration": round(duration, 3),
+            "requests_sent": requests_sent,
+            "exchanges": len(cited),
+            "complete": complete,
+            "problems": problems,
+            "exit_code": exit_code,
+        },
+        "summary": {
+            "checks": len(results),
+            **_counts(results),
+            "must_failures": sum(1 for r in results if r.status == Status.FAIL and r.level == Level.MUST),
+            "should_failures": sum(1 for r in results if r.status == Status.FAIL and r.level == Level.SHOULD),
+            "rows": {
+                status: row_counter.get(status, 0) for status in ("supported", "partial", "unsupported", "untested")
+            },
+        },
+        "rows": rows,
+        "checks": [result.as_dict() for result in results],
+        "exchanges": {exchange_id: exchanges[exchange_id] for exchange_id in sorted(cited) if exchange_id in exchanges},
+    }
+
+
+@cache
+def _schemas_digest() -> str:
+    return digest_of(schemas_dir())
+
+
+def exit_code_for(results: list[CheckResult], problems_cassette: bool, aborted: bool) -> int:
+    """0 ok, 1 MUST failures, 2 cassette problems, 3 environment, 4 a bug in the suite."""
+    causes = {result.error_cause for result in results if result.status == Status.ERROR}
+    if problems_cassette or ErrorCause.CASSETTE in causes:
+        return 2
+    if aborted or ErrorCause.ENVIRONMENT in causes:
+        return 3
+    if ErrorCause.HARNESS in causes:
+        return 4
+    if any(r.status == Status.FAIL and r.level == Level.MUST for r in results):
+        return 1
+    return 0
+
+
+def write_report(report: dict[str, Any], directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / REPORT_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+@cache
+def _report_validator() -> Draft202012Validator:
+    schema = json.loads((schemas_dir() / "report.schema.json").read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def report_problems(report: Any) -> list[str]:
+    """Where a report breaks its schema (empty when it is valid)."""
+    return [f"{error.json_path}: {error.message}" for error in _report_validator().iter_errors(report)]
