@@ -1,0 +1,128 @@
+"""Hand-made exchanges and contexts, so each check can be shown to pass on good input and to fail
+on exactly the deviation it targets."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Iterable
+from typing import Any
+
+from conformance.context import CheckContext
+from conformance.dialects import load_dialect
+from conformance.errors import ReplayError
+from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure
+from conformance.profiles import build_target
+from conformance.registry import CHECKS, load_all
+from conformance.runner import run_check
+from conformance.schemas import schema_set
+from conformance.verdicts import CheckResult
+
+load_all()
+
+CHAT_MODEL = "model-chat"
+VISION_MODEL = "model-vision"
+MODERATION_MODEL = "model-guard"
+
+
+def make_exchange(
+    exchange_id: str,
+    *,
+    method: str = "GET",
+    path: str = "/models",
+    status: int | None = 200,
+    body: Any = None,
+    raw: bytes | None = None,
+    headers: Iterable[tuple[str, str]] | None = None,
+    chunks: list[bytes] | None = None,
+    failure: TransportFailure | None = None,
+    request_json: Any = None,
+    auth: str = "key",
+) -> Exchange:
+    """An exchange as the store would hand it to a check. ``body`` is encoded as JSON; ``raw`` is
+    sent as is; ``chunks`` splits the body as it would have arrived."""
+    if raw is None and body is not None:
+        raw = jsonlib.dumps(body).encode()
+    if headers is None:
+        headers = [("content-type", "application/json")] if raw is not None or chunks else []
+    pieces = chunks if chunks is not None else ([raw] if raw else [])
+    response = None
+    if status is not None:
+        response = Response(
+            status=status,
+            reason="",
+            http_version="HTTP/1.1",
+            headers=tuple(headers),
+            chunks=tuple(Chunk(0.01 * (i + 1), piece) for i, piece in enumerate(pieces)),
+        )
+    request_body = None if request_json is None else jsonlib.dumps(request_json).encode()
+    sent = (("accept", "application/json"),) + ((("content-type", "application/json"),) if request_body else ())
+    return Exchange(
+        id=exchange_id,
+        purpose="hand-made",
+        request=RecordedRequest(method, f"<BASE_URL>{path}", sent, auth, request_body),
+        response=response,
+        failure=failure,
+        started_at="2026-01-01T00:00:00.000Z",
+        elapsed=0.05,
+        ttfb=0.01,
+    )
+
+
+def model(model_id: str, **overrides: Any) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 1_735_718_400, "owned_by": "owner", **overrides}
+
+
+def model_list(*ids: str) -> dict[str, Any]:
+    return {"object": "list", "data": [model(model_id) for model_id in ids]}
+
+
+def chat_completion(content: Any = "Hello there.", **overrides: Any) -> dict[str, Any]:
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1_735_718_400,
+        "model": CHAT_MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+    }
+    body.update(overrides)
+    return body
+
+
+def error_body(message: str = "not found", **overrides: Any) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None, **overrides}}
+
+
+class FakeSource:
+    """Serves hand-made exchanges by id, as the store would."""
+
+    def __init__(self, exchanges: Iterable[Exchange], mode: str = "live") -> None:
+        self.mode = mode
+        self.exchanges = {exchange.id: exchange for exchange in exchanges}
+        self.requested: list[Request] = []
+
+    def get(self, request: Request) -> Exchange:
+        self.requested.append(request)
+        if request.id not in self.exchanges:
+            raise ReplayError(f"no hand-made exchange {request.id!r}")
+        return self.exchanges[request.id]
+
+    def get_many(self, requests: Iterable[Request]) -> list[Exchange]:
+        return [self.get(request) for request in requests]
+
+
+def context(exchanges: Iterable[Exchange], *, dialect: str = "openai", mode: str = "live", **profile: Any):
+    data: dict[str, Any] = {
+        "name": "handmade",
+        "dialect": dialect,
+        "models": {"chat": CHAT_MODEL, "vision": VISION_MODEL, "moderation": MODERATION_MODEL},
+    }
+    data.update(profile)
+    target = build_target(data)
+    resolved = load_dialect(target.dialect)
+    return CheckContext(target, resolved, schema_set(resolved), FakeSource(exchanges, mode))
+
+
+def judge(check_id: str, *exchanges: Exchange, **options: Any) -> CheckResult:
+    """Run one registered check over hand-made exchanges."""
+    return run_check(CHECKS[check_id], context(exchanges, **options))

@@ -1,0 +1,88 @@
+"""The whole suite, live against the reference server, recorded, and replayed: same verdicts,
+no secrets anywhere, and the bundled cassettes give the committed report's verdicts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.e2e
+
+
+def messages(run) -> dict[str, tuple[str, str]]:
+    return {check["id"]: (check["status"], check["message"]) for check in run.report["checks"]}
+
+
+def test_live_record_and_replay_give_the_same_verdicts(cli, tmp_path):
+    cassettes = tmp_path / "cassettes"
+    live = cli("run", "--mode", "live")
+    recorded = cli("run", "--mode", "record", "--cassette-dir", str(cassettes))
+    replayed = cli("run", "--cassette-dir", str(cassettes))
+    for run in (live, recorded, replayed):
+        assert run.code == 0, run.stdout + run.stderr
+    assert replayed.report["run"]["mode"] == "replay"
+    assert replayed.report["run"]["requests_sent"] == 0
+    assert recorded.report["run"]["requests_sent"] == recorded.report["run"]["exchanges"]
+    assert messages(live) == messages(recorded) == messages(replayed)
+    assert replayed.report["run"]["complete"] is True
+    info = (cassettes / "reference" / "cassette-set.yaml").read_text()
+    assert "recorded_from: the suite's built-in reference server" in info
+
+
+def test_no_secret_reaches_a_cassette_a_report_or_the_output(cli, tmp_path, reference_server):
+    base_url, key = reference_server
+    host = base_url.split("//", 1)[1].split("/", 1)[0]  # 127.0.0.1:<port>
+    cassettes = tmp_path / "cassettes"
+    run = cli(
+        "run",
+        "--target",
+        "reference",
+        "--base-url",
+        base_url,
+        "--mode",
+        "record",
+        "--cassette-dir",
+        str(cassettes),
+        env={"REFERENCE_API_KEY": key},
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    files = [p for p in cassettes.rglob("*") if p.is_file()] + [p for p in run.report_dir.rglob("*") if p.is_file()]
+    assert len(files) > 5
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in (key, host, "127.0.0.1", key[-12:]):
+            assert secret not in text, f"{secret!r} leaked into {path}"
+        assert "authorization" not in text.lower()
+        assert "user-agent" not in text.lower()
+    for secret in (key, key[-12:]):
+        assert secret not in run.stdout + run.stderr
+    assert run.report["target"]["base_url"] == "http://<HOST>/compat/v1"
+    replayed = cli("run", "--target", "reference", "--cassette-dir", str(cassettes))
+    assert replayed.code == 0
+    assert messages(replayed) == messages(run)
+
+
+def test_the_bundled_cassettes_give_the_committed_verdicts(cli):
+    run = cli("run")
+    assert run.code == 0, run.stdout + run.stderr
+    committed = json.loads((ROOT / "reports" / "reference" / "report.json").read_text())
+    assert {c["id"]: c["status"] for c in committed["checks"]} == run.verdicts()
+    assert run.report["run"]["mode"] == "replay"
+    assert "exit 0: no MUST-level failure" in run.stdout
+    assert "models                supported" in run.stdout
+
+
+def test_the_console_script_is_installed(tmp_path):
+    import shutil
+    import subprocess
+
+    script = shutil.which("conformance", path=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    assert script is not None
+    completed = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("openai-conformance ")

@@ -1,0 +1,173 @@
+"""The one place that talks HTTP: every misbehaviour becomes part of an exchange, within bounded time."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import time
+
+import pytest
+from hostile import HostileServer
+from starlette.applications import Starlette
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from conformance.exchange import Request
+from conformance.http import HttpClient
+from conformance.profiles import Auth, Limits
+from conformance.redaction import Redactor
+from conformance.reference import ReferenceConfig, ReferenceServer
+
+KEY = "sk-test-http-0123456789"
+
+
+def client(base_url: str, **limits: float) -> HttpClient:
+    return HttpClient(
+        base_url=base_url,
+        auth=Auth(),
+        api_key=KEY,
+        limits=Limits(**{"timeout": 1.0, "deadline": 1.5, **limits}),
+        redactor=Redactor(KEY, base_url),
+    )
+
+
+LIST = Request("models/list", "GET", "/models", purpose="list")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_connection_refused_is_a_connect_failure():
+    exchange = client(f"http://127.0.0.1:{free_port()}/v1").send(LIST)
+    assert exchange.response is None
+    assert exchange.failure is not None
+    assert exchange.failure.kind == "connect"
+    assert "<HOST>" in exchange.failure.message or "127.0.0.1" not in exchange.failure.message
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "kind", "fragment", "bound"),
+    [
+        ("hang", "timeout", "no response headers within 1 s", 2.5),
+        ("drop-mid-body", "protocol", "connection broke after 14 bytes", 2.5),
+        ("endless", "deadline", "still arriving after 1.5 s", 3.5),
+        ("slow-drip", "deadline", "still arriving after 1.5 s", 3.5),
+        ("huge", "too-large", "exceeded 1048576 bytes", 5.0),
+        ("close", "protocol", "connection failed before a response", 2.5),
+    ],
+)
+def test_misbehaving_servers_end_in_a_failure_within_bounded_time(behaviour, kind, fragment, bound):
+    with HostileServer(behaviour) as server:
+        started = time.monotonic()
+        exchange = client(server.base_url, max_body_bytes=1024 * 1024).send(LIST)
+        took = time.monotonic() - started
+    assert exchange.failure is not None, exchange
+    assert exchange.failure.kind == kind
+    assert fragment in exchange.failure.message
+    assert took < bound
+
+
+def test_invalid_utf8_is_kept_byte_exact():
+    with HostileServer("invalid-utf8") as server:
+        exchange = client(server.base_url).send(LIST)
+    assert exchange.failure is None
+    assert exchange.response is not None
+    assert b"\xff\xfe" in exchange.response.body
+    assert not exchange.json_body.ok
+    assert "not valid UTF-8" in (exchange.json_body.error or "")
+
+
+def test_gzip_is_decoded_and_noted():
+    body = b'{"object":"list","data":[]}'
+
+    async def models(request):
+        return Response(gzip.compress(body), media_type="application/json", headers={"content-encoding": "gzip"})
+
+    app = Starlette(routes=[Route("/v1/models", models)])
+    with _serve(app) as base_url:
+        exchange = client(base_url).send(LIST)
+    assert exchange.response is not None
+    assert exchange.response.body == body
+    assert exchange.response.decoded_from == "gzip"
+
+
+def test_stream_chunks_keep_their_boundaries_and_times():
+    async def events():
+        for index in range(3):
+            yield f"data: {index}\n\n".encode()
+            import asyncio
+
+            await asyncio.sleep(0.1)
+
+    async def stream(request):
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/v1/models", stream)])
+    with _serve(app) as base_url:
+        exchange = client(base_url).send(LIST)
+    assert exchange.response is not None
+    chunks = exchange.response.chunks
+    assert [chunk.data for chunk in chunks] == [b"data: 0\n\n", b"data: 1\n\n", b"data: 2\n\n"]
+    assert chunks[2].t - chunks[0].t >= 0.15
+
+
+def test_secrets_never_leave_the_client():
+    async def echo(request):
+        auth = request.headers.get("authorization", "")
+        text = f'{{"seen": "{auth}", "url": "{request.url}"}}'
+        return Response(text, media_type="application/json", headers={"x-echo": auth, "set-cookie": "s=1"})
+
+    app = Starlette(routes=[Route("/v1/models", echo)])
+    with _serve(app) as base_url:
+        exchange = client(base_url).send(LIST)
+    assert exchange.response is not None
+    everything = repr(exchange)
+    assert KEY not in everything
+    assert base_url not in everything
+    assert "<API_KEY>" in exchange.response.body.decode()
+    assert exchange.request.url == "<BASE_URL>/models"
+    assert "set-cookie" not in dict(exchange.response.headers)
+    assert "authorization" not in dict(exchange.request.headers)
+
+
+def test_requests_are_paced_to_the_rate_limit():
+    with ReferenceServer(ReferenceConfig(api_keys=frozenset({KEY}))) as server:
+        http = HttpClient(
+            base_url=server.base_url,
+            auth=Auth(),
+            api_key=KEY,
+            limits=Limits(requests_per_minute=600),
+            redactor=Redactor(KEY, None),
+        )
+        started = time.monotonic()
+        for _ in range(4):
+            http.send(LIST)
+        took = time.monotonic() - started
+    # 600 per minute is one every 0.1 s: four requests need at least 0.3 s
+    assert took >= 0.29
+    assert http.requests_sent == 4
+
+
+class _serve:
+    def __init__(self, app: Starlette) -> None:
+        import threading
+
+        import uvicorn
+
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        while not self._server.started:
+            time.sleep(0.01)
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)

@@ -1,0 +1,127 @@
+"""The report: row statuses, exit codes, and the versioned schema every report must meet."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from helpers import make_exchange
+
+from conformance.report import build_report, exchange_evidence, exit_code_for, report_problems
+from conformance.rows import ROW_IDS
+from conformance.runconfig import RunOptions, resolve
+from conformance.verdicts import CheckResult, ErrorCause, Level, RowStatus, Status, row_status
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def result(status: Status, level: Level = Level.MUST, row: str = "models", cause: ErrorCause | None = None, n: int = 0):
+    return CheckResult(
+        check_id=f"{row}.check_{n}",
+        row=row,
+        level=level,
+        status=status,
+        message="m",
+        claim="c",
+        source="openai-models",
+        exchanges=["models/list"],
+        error_cause=cause,
+    )
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([Status.PASS, Status.PASS], RowStatus.SUPPORTED),
+        ([Status.PASS, Status.DEVIATION], RowStatus.SUPPORTED),
+        ([Status.PASS, (Status.FAIL, Level.SHOULD)], RowStatus.SUPPORTED),
+        ([Status.PASS, Status.FAIL], RowStatus.PARTIAL),
+        ([Status.PASS, Status.UNSUPPORTED], RowStatus.PARTIAL),
+        ([Status.FAIL, Status.FAIL], RowStatus.UNSUPPORTED),
+        ([Status.UNSUPPORTED, Status.SKIPPED], RowStatus.UNSUPPORTED),
+        ([Status.SKIPPED, Status.ERROR], RowStatus.UNTESTED),
+        ([], RowStatus.UNTESTED),
+    ],
+)
+def test_row_status(statuses, expected):
+    results = [result(*s) if isinstance(s, tuple) else result(s) for s in statuses]
+    assert row_status(results) == expected
+
+
+def test_a_row_declared_unsupported_is_unsupported():
+    assert row_status([result(Status.PASS)], declared_unsupported=True) == RowStatus.UNSUPPORTED
+
+
+@pytest.mark.parametrize(
+    ("results", "cassette", "aborted", "code"),
+    [
+        ([result(Status.PASS), result(Status.FAIL, Level.SHOULD)], False, False, 0),
+        ([result(Status.PASS), result(Status.FAIL)], False, False, 1),
+        ([result(Status.FAIL), result(Status.ERROR, cause=ErrorCause.HARNESS)], False, False, 4),
+        ([result(Status.FAIL), result(Status.ERROR, cause=ErrorCause.ENVIRONMENT)], False, False, 3),
+        ([result(Status.PASS)], False, True, 3),
+        ([result(Status.ERROR, cause=ErrorCause.CASSETTE)], False, False, 2),
+        ([result(Status.PASS)], True, False, 2),
+    ],
+)
+def test_exit_codes(results, cassette, aborted, code):
+    assert exit_code_for(results, cassette, aborted) == code
+
+
+def sample_report(**changes):
+    config = resolve(RunOptions(), env={}, cwd=ROOT)
+    exchange = make_exchange("models/list", body={"object": "list", "data": []})
+    document = build_report(
+        config=config,
+        results=[result(Status.PASS), result(Status.ERROR, cause=ErrorCause.HARNESS, n=1)],
+        exchanges={"models/list": exchange_evidence(exchange)},
+        started_at="2026-11-24T10:00:00Z",
+        finished_at="2026-11-24T10:00:01Z",
+        duration=1.0,
+        requests_sent=0,
+        base_url=None,
+        cassettes={"path": "cassettes/reference"},
+        complete=False,
+        problems=[],
+        exit_code=4,
+    )
+    document.update(changes)
+    return document
+
+
+def test_a_built_report_meets_its_schema():
+    document = sample_report()
+    assert report_problems(document) == []
+    assert [row["id"] for row in document["rows"]] == list(ROW_IDS)
+    assert document["summary"]["checks"] == 2
+    assert document["rows"][0]["status"] == "supported"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d.pop("summary"), "'summary' is a required property"),
+        (lambda d: d["checks"][0].update(status="passed"), "$.checks[0].status"),
+        (lambda d: d["checks"][0].update(error_cause="harness"), "$.checks[0].error_cause"),
+        (lambda d: d["target"].update(base_url="https://api.secret-host.example/v1"), "$.target.base_url"),
+        (lambda d: d["exchanges"]["models/list"]["request"]["headers"].update(authorization="Bearer x"), "$.exchanges"),
+        (lambda d: d.update(report_version="2.0"), "$.report_version"),
+        (lambda d: d["rows"].pop(), "$.rows"),
+        (lambda d: d.update(extra=1), "Additional properties"),
+    ],
+)
+def test_the_schema_rejects_broken_reports(mutate, expected):
+    document = copy.deepcopy(sample_report())
+    mutate(document)
+    problems = report_problems(document)
+    assert problems
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_the_committed_reference_report_meets_the_schema():
+    document = json.loads((ROOT / "reports" / "reference" / "report.json").read_text())
+    assert report_problems(document) == []
+    cited = {exchange_id for check in document["checks"] for exchange_id in check["evidence"]}
+    assert cited == set(document["exchanges"])
