@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from conformance.sse import Stream
 
 # how the request authenticates: with the target's key, with none, with a wrong key, or with a
 # malformed Authorization header
@@ -31,6 +34,10 @@ class Request:
     content_type: str | None = None
     auth: AuthMode = "key"
     headers: tuple[tuple[str, str], ...] = ()
+    # "exact": a replay must find a recording of exactly this request. "route": only method and
+    # URL must match, because the body is generated anew each run (e.g. by hypothesis) and the
+    # recording's own request is what its checks judge against.
+    replay_match: Literal["exact", "route"] = "exact"
 
     def body_bytes(self) -> bytes | None:
         if self.body is not None:
@@ -144,6 +151,13 @@ class Exchange:
             return JsonBody(ok=True, value=json.loads(text))
         except ValueError as exc:
             return JsonBody(ok=False, error=f"body is not JSON ({exc})")
+
+    @cached_property
+    def stream(self) -> Stream:
+        """The body parsed as server-sent events (strictly; problems are data, not errors)."""
+        from conformance import sse
+
+        return sse.parse(self.response.chunks if self.response else ())
 
     def describe(self) -> str:
         """One line naming the request, for messages: 'POST /chat/completions'."""
