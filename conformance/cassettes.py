@@ -172,19 +172,36 @@ def exchange_from_dict(data: dict[str, Any]) -> Exchange:
     )
 
 
+_DATA_URL = re.compile(r"^data:([^;,]*);base64,.*$", re.DOTALL)
+
+
+def _without_payloads(value: Any) -> Any:
+    """JSON with base64 data URLs reduced to their media type: image encoders may change bytes
+    between library versions, and no check depends on them, so a replay does not either."""
+    if isinstance(value, dict):
+        return {key: _without_payloads(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_payloads(item) for item in value]
+    if isinstance(value, str):
+        return _DATA_URL.sub(r"data:\1;base64,(payload)", value)
+    return value
+
+
 def request_mismatch(request: Request, recorded: RecordedRequest) -> str | None:
     """Why a recorded request is not the one the suite would send now, or None if it is."""
     if request.method != recorded.method:
         return f"method {recorded.method} was recorded, the suite now sends {request.method}"
     if f"{BASE_URL}{request.path}" != recorded.url:
         return f"URL {recorded.url} was recorded, the suite now requests {BASE_URL}{request.path}"
+    if request.replay_match == "route":
+        return None
     if request.auth != recorded.auth:
         return f"auth mode {recorded.auth!r} was recorded, the suite now uses {request.auth!r}"
     if dict(request.header_items()) != dict(recorded.headers):
         return f"headers {dict(recorded.headers)} were recorded, the suite now sends {dict(request.header_items())}"
     body = request.body_bytes()
     if request.json is not None and request.body is None:
-        if recorded.json != request.json:
+        if _without_payloads(recorded.json) != _without_payloads(request.json):
             return "the JSON body differs from the recorded one"
     elif body != recorded.body:
         return "the body differs from the recorded one"
