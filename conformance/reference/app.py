@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance.reference import chat, moderation
+from conformance.reference import answers, chat, moderation
 from conformance.reference.catalog import CHAT_MODELS, CREATED, MODELS, OWNER
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 
@@ -28,6 +28,8 @@ class ReferenceConfig:
     # advertised in the x-ratelimit-* headers of chat completions, as the Llama API does
     requests_per_minute: int = 6000
     tokens_per_minute: int = 1_000_000
+    # seconds between two streamed chunks, so that streams arrive over time as real ones do
+    stream_delay: float = 0.005
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,11 +95,11 @@ def create_app(config: ReferenceConfig) -> Starlette:
         }
         if parsed.stream:
             return StreamingResponse(
-                chat.stream_events(parsed),
+                answers.stream_events(parsed, config.stream_delay),
                 media_type="text/event-stream",
                 headers={**headers, "cache-control": "no-cache"},
             )
-        return JSONResponse(chat.completion(parsed), headers=headers)
+        return JSONResponse(answers.completion(parsed), headers=headers)
 
     async def moderations(request: Request) -> Response:
         return JSONResponse(moderation.moderate(await _json_body(request)))

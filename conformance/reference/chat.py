@@ -1,27 +1,26 @@
-"""POST /chat/completions of the reference server: validation and deterministic answers.
+"""POST /chat/completions of the reference server: validating the request.
 
-The answer is ``You said: <the last user text>``, cut to ``max_tokens`` tokens (a token is a run of
-non-space characters with the spaces before it), so length limits and usage are exact and
-predictable. Parameters the contract does not know are ignored, as the Llama API documents.
+Validation follows OpenAI's answers (400 with the parameter named in ``param``); parameters the
+contract does not know are ignored, as the Llama API documents for its compatibility layer.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
-import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
 from conformance.reference.catalog import CHAT_MODELS, IMAGE_TYPES, MAX_IMAGES, MODERATION_MODEL
-from conformance.reference.errors import bad_request, unknown_model
+from conformance.reference.errors import ApiError, bad_request, unknown_model
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
-_TOKEN = re.compile(r"\s*\S+")
+DETAILS = ("low", "high", "auto")
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)$", re.DOTALL)
 _MAGIC = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -32,19 +31,22 @@ _MAGIC = {
 }
 
 
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
-
-
 @dataclass(frozen=True)
 class ChatRequest:
     model: str
     messages: list[dict[str, Any]]
-    max_tokens: int | None
-    stop: list[str]
-    n: int
-    stream: bool
-    include_usage: bool
+    max_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
+    n: int = 1
+    stream: bool = False
+    include_usage: bool = False
+    # "text", "json_object" or "json_schema"; the schema for the latter
+    response_format: str = "text"
+    schema: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    # "none", "auto", "required", or the name of the function asked for
+    tool_choice: str = "none"
+    parallel_tool_calls: bool = True
 
 
 def _number(body: dict[str, Any], name: str, low: float, high: float) -> None:
@@ -52,14 +54,12 @@ def _number(body: dict[str, Any], name: str, low: float, high: float) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise bad_request(
-            f"Invalid type for '{name}': expected a number, but got {type(value).__name__}.", name, "invalid_type"
-        )
+        raise bad_request(f"Invalid type for '{name}': expected a number.", name, "invalid_type")
     if not low <= value <= high:
         raise bad_request(f"Invalid '{name}': {value} is outside [{low:g}, {high:g}].", name, "invalid_value")
 
 
-def _integer(body: dict[str, Any], name: str, low: int) -> int | None:
+def _integer(body: dict[str, Any], name: str, low: int, high: int | None = None) -> int | None:
     value = body.get(name)
     if value is None:
         return None
@@ -67,10 +67,12 @@ def _integer(body: dict[str, Any], name: str, low: int) -> int | None:
         raise bad_request(f"Invalid type for '{name}': expected an integer.", name, "invalid_type")
     if value < low:
         raise bad_request(f"Invalid '{name}': integer below minimum value {low}.", name, "integer_below_min_value")
+    if high is not None and value > high:
+        raise bad_request(f"Invalid '{name}': integer above maximum value {high}.", name, "integer_above_max_value")
     return value
 
 
-def _check_image(url: Any, param: str) -> None:
+def check_image(url: Any, param: str) -> None:
     if not isinstance(url, str) or not url:
         raise bad_request("Invalid image: image_url.url must be a non-empty string.", param, "invalid_value")
     if url.startswith(("http://", "https://")):
@@ -95,7 +97,7 @@ def _check_image(url: Any, param: str) -> None:
         raise bad_request(f"Invalid image: the data is not a valid {media_type} image.", param, "invalid_image")
 
 
-def _check_content(content: Any, role: str, param: str, vision: bool, images: list[int]) -> None:
+def _content(content: Any, role: str, param: str, vision: bool, images: list[str]) -> None:
     if isinstance(content, str):
         return
     if not isinstance(content, list):
@@ -111,13 +113,187 @@ def _check_content(content: Any, role: str, param: str, vision: bool, images: li
         elif kind == "image_url" and role == "user":
             if not vision:
                 raise bad_request("This model does not support image input.", where, "image_input_not_supported")
-            image = part.get("image_url")
-            _check_image(image.get("url") if isinstance(image, dict) else None, f"{where}.image_url.url")
-            images.append(1)
+            image = part.get("image_url") if isinstance(part.get("image_url"), dict) else {}
+            check_image(image.get("url"), f"{where}.image_url.url")
+            if image.get("detail", "auto") not in DETAILS:
+                raise bad_request(
+                    f"Invalid '{where}.image_url.detail': expected one of {', '.join(DETAILS)}.",
+                    f"{where}.image_url.detail",
+                    "invalid_value",
+                )
+            images.append(image["url"])
         else:
             raise bad_request(
                 f"Invalid content part type {kind!r} for a {role} message.", f"{where}.type", "invalid_value"
             )
+
+
+def _messages(messages: Any, vision: bool) -> None:
+    if messages is None:
+        raise bad_request("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
+    if not isinstance(messages, list):
+        raise bad_request("Invalid type for 'messages': expected an array.", "messages", "invalid_type")
+    if not messages:
+        raise bad_request("Invalid 'messages': empty array. Expected at least one message.", "messages", "empty_array")
+    images: list[str] = []
+    call_ids: set[str] = set()
+    for index, message in enumerate(messages):
+        param = f"messages[{index}]"
+        if not isinstance(message, dict):
+            raise bad_request(f"Invalid type for '{param}': expected an object.", param, "invalid_type")
+        role = message.get("role")
+        if role not in ROLES:
+            raise bad_request(
+                f"Invalid value for '{param}.role': {role!r}; expected one of {', '.join(ROLES)}.",
+                f"{param}.role",
+                "invalid_value",
+            )
+        if "name" in message and not isinstance(message["name"], str):
+            raise bad_request(f"Invalid type for '{param}.name': expected a string.", f"{param}.name", "invalid_type")
+        tool_calls = message.get("tool_calls") if role == "assistant" else None
+        content = message.get("content")
+        if content is None and not tool_calls:
+            raise bad_request(
+                f"Missing required parameter: '{param}.content'.", f"{param}.content", "missing_required_parameter"
+            )
+        if content is not None:
+            _content(content, role, f"{param}.content", vision, images)
+        for call in tool_calls or []:
+            if not isinstance(call, dict) or not isinstance(call.get("id"), str):
+                raise bad_request(
+                    f"Invalid '{param}.tool_calls': each call needs an id.", f"{param}.tool_calls", "invalid_value"
+                )
+            call_ids.add(call["id"])
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if not isinstance(call_id, str):
+                raise bad_request(
+                    f"Missing required parameter: '{param}.tool_call_id'.",
+                    f"{param}.tool_call_id",
+                    "missing_required_parameter",
+                )
+            if call_id not in call_ids:
+                raise bad_request(
+                    "Messages with role 'tool' must answer an earlier assistant tool call.",
+                    f"{param}.tool_call_id",
+                    "invalid_value",
+                )
+    if len(images) > MAX_IMAGES:
+        raise bad_request(
+            f"Too many images: {len(images)}; at most {MAX_IMAGES} per request.", "messages", "too_many_images"
+        )
+
+
+def _strict_problem(schema: Any, path: str = "") -> str | None:
+    """What strict mode refuses: an object without additionalProperties false or with optional keys."""
+    if not isinstance(schema, dict):
+        return None
+    if schema.get("type") == "object" or "properties" in schema:
+        properties = schema.get("properties") or {}
+        if schema.get("additionalProperties") is not False:
+            return f"{path or 'the root'}: 'additionalProperties' must be false"
+        if set(schema.get("required") or []) != set(properties):
+            return f"{path or 'the root'}: every property must be required"
+        for name, child in properties.items():
+            if problem := _strict_problem(child, f"{path}.{name}"):
+                return problem
+    for key in ("items", "anyOf", "$defs"):
+        children = schema.get(key)
+        for child in (
+            children.values()
+            if isinstance(children, dict) and key == "$defs"
+            else children
+            if isinstance(children, list)
+            else [children]
+        ):
+            if problem := _strict_problem(child, path):
+                return problem
+    return None
+
+
+def _json_schema(value: Any, param: str, *, name_required: bool = True) -> tuple[dict[str, Any], bool]:
+    if not isinstance(value, dict):
+        raise bad_request(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
+    schema = value.get("schema", {"type": "object"}) if not name_required else value.get("schema")
+    if name_required and not (isinstance(value.get("name"), str) and _NAME.match(value["name"])):
+        raise bad_request(
+            f"Invalid '{param}.name': 1 to 64 letters, digits, '_' or '-'.", f"{param}.name", "invalid_value"
+        )
+    if not isinstance(schema, dict):
+        raise bad_request(
+            f"Missing required parameter: '{param}.schema'.", f"{param}.schema", "missing_required_parameter"
+        )
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise bad_request(
+            f"Invalid schema for '{param}': {exc.message}.", f"{param}.schema", "invalid_json_schema"
+        ) from None
+    strict = value.get("strict") is True
+    if strict and (problem := _strict_problem(schema)):
+        raise bad_request(
+            f"Invalid schema for '{param}' in strict mode: {problem}.", f"{param}.schema", "invalid_json_schema"
+        )
+    return schema, strict
+
+
+def _response_format(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    value = body.get("response_format")
+    if value is None:
+        return "text", None
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind in ("text", "json_object"):
+        return kind, None
+    if kind == "json_schema":
+        schema, _ = _json_schema(value.get("json_schema"), "response_format.json_schema")
+        return kind, schema
+    raise bad_request(f"Invalid value for 'response_format.type': {kind!r}.", "response_format.type", "invalid_value")
+
+
+def _tools(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, bool]:
+    tools = body.get("tools")
+    choice = body.get("tool_choice")
+    if tools is None:
+        if choice is not None and choice != "none":
+            raise bad_request(
+                "'tool_choice' is only allowed when 'tools' are specified.", "tool_choice", "invalid_value"
+            )
+        return [], "none", True
+    if not isinstance(tools, list):
+        raise bad_request("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
+    functions = []
+    for index, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise bad_request(
+                f"Invalid 'tools[{index}]': expected a function with a name.", f"tools[{index}]", "invalid_value"
+            )
+        if not _NAME.match(function["name"]):
+            raise bad_request(
+                f"Invalid 'tools[{index}].function.name'.", f"tools[{index}].function.name", "invalid_value"
+            )
+        parameters = function.get("parameters", {"type": "object", "properties": {}})
+        spec = {"schema": parameters, "strict": function.get("strict")}
+        _json_schema(spec, f"tools[{index}].function.parameters", name_required=False)
+        functions.append({**function, "parameters": parameters})
+    names = [function["name"] for function in functions]
+    if choice is None:
+        choice = "auto" if functions else "none"
+    if isinstance(choice, dict):
+        named = choice.get("function", {}).get("name") if isinstance(choice.get("function"), dict) else None
+        if named not in names:
+            raise bad_request(
+                f"Invalid 'tool_choice': no tool named {named!r} was offered.", "tool_choice", "invalid_value"
+            )
+        choice = f"function:{named}"
+    elif choice not in ("none", "auto", "required"):
+        raise bad_request(f"Invalid value for 'tool_choice': {choice!r}.", "tool_choice", "invalid_value")
+    parallel = body.get("parallel_tool_calls", True)
+    if not isinstance(parallel, bool):
+        raise bad_request(
+            "Invalid type for 'parallel_tool_calls': expected a boolean.", "parallel_tool_calls", "invalid_type"
+        )
+    return functions, choice, parallel
 
 
 def parse(body: Any) -> ChatRequest:
@@ -132,48 +308,11 @@ def parse(body: Any) -> ChatRequest:
         raise bad_request(f"The model `{model}` serves /moderations only.", "model", "model_not_supported")
     if model not in CHAT_MODELS:
         raise unknown_model(model)
-    messages = body.get("messages")
-    if messages is None:
-        raise bad_request("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
-    if not isinstance(messages, list):
-        raise bad_request("Invalid type for 'messages': expected an array.", "messages", "invalid_type")
-    if not messages:
-        raise bad_request("Invalid 'messages': empty array. Expected at least one message.", "messages", "empty_array")
-    images: list[int] = []
-    for index, message in enumerate(messages):
-        param = f"messages[{index}]"
-        if not isinstance(message, dict):
-            raise bad_request(f"Invalid type for '{param}': expected an object.", param, "invalid_type")
-        role = message.get("role")
-        if role not in ROLES:
-            raise bad_request(
-                f"Invalid value for '{param}.role': {role!r}; expected one of {', '.join(ROLES)}.",
-                f"{param}.role",
-                "invalid_value",
-            )
-        content = message.get("content")
-        if content is None and not (role == "assistant" and message.get("tool_calls")):
-            raise bad_request(
-                f"Missing required parameter: '{param}.content'.", f"{param}.content", "missing_required_parameter"
-            )
-        if content is not None:
-            _check_content(content, role, f"{param}.content", CHAT_MODELS[model].vision, images)
-        if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-            raise bad_request(
-                f"Missing required parameter: '{param}.tool_call_id'.",
-                f"{param}.tool_call_id",
-                "missing_required_parameter",
-            )
-    if len(images) > MAX_IMAGES:
-        raise bad_request(
-            f"Too many images: {len(images)}; at most {MAX_IMAGES} per request.", "messages", "too_many_images"
-        )
+    _messages(body.get("messages"), CHAT_MODELS[model].vision)
     _number(body, "temperature", 0, 2)
     _number(body, "top_p", 0, 1)
     max_tokens = _integer(body, "max_completion_tokens", 1) or _integer(body, "max_tokens", 1)
-    n = _integer(body, "n", 1) or 1
-    if n > 8:
-        raise bad_request("Invalid 'n': at most 8 choices.", "n", "integer_above_max_value")
+    n = _integer(body, "n", 1, 8) or 1
     _integer(body, "seed", -(2**63))
     stop = body.get("stop")
     if isinstance(stop, str):
@@ -190,99 +329,22 @@ def parse(body: Any) -> ChatRequest:
             "stream_options",
             "invalid_value",
         )
-    include_usage = isinstance(options, dict) and options.get("include_usage") is True
-    return ChatRequest(model, messages, max_tokens, stop or [], n, stream, include_usage)
+    response_format, schema = _response_format(body)
+    tools, tool_choice, parallel = _tools(body)
+    return ChatRequest(
+        model=model,
+        messages=body["messages"],
+        max_tokens=max_tokens,
+        stop=stop or [],
+        n=n,
+        stream=stream,
+        include_usage=isinstance(options, dict) and options.get("include_usage") is True,
+        response_format=response_format,
+        schema=schema,
+        tools=tools,
+        tool_choice=tool_choice,
+        parallel_tool_calls=parallel,
+    )
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text", "") if p.get("type") == "text" else "[image]" for p in content if isinstance(p, dict)]
-        return " ".join(parts)
-    return ""
-
-
-def prompt_tokens(messages: list[dict[str, Any]]) -> int:
-    return sum(4 + len(tokens(_text_of(m.get("content")))) for m in messages) + 2
-
-
-def answer(request: ChatRequest, choice: int) -> tuple[str, str]:
-    """The answer text of one choice and its finish reason."""
-    user_texts = [_text_of(m.get("content")) for m in request.messages if m.get("role") == "user"]
-    text = f"You said: {user_texts[-1] if user_texts else ''}".rstrip()
-    if choice:
-        text += f" (choice {choice + 1})"
-    finish = "stop"
-    for stop in request.stop:
-        if stop and stop in text:
-            text = text[: text.index(stop)]
-    pieces = tokens(text)
-    if request.max_tokens is not None and len(pieces) > request.max_tokens:
-        pieces = pieces[: request.max_tokens]
-        finish = "length"
-    return "".join(pieces), finish
-
-
-def completion(request: ChatRequest) -> dict[str, Any]:
-    choices = []
-    completion_tokens = 0
-    for index in range(request.n):
-        text, finish = answer(request, index)
-        completion_tokens += len(tokens(text))
-        choices.append(
-            {
-                "index": index,
-                "message": {"role": "assistant", "content": text, "refusal": None},
-                "finish_reason": finish,
-                "logprobs": None,
-            }
-        )
-    prompt = prompt_tokens(request.messages)
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": request.model,
-        "choices": choices,
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt + completion_tokens,
-        },
-    }
-
-
-def stream_events(request: ChatRequest) -> Iterator[bytes]:
-    """The answer as server-sent events: a role chunk, one chunk per token, a finish chunk per
-    choice, the usage chunk when asked for, and ``data: [DONE]``."""
-    base = {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": request.model,
-    }
-    usage_field = {"usage": None} if request.include_usage else {}
-
-    def event(choices: list[dict[str, Any]], **extra: Any) -> bytes:
-        payload = {**base, "choices": choices, **usage_field, **extra}
-        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
-
-    completion_tokens = 0
-    for index in range(request.n):
-        text, finish = answer(request, index)
-        pieces = tokens(text)
-        completion_tokens += len(pieces)
-        yield event([{"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
-        for piece in pieces:
-            yield event([{"index": index, "delta": {"content": piece}, "finish_reason": None}])
-        yield event([{"index": index, "delta": {}, "finish_reason": finish}])
-    if request.include_usage:
-        prompt = prompt_tokens(request.messages)
-        usage = {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt + completion_tokens,
-        }
-        yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n".encode()
-    yield b"data: [DONE]\n\n"
+__all__ = ["ApiError", "ChatRequest", "check_image", "parse"]

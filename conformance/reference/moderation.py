@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from conformance.reference.catalog import HAZARD_CATEGORIES, HAZARD_WORDS, MODERATION_MODEL
-from conformance.reference.chat import _check_image
+from conformance.reference.chat import check_image
 from conformance.reference.errors import bad_request, unknown_model
 
 
@@ -33,7 +33,7 @@ def _texts(value: Any) -> list[str]:
         if kind == "text" and isinstance(part.get("text"), str):
             texts.append(part["text"])
         elif kind == "image_url" and isinstance(part.get("image_url"), dict):
-            _check_image(part["image_url"].get("url"), f"input[{index}].image_url.url")
+            check_image(part["image_url"].get("url"), f"input[{index}].image_url.url")
         else:
             raise bad_request(f"Invalid content part at 'input[{index}]'.", f"input[{index}]", "invalid_value")
     return [" ".join(texts)]

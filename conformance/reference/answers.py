@@ -1,0 +1,251 @@
+"""The reference server's answers: deterministic, and shaped exactly as the protocol says.
+
+Text is ``You said: <the last user text>`` (or what it sees in the images, or what a tool
+returned), cut at a stop sequence and at ``max_tokens`` tokens, where a token is a run of
+non-space characters with the spaces before it. JSON answers are the first instance of the
+requested schema. Tools are called when ``tool_choice`` asks for it, or, with "auto", when a word of
+a tool's name appears in the question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from PIL import Image, UnidentifiedImageError
+
+from conformance.reference.chat import ChatRequest
+from conformance.reference.instances import instance
+
+_TOKEN = re.compile(r"\s*\S+")
+_NAMED = {
+    "red": (220, 30, 30),
+    "green": (30, 160, 60),
+    "blue": (40, 70, 220),
+    "white": (255, 255, 255),
+    "black": (0, 0, 0),
+}
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+@dataclass
+class Choice:
+    index: int
+    content: str | None
+    finish_reason: str
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def completion_tokens(self) -> int:
+        arguments = "".join(call["function"]["arguments"] for call in self.calls)
+        return len(tokens(self.content or "")) + len(tokens(arguments)) + 2 * len(self.calls)
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def _images_of(content: Any) -> list[str]:
+    if not isinstance(content, list):
+        return []
+    return [p["image_url"]["url"] for p in content if isinstance(p, dict) and p.get("type") == "image_url"]
+
+
+def colour_of(url: str) -> str:
+    """The name of an image's colour (data URLs), or where it comes from (http URLs)."""
+    if not url.startswith("data:"):
+        return f"an image from {urlsplit(url).hostname}"
+    try:
+        data = base64.b64decode(url.split(",", 1)[1])
+        pixel = Image.open(io.BytesIO(data)).convert("RGB").getpixel((0, 0))
+    except (ValueError, OSError, UnidentifiedImageError):
+        return "an unreadable image"
+    assert isinstance(pixel, tuple)
+    return min(_NAMED, key=lambda name: sum((a - b) ** 2 for a, b in zip(_NAMED[name], pixel, strict=False)))
+
+
+def prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    return (
+        sum(4 + len(tokens(_text_of(m.get("content")))) + 85 * len(_images_of(m.get("content"))) for m in messages) + 2
+    )
+
+
+def _text(request: ChatRequest, choice: int) -> str:
+    last = request.messages[-1]
+    if last.get("role") == "tool":
+        return f"The tool returned: {_text_of(last.get('content'))}"
+    users = [m for m in request.messages if m.get("role") == "user"]
+    content = users[-1].get("content") if users else ""
+    pictures = _images_of(content)
+    if pictures:
+        seen = ", ".join(colour_of(url) for url in pictures)
+        text = f"I see {len(pictures)} image{'s' if len(pictures) > 1 else ''}: {seen}."
+    else:
+        text = f"You said: {_text_of(content)}".rstrip()
+    return f"{text} (choice {choice + 1})" if choice else text
+
+
+def _cut(request: ChatRequest, text: str) -> tuple[str, str]:
+    for stop in request.stop:
+        if stop and stop in text:
+            text = text[: text.index(stop)]
+    pieces = tokens(text)
+    if request.max_tokens is not None and len(pieces) > request.max_tokens:
+        return "".join(pieces[: request.max_tokens]), "length"
+    return "".join(pieces), "stop"
+
+
+def _wanted_tools(request: ChatRequest) -> list[dict[str, Any]]:
+    if request.tool_choice == "none" or not request.tools:
+        return []
+    if request.tool_choice.startswith("function:"):
+        name = request.tool_choice.split(":", 1)[1]
+        return [tool for tool in request.tools if tool["name"] == name]
+    if request.messages[-1].get("role") == "tool" and request.tool_choice == "auto":
+        return []
+    question = _text_of(next((m for m in reversed(request.messages) if m.get("role") == "user"), {}).get("content"))
+    words = set(re.findall(r"[a-z]+", question.lower()))
+    matching = [tool for tool in request.tools if (set(tool["name"].lower().split("_")) - {"get", "set"}) & words]
+    if request.tool_choice == "required" and not matching:
+        matching = request.tools[:1]
+    return matching if request.parallel_tool_calls else matching[:1]
+
+
+def choices(request: ChatRequest) -> list[Choice]:
+    made = []
+    for index in range(request.n):
+        wanted = _wanted_tools(request)
+        if wanted:
+            calls = [
+                {
+                    "id": f"call_{uuid.uuid4().hex[:24]}",
+                    "type": "function",
+                    "function": {
+                        "name": tool["name"],
+                        "arguments": json.dumps(instance(tool["parameters"]), separators=(",", ":")),
+                    },
+                }
+                for tool in wanted
+            ]
+            finish = "stop" if request.tool_choice.startswith("function:") else "tool_calls"
+            made.append(Choice(index, None, finish, calls))
+            continue
+        if request.response_format == "json_schema":
+            text = json.dumps(instance(request.schema))
+        elif request.response_format == "json_object":
+            text = json.dumps({"answer": _text(request, index)}, ensure_ascii=False)
+        else:
+            text = _text(request, index)
+        content, finish = _cut(request, text)
+        made.append(Choice(index, content, finish))
+    return made
+
+
+def _usage(request: ChatRequest, made: list[Choice]) -> dict[str, int]:
+    prompt = prompt_tokens(request.messages)
+    completion = sum(choice.completion_tokens for choice in made)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def completion(request: ChatRequest) -> dict[str, Any]:
+    made = choices(request)
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.model,
+        "choices": [
+            {
+                "index": choice.index,
+                "message": {
+                    "role": "assistant",
+                    "content": choice.content,
+                    "refusal": None,
+                    **({"tool_calls": choice.calls} if choice.calls else {}),
+                },
+                "finish_reason": choice.finish_reason,
+                "logprobs": None,
+            }
+            for choice in made
+        ],
+        "usage": _usage(request, made),
+    }
+
+
+def _deltas(choice: Choice) -> list[dict[str, Any]]:
+    """The deltas of one choice after its role delta: content token by token, or each tool call
+    (id, type and name first, then its arguments in two pieces)."""
+    if not choice.calls:
+        return [{"content": piece} for piece in tokens(choice.content or "")]
+    deltas: list[dict[str, Any]] = []
+    for position, call in enumerate(choice.calls):
+        arguments = call["function"]["arguments"]
+        half = len(arguments) // 2
+        deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": position,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": call["function"]["name"], "arguments": ""},
+                    }
+                ]
+            }
+        )
+        for piece in (arguments[:half], arguments[half:]):
+            deltas.append({"tool_calls": [{"index": position, "function": {"arguments": piece}}]})
+    return deltas
+
+
+async def stream_events(request: ChatRequest, delay: float) -> AsyncIterator[bytes]:
+    """The answer as server-sent events, one chunk per token with ``delay`` seconds between them: a
+    role chunk, the deltas, a finish chunk per choice, the usage chunk when asked for, ``[DONE]``."""
+    base = {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": request.model,
+    }
+    usage_field = {"usage": None} if request.include_usage else {}
+
+    def event(payload: dict[str, Any]) -> bytes:
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+
+    made = choices(request)
+    for choice in made:
+        first = {"role": "assistant", "content": None if choice.calls else ""}
+        yield event(
+            {**base, "choices": [{"index": choice.index, "delta": first, "finish_reason": None}], **usage_field}
+        )
+        for delta in _deltas(choice):
+            await asyncio.sleep(delay)
+            yield event(
+                {**base, "choices": [{"index": choice.index, "delta": delta, "finish_reason": None}], **usage_field}
+            )
+        yield event(
+            {
+                **base,
+                "choices": [{"index": choice.index, "delta": {}, "finish_reason": choice.finish_reason}],
+                **usage_field,
+            }
+        )
+    if request.include_usage:
+        yield event({**base, "choices": [], "usage": _usage(request, made)})
+    yield b"data: [DONE]\n\n"
