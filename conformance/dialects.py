@@ -36,6 +36,10 @@ class DialectFile(BaseModel):
     limits: dict[str, int] = Field(default_factory=dict)
     # the statuses a situation is answered with, e.g. unknown_model = [404]
     statuses: dict[str, list[int]] = Field(default_factory=dict)
+    # an image type (a key of conformance.images.MEDIA_TYPES) the dialect does not accept
+    image_type_refused: str | None = None
+    # the moderation categories the dialect names
+    moderation_categories: list[str] | None = None
     deviations: dict[str, Deviation] = Field(default_factory=dict)
 
 
@@ -50,6 +54,8 @@ class Dialect(BaseModel):
     lineage: tuple[str, ...]  # from the baseline to this dialect, e.g. ("openai", "llama-api")
     limits: dict[str, int]
     statuses: dict[str, tuple[int, ...]]
+    image_type_refused: str | None
+    moderation_categories: tuple[str, ...]
     deviations: dict[str, Deviation]
 
     def status_for(self, situation: str) -> tuple[int, ...]:
@@ -98,7 +104,11 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
     limits: dict[str, int] = {}
     statuses: dict[str, tuple[int, ...]] = {}
     deviations: dict[str, Deviation] = {}
+    image_type_refused: str | None = None
+    categories: tuple[str, ...] = ()
     for item in chain:
+        image_type_refused = item.image_type_refused or image_type_refused
+        categories = tuple(item.moderation_categories) if item.moderation_categories is not None else categories
         limits.update(item.limits)
         statuses.update({key: tuple(value) for key, value in item.statuses.items()})
         deviations.update(item.deviations)
@@ -110,5 +120,7 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
         lineage=tuple(item.name for item in chain),
         limits=limits,
         statuses=statuses,
+        image_type_refused=image_type_refused,
+        moderation_categories=categories,
         deviations=deviations,
     )

@@ -19,6 +19,11 @@ from conformance.resources import bundled_targets_dir
 from conformance.rows import ROW_IDS
 
 MODEL_ROLES = ("chat", "vision", "tools", "structured_output", "moderation")
+# the image of OpenAI's vision guide
+DEFAULT_IMAGE_URL = (
+    "https://upload.wikimedia.org/wikipedia/commons/thumb/d/dd/Gfp-wisconsin-madison-the-nature-boardwalk.jpg/"
+    "2560px-Gfp-wisconsin-madison-the-nature-boardwalk.jpg"
+)
 
 
 class Auth(BaseModel):
@@ -39,6 +44,10 @@ class Models(BaseModel):
     tools: str | None = None
     structured_output: str | None = None
     moderation: str | None = None
+    # a model that cannot see images (the image row checks that it refuses them)
+    text_only: str | None = None
+    # listed models that do not answer chat requests (embeddings, speech, ...): model-selection skips them
+    not_chat: tuple[str, ...] = ()
 
     def for_role(self, role: str) -> str | None:
         """The model for a role; tools and structured output fall back to the chat model."""
@@ -90,6 +99,8 @@ class Target(BaseModel):
     dialect: str = "openai"
     # which parameter caps the answer length in the suite's own requests
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    # a public image the image row sends by URL; "" skips that check (for targets without internet)
+    image_url: str = DEFAULT_IMAGE_URL
     # "reference": with no base URL given, live runs start the suite's own reference server
     builtin_server: Literal["reference"] | None = None
     auth: Auth = Auth()

@@ -8,6 +8,7 @@ outcomes in ``conformance.verdicts``. Both are registered by decorators in the r
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,9 +21,10 @@ if TYPE_CHECKING:
     from conformance.context import CheckContext
     from conformance.exchange import Request
     from conformance.profiles import Target
+    from conformance.verdicts import Note
 
 ProbeBuilder = Callable[["Target"], "Request | None"]
-CheckFunction = Callable[["CheckContext"], "str | None"]
+CheckFunction = Callable[["CheckContext"], "str | Note | None"]
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,8 @@ def check(
         check_id = f"{row}.{func.__name__}"
         if check_id in CHECKS:
             raise ValueError(f"check {check_id!r} is registered twice")
-        unknown = [need for need in needs if need not in PROBES]
-        if unknown:
-            raise ValueError(f"check {check_id!r} needs unregistered probes {unknown}")
-        claim = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else check_id
+        # the claim is the docstring's first paragraph, on one line
+        claim = " ".join(inspect.cleandoc(func.__doc__ or check_id).split("\n\n")[0].split())
         CHECKS[check_id] = Check(check_id, row, level, source, tuple(needs), func, claim, live_only)
         return func
 
@@ -89,6 +89,10 @@ def load_all() -> dict[str, Check]:
     """Import every row module so that all probes and checks are registered."""
     import conformance.checks  # noqa: F401 - registers on import
 
+    for found in CHECKS.values():
+        unknown = [need for need in found.needs if need not in PROBES]
+        if unknown:
+            raise ValueError(f"check {found.id!r} needs unregistered probes {unknown}")
     return CHECKS
 
 

@@ -14,6 +14,7 @@ from conformance.verdicts import (
     EnvironmentProblem,
     ErrorCause,
     NotApplicable,
+    Note,
     Status,
     Unsupported,
 )
@@ -82,7 +83,10 @@ def _judge(check: Check, ctx: CheckContext, result: CheckResult) -> None:
         )
     else:
         result.status = Status.PASS
-        result.message = note or "as claimed"
+        if isinstance(note, Note):
+            result.message, result.details = note.message, dict(note.details)
+        else:
+            result.message = note or "as claimed"
         if ctx.dialect.deviation_for(check.id) is not None:
             result.message += (
                 f" (the {ctx.dialect.name} dialect documents a deviation here, but the target behaves like OpenAI)"

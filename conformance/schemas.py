@@ -55,6 +55,16 @@ def _read_json(path: Path) -> Any:
         raise ConfigError(f"schema file {path} is unreadable: {exc}") from exc
 
 
+def overlaid_names(lineage: tuple[str, ...], directory: Path) -> frozenset[str]:
+    """The schemas a dialect changes from the baseline (its own files or patches)."""
+    return frozenset(
+        path.name.removesuffix(".patch.json").removesuffix(".json")
+        for dialect in lineage[1:]
+        if (directory / dialect).is_dir()
+        for path in (directory / dialect).glob("*.json")
+    )
+
+
 def dialect_documents(lineage: tuple[str, ...], directory: Path) -> dict[str, dict[str, Any]]:
     """The schemas of a dialect, by name, with every overlay of its lineage applied."""
     documents: dict[str, dict[str, Any]] = {}
@@ -74,9 +84,13 @@ def dialect_documents(lineage: tuple[str, ...], directory: Path) -> dict[str, di
 
 
 class SchemaSet:
-    def __init__(self, dialect: str, documents: dict[str, dict[str, Any]], digest: str) -> None:
+    def __init__(
+        self, dialect: str, documents: dict[str, dict[str, Any]], digest: str, overlaid: frozenset[str] = frozenset()
+    ) -> None:
         self.dialect = dialect
         self.digest = digest
+        # schemas where the dialect differs from OpenAI's: the SDK's types cannot judge these
+        self.overlaid = overlaid
         self.documents: dict[str, dict[str, Any]] = {}
         for name, document in documents.items():
             self.documents[name] = {**document, "$id": f"{ID_BASE}/{dialect}/{name}.json"}
@@ -116,4 +130,6 @@ def schema_set(dialect: Dialect, directory: Path | None = None) -> SchemaSet:
 
 @cache
 def _schema_set(name: str, lineage: tuple[str, ...], directory: Path) -> SchemaSet:
-    return SchemaSet(name, dialect_documents(lineage, directory), digest_of(directory))
+    return SchemaSet(
+        name, dialect_documents(lineage, directory), digest_of(directory), overlaid_names(lineage, directory)
+    )

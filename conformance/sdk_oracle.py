@@ -8,6 +8,8 @@ or the ``APIStatusError`` subclass the status maps to.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from conformance.exchange import Exchange
 
 SDK_VERSION = openai.__version__
 
-Kind = Literal["model", "model-list", "chat-completion", "moderation", "error"]
+Kind = Literal["model", "model-list", "chat-completion", "chat-completion-stream", "moderation", "error"]
 
 # the SDK would decode these itself; the recorded body is already decoded
 _TRANSPORT_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
@@ -84,6 +86,9 @@ _CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
     "model": lambda client: client.models.retrieve("model"),
     "model-list": lambda client: list(client.models.list()),
     "chat-completion": lambda client: client.post("/chat/completions", body={}, cast_to=ChatCompletion),
+    "chat-completion-stream": lambda client: list(
+        client.chat.completions.create(model="model", messages=[], stream=True)
+    ),
     "moderation": lambda client: client.moderations.create(input="text"),
     "error": lambda client: client.models.retrieve("model"),
 }
@@ -150,3 +155,48 @@ def _json_path(loc: tuple[Any, ...]) -> str:
 def _one_line(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_structured(exchange: Exchange, response_format: type[Any]) -> SdkVerdict:
+    """What ``client.chat.completions.parse(response_format=<pydantic model>)`` makes of the
+    response: the parsed object, or the exception user code would get."""
+    if exchange.response is None:
+        return SdkVerdict(False, "APIConnectionError", "no response")
+
+    def call(client: openai.OpenAI) -> Any:
+        completion = client.chat.completions.parse(model="model", messages=[], response_format=response_format)
+        return completion.choices[0].message.parsed
+
+    try:
+        parsed = _REPLAYER.run(exchange, call)
+    except openai.APIResponseValidationError as exc:
+        return SdkVerdict(False, type(exc).__name__, _validation_detail(exc))
+    except (openai.APIError, openai.OpenAIError) as exc:
+        return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
+    except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
+    if parsed is None:
+        return SdkVerdict(False, None, "returns no parsed object (message.parsed is None)")
+    return SdkVerdict(True, None, "parsed", parsed)
+
+
+def request_body(call: Callable[[openai.OpenAI], Any]) -> dict[str, Any]:
+    """The JSON body the SDK sends for ``call``, captured in memory (nothing goes out).
+
+    Probes use it to send exactly what user code sends, e.g. the strict JSON Schema the SDK derives
+    from a pydantic model for ``chat.completions.parse``."""
+    captured: dict[str, Any] = {}
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        captured.update(json.loads(request.content))
+        return httpx2.Response(418, json={"error": {"message": "captured", "type": "capture"}})
+
+    client = openai.OpenAI(
+        api_key="sk-capture",
+        base_url="http://sdk-capture.invalid/v1",
+        http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
+        max_retries=0,
+    )
+    with contextlib.suppress(openai.APIStatusError):
+        call(client)
+    return captured

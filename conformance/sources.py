@@ -33,6 +33,48 @@ _SOURCES = (
         "https://platform.openai.com/docs/api-reference/chat/create",
     ),
     Source(
+        "openai-streaming",
+        "OpenAI API reference: streaming chat completions (server-sent events, chunk object, stream_options)",
+        "https://platform.openai.com/docs/api-reference/chat-streaming",
+    ),
+    Source(
+        "openai-vision",
+        "OpenAI guide: images and vision (image_url parts, data URLs, detail)",
+        "https://platform.openai.com/docs/guides/images-vision",
+    ),
+    Source(
+        "openai-structured-outputs",
+        "OpenAI guide: structured outputs (json_object, json_schema, strict, parse)",
+        "https://platform.openai.com/docs/guides/structured-outputs",
+    ),
+    Source(
+        "openai-function-calling",
+        "OpenAI guide: function calling (tools, tool_choice, parallel calls, streaming)",
+        "https://platform.openai.com/docs/guides/function-calling",
+    ),
+    Source(
+        "observed-openai-tool-choice",
+        "Observed api.openai.com behaviour: finish_reason is tool_calls for tool_choice required, stop for a named "
+        "tool (vllm-project/vllm#25054)",
+        "https://github.com/vllm-project/vllm/issues/25054",
+    ),
+    Source(
+        "openai-moderation",
+        "OpenAI API reference: moderations (13 categories, category_scores, category_applied_input_types)",
+        "https://platform.openai.com/docs/api-reference/moderations",
+    ),
+    Source(
+        "llama-images",
+        "Llama API: image understanding (JPEG, PNG, GIF, ICO; at most 9 images; 25 MB)",
+        "https://llama.developer.meta.com/docs/features/image-understanding",
+    ),
+    Source(
+        "llama-moderation",
+        "Llama API: moderation (Llama Guard hazard categories; compat: no category_scores, no "
+        "category_applied_input_types)",
+        "https://llama.developer.meta.com/docs/features/moderation",
+    ),
+    Source(
         "openai-errors",
         "OpenAI error codes guide and the error object {message, type, param, code}",
         "https://platform.openai.com/docs/guides/error-codes",

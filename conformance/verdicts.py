@@ -2,7 +2,7 @@
 
 What a check can end in::
 
-    return None or a note         -> pass
+    return None, a note or a Note -> pass
     raise CheckFailed             -> fail, or deviation when the dialect documents it
     raise Unsupported             -> unsupported (a clear "not supported" answer)
     raise NotApplicable           -> skipped (with the reason)
@@ -45,6 +45,14 @@ class RowStatus(enum.StrEnum):
     PARTIAL = "partial"
     UNSUPPORTED = "unsupported"
     UNTESTED = "untested"
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a passing check may return besides a plain message: a message with details."""
+
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class CheckFailed(AssertionError):
