@@ -6,6 +6,28 @@ source=..., needs=(probe ids...))``, give it a one-line docstring that states th
 indicative mood, and make it raise ``CheckFailed`` with what was expected, what came back and where.
 """
 
-from conformance.checks import chat_completions, errors_not_found, models
+from conformance.checks import (
+    chat_completions,
+    errors_not_found,
+    image_understanding,
+    model_selection,
+    models,
+    moderation,
+    sampling,
+    streaming,
+    structured_output,
+    tools,
+)
 
-__all__ = ["chat_completions", "errors_not_found", "models"]
+__all__ = [
+    "chat_completions",
+    "errors_not_found",
+    "image_understanding",
+    "model_selection",
+    "models",
+    "moderation",
+    "sampling",
+    "streaming",
+    "structured_output",
+    "tools",
+]

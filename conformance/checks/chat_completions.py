@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks._expect import expect_json, expect_valid, succeeded
+from conformance.checks._expect import (
+    expect_chat_completion,
+    expect_json,
+    expect_valid,
+    succeeded,
+    unsupported_if_refused,
+)
+from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
 from conformance.verdicts import CheckFailed, Level, NotApplicable
-
-# short answers keep live runs cheap and let a weak model pass: nothing here depends on content
-ANSWER_TOKENS = 16
-
-
-def chat_request(
-    target: Target, exchange_id: str, purpose: str, messages: list[dict[str, Any]], **params: Any
-) -> Request | None:
-    model = target.models.chat
-    if model is None:
-        return None
-    body: dict[str, Any] = {"model": model, "messages": messages, target.max_tokens_param: ANSWER_TOKENS}
-    body.update(params)
-    return Request(exchange_id, "POST", "/chat/completions", purpose=purpose, json=body)
 
 
 @probe("chat-completions/basic")
@@ -77,19 +70,6 @@ def multi_turn(target: Target) -> Request | None:
             {"role": "user", "content": "What did I ask you to remember?"},
         ],
     )
-
-
-def expect_chat_completion(ctx: CheckContext, exchange: Exchange) -> dict[str, Any]:
-    """A successful, schema-valid chat completion whose first choice is assistant text."""
-    body = expect_json(exchange, 200)
-    expect_valid(ctx, exchange, body, "chat-completion", "chat-completion")
-    message = body["choices"][0]["message"]
-    if not isinstance(message.get("content"), str):
-        raise CheckFailed(
-            f"{exchange.describe()}: $.choices[0].message.content is {message.get('content')!r}, "
-            "expected the answer as a string (no tools were offered)"
-        )
-    return body
 
 
 @check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/basic",))
@@ -200,4 +180,108 @@ def accepts_developer_role(ctx: CheckContext) -> str | None:
 def accepts_multi_turn_history(ctx: CheckContext) -> str | None:
     """A conversation of system, user and earlier assistant turns is accepted and answered."""
     expect_chat_completion(ctx, ctx.exchange("chat-completions/multi-turn"))
+    return None
+
+
+@probe("chat-completions/content-parts")
+def content_parts(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "chat-completions/content-parts",
+        "user content as a list of text parts",
+        [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "Reply with a short"}, {"type": "text", "text": " greeting."}],
+            }
+        ],
+    )
+
+
+@probe("chat-completions/named-messages")
+def named_messages(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "chat-completions/named-messages",
+        "messages that carry a participant name",
+        [
+            {"role": "system", "content": "You are a terse assistant.", "name": "rules"},
+            {"role": "user", "content": "Hello, I am Alice.", "name": "alice"},
+        ],
+    )
+
+
+# twenty exchanges of history before the question: long enough to show truncation or role bugs,
+# short enough for any context window
+HISTORY_TURNS = 20
+
+
+@probe("chat-completions/long-history")
+def long_history(target: Target) -> Request | None:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "You are a terse assistant."}]
+    for turn in range(1, HISTORY_TURNS + 1):
+        messages.append({"role": "user", "content": f"Note number {turn}: the colour of the day is shade {turn}."})
+        messages.append({"role": "assistant", "content": f"Noted: shade {turn}."})
+    messages.append({"role": "user", "content": "Which shade did I mention first?"})
+    return chat_request(target, "chat-completions/long-history", "a history of 20 user and assistant turns", messages)
+
+
+@probe("chat-completions/n-choices")
+def n_choices(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "chat-completions/n-choices",
+        "two choices in one request (n=2)",
+        [{"role": "user", "content": "Name a planet."}],
+        n=2,
+    )
+
+
+@check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/content-parts",))
+def accepts_text_content_parts(ctx: CheckContext) -> str | None:
+    """User content given as a list of text parts is accepted and answered."""
+    expect_chat_completion(ctx, ctx.exchange("chat-completions/content-parts"))
+    return None
+
+
+@check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/named-messages",))
+def accepts_message_names(ctx: CheckContext) -> str | None:
+    """Messages with a participant name field are accepted and answered."""
+    expect_chat_completion(ctx, ctx.exchange("chat-completions/named-messages"))
+    return None
+
+
+@check(
+    "chat-completions",
+    Level.MUST,
+    source="openai-chat-create",
+    needs=("chat-completions/long-history", "chat-completions/basic"),
+)
+def accepts_long_history(ctx: CheckContext) -> str | None:
+    """A history of 20 user and assistant turns is accepted and answered."""
+    exchange = ctx.exchange("chat-completions/long-history")
+    body = expect_chat_completion(ctx, exchange)
+    usage = body.get("usage") or {}
+    basic = ctx.exchange("chat-completions/basic").json_body
+    basic_usage = basic.value.get("usage") if basic.ok and isinstance(basic.value, dict) else None
+    prompt, short = usage.get("prompt_tokens"), (basic_usage or {}).get("prompt_tokens")
+    if isinstance(prompt, int) and isinstance(short, int) and prompt <= short:
+        raise CheckFailed(
+            f"{exchange.describe()}: usage.prompt_tokens is {prompt} for 42 messages but {short} for one message: "
+            "the history seems to be dropped"
+        )
+    return f"prompt_tokens {prompt}" if isinstance(prompt, int) else None
+
+
+@check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/n-choices",))
+def n_is_honoured(ctx: CheckContext) -> str | None:
+    """n=2 gives two choices with the distinct indexes 0 and 1."""
+    exchange = ctx.exchange("chat-completions/n-choices")
+    unsupported_if_refused(exchange, "the n parameter")
+    body = expect_chat_completion(ctx, exchange)
+    indexes = [choice.get("index") for choice in body["choices"]]
+    if sorted(indexes) != [0, 1]:
+        raise CheckFailed(
+            f"{exchange.describe()}: n=2 gave {len(indexes)} choices with indexes {indexes}, expected indexes [0, 1]"
+        )
     return None

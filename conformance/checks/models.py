@@ -38,7 +38,7 @@ def _listed(ctx: CheckContext) -> list[dict[str, Any]]:
     return [item for item in data if isinstance(item, dict)]
 
 
-def _listed_ids(ctx: CheckContext) -> list[str]:
+def listed_ids(ctx: CheckContext) -> list[str]:
     return [item["id"] for item in _listed(ctx) if isinstance(item.get("id"), str)]
 
 
@@ -79,7 +79,7 @@ def created_is_unix_seconds(ctx: CheckContext) -> str | None:
 @check("models", Level.SHOULD, source="openai-models", needs=("models/list",))
 def ids_are_unique(ctx: CheckContext) -> str | None:
     """No model id appears twice in the list."""
-    ids = _listed_ids(ctx)
+    ids = listed_ids(ctx)
     repeated = sorted({model_id for model_id in ids if ids.count(model_id) > 1})
     if repeated:
         raise CheckFailed(f"GET /models lists these ids more than once: {', '.join(repeated)}")
@@ -92,7 +92,7 @@ def configured_models_are_listed(ctx: CheckContext) -> str | None:
     configured = {role: model for role, model in ctx.target.models.configured().items() if role != "moderation"}
     if not configured:
         raise NotApplicable("the target configures no chat or vision model")
-    listed = set(_listed_ids(ctx))
+    listed = set(listed_ids(ctx))
     missing = [f"{model} ({role})" for role, model in configured.items() if model not in listed]
     if missing:
         sample = ", ".join(sorted(listed)[:8]) or "nothing"
@@ -106,14 +106,14 @@ def moderation_model_is_listed(ctx: CheckContext) -> str | None:
     model = ctx.target.models.moderation
     if model is None:
         raise NotApplicable("the target configures no moderation model")
-    if model not in _listed_ids(ctx):
+    if model not in listed_ids(ctx):
         raise CheckFailed(f"GET /models does not list the moderation model {model}")
     return None
 
 
 def _retrieved(ctx: CheckContext) -> list[tuple[str, Any]]:
     """Retrieve the configured models and the listed ones, up to the dialect's cap."""
-    listed = _listed_ids(ctx)
+    listed = listed_ids(ctx)
     cap = ctx.dialect.limits.get("models_retrieved", 25)
     wanted = list(dict.fromkeys(m for m in ctx.target.models.configured().values() if m in listed))
     wanted += [m for m in dict.fromkeys(listed) if m not in wanted][: max(cap - len(wanted), 0)]
@@ -136,7 +136,7 @@ def retrieve_is_schema_valid(ctx: CheckContext) -> str | None:
     if failures:
         more = f" (and {len(failures) - 1} more of {len(retrieved)} models)" if len(failures) > 1 else ""
         raise CheckFailed(failures[0].message + more, details=failures[0].details)
-    return f"retrieved {len(retrieved)} of {len(_listed_ids(ctx))} listed models"
+    return f"retrieved {len(retrieved)} of {len(listed_ids(ctx))} listed models"
 
 
 @check("models", Level.MUST, source="openai-models", needs=("models/list",))

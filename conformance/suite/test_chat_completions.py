@@ -1,10 +1,5 @@
-"""Feature row `chat-completions`: one test per registered check."""
+"""Feature row `chat-completions`."""
 
-import pytest
+from conformance.suite import row_test
 
-from conformance.registry import Check, checks_of
-
-
-@pytest.mark.parametrize("check", checks_of("chat-completions"), ids=lambda check: check.id)
-def test_chat_completions(check: Check, conformance_check) -> None:
-    conformance_check(check)
+test_chat_completions = row_test("chat-completions")

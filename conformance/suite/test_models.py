@@ -1,10 +1,5 @@
-"""Feature row `models`: one test per registered check."""
+"""Feature row `models`."""
 
-import pytest
+from conformance.suite import row_test
 
-from conformance.registry import Check, checks_of
-
-
-@pytest.mark.parametrize("check", checks_of("models"), ids=lambda check: check.id)
-def test_models(check: Check, conformance_check) -> None:
-    conformance_check(check)
+test_models = row_test("models")

@@ -1,0 +1,216 @@
+"""Row ``image-understanding``: image_url parts sent to the vision model.
+
+The images are made by the suite (small plain-colour squares, see ``conformance.images``). What a
+model says about them is model behaviour, judged at SHOULD level only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance import images
+from conformance.checks._expect import error_message, expect_chat_completion, response_of, shown
+from conformance.checks._requests import chat_request
+from conformance.context import CheckContext
+from conformance.dialects import load_dialect
+from conformance.exchange import Request
+from conformance.profiles import Target
+from conformance.registry import check, probe
+from conformance.verdicts import CheckFailed, Level
+
+QUESTION = "What colour is this square? Answer with one word."
+# without a limit in the dialect, "several" means this many
+SEVERAL = 4
+
+
+def ask(target: Target, exchange_id: str, purpose: str, parts: list[dict[str, Any]], **options: Any) -> Request | None:
+    content = [{"type": "text", "text": QUESTION}, *parts]
+    return chat_request(
+        target,
+        exchange_id,
+        purpose,
+        [{"role": "user", "content": content}],
+        role=options.pop("role", "vision"),
+        **options,
+    )
+
+
+def _format_probe(kind: str) -> None:
+    exchange_id = f"image-understanding/{kind}"
+
+    @probe(exchange_id)
+    def build(target: Target) -> Request | None:
+        return ask(
+            target,
+            exchange_id,
+            f"a red square as a base64 {kind.upper()} data URL",
+            [images.image_part(images.data_url(kind))],
+        )
+
+
+for _kind in ("png", "jpeg", "gif"):
+    _format_probe(_kind)
+
+
+@probe("image-understanding/http-url")
+def http_url(target: Target) -> Request | None:
+    if not target.image_url:
+        return None
+    return ask(target, "image-understanding/http-url", "an image by http(s) URL", [images.image_part(target.image_url)])
+
+
+def _limit(dialect_limits: dict[str, int]) -> int | None:
+    return dialect_limits.get("max_images_per_request")
+
+
+@probe("image-understanding/several")
+def several(target: Target) -> Request | None:
+    count = _limit(load_dialect(target.dialect).limits) or SEVERAL
+    colours = list(images.COLOURS)
+    parts = [images.image_part(images.data_url("png", colours[i % len(colours)], 32 + i)) for i in range(count)]
+    return ask(target, "image-understanding/several", f"{count} images in one message (the dialect's limit)", parts)
+
+
+@probe("image-understanding/too-many")
+def too_many(target: Target) -> Request | None:
+    limit = _limit(load_dialect(target.dialect).limits)
+    if limit is None:
+        return None
+    parts = [images.image_part(images.data_url("png", "green", 32 + i)) for i in range(limit + 1)]
+    return ask(target, "image-understanding/too-many", f"{limit + 1} images, one over the dialect's limit", parts)
+
+
+@probe("image-understanding/detail")
+def detail(target: Target) -> Request | None:
+    parts = [
+        images.image_part(images.data_url("png", colour), level)
+        for colour, level in zip(images.COLOURS, ("low", "high", "auto"), strict=True)
+    ]
+    return ask(target, "image-understanding/detail", "three images with detail low, high and auto", parts)
+
+
+@probe("image-understanding/text-only-model")
+def text_only_model(target: Target) -> Request | None:
+    if target.models.text_only is None:
+        return None
+    return ask(
+        target,
+        "image-understanding/text-only-model",
+        "an image sent to a text-only model",
+        [images.image_part(images.data_url("png"))],
+        model=target.models.text_only,
+    )
+
+
+@probe("image-understanding/corrupt-base64")
+def corrupt(target: Target) -> Request | None:
+    return ask(
+        target,
+        "image-understanding/corrupt-base64",
+        "a PNG data URL whose payload is not base64",
+        [images.image_part(images.corrupt_data_url())],
+    )
+
+
+@probe("image-understanding/unsupported-type")
+def unsupported_type(target: Target) -> Request | None:
+    kind = load_dialect(target.dialect).image_type_refused
+    if kind is None:
+        return None
+    return ask(
+        target,
+        "image-understanding/unsupported-type",
+        f"a real {kind.upper()} image, a type the dialect does not accept",
+        [images.image_part(images.data_url(kind, size=16))],
+    )
+
+
+def _answered(ctx: CheckContext, probe_id: str) -> str | None:
+    expect_chat_completion(ctx, ctx.exchange(probe_id))
+    return None
+
+
+@check("image-understanding", Level.MUST, source="openai-vision", needs=("image-understanding/png",))
+def png_data_url_is_understood(ctx: CheckContext) -> str | None:
+    """A base64 PNG data URL in a user message is accepted and answered."""
+    return _answered(ctx, "image-understanding/png")
+
+
+@check("image-understanding", Level.MUST, source="openai-vision", needs=("image-understanding/jpeg",))
+def jpeg_data_url_is_understood(ctx: CheckContext) -> str | None:
+    """A base64 JPEG data URL is accepted and answered."""
+    return _answered(ctx, "image-understanding/jpeg")
+
+
+@check("image-understanding", Level.MUST, source="openai-vision", needs=("image-understanding/gif",))
+def gif_data_url_is_understood(ctx: CheckContext) -> str | None:
+    """A base64 GIF data URL is accepted and answered."""
+    return _answered(ctx, "image-understanding/gif")
+
+
+@check("image-understanding", Level.MUST, source="openai-vision", needs=("image-understanding/http-url",))
+def http_image_url_is_understood(ctx: CheckContext) -> str | None:
+    """An image given by http(s) URL is fetched and answered."""
+    return _answered(ctx, "image-understanding/http-url")
+
+
+@check("image-understanding", Level.MUST, source="llama-images", needs=("image-understanding/several",))
+def several_images_up_to_the_limit_are_understood(ctx: CheckContext) -> str | None:
+    """As many images in one message as the dialect allows (Llama: 9) are accepted and answered."""
+    return _answered(ctx, "image-understanding/several")
+
+
+@check("image-understanding", Level.MUST, source="openai-vision", needs=("image-understanding/detail",))
+def detail_levels_are_accepted(ctx: CheckContext) -> str | None:
+    """Images with detail "low", "high" and "auto" are accepted."""
+    return _answered(ctx, "image-understanding/detail")
+
+
+def _refused(ctx: CheckContext, probe_id: str, what: str) -> str | None:
+    exchange = ctx.exchange(probe_id)
+    response = response_of(exchange)
+    if response.status == 200:
+        raise CheckFailed(f"{exchange.describe()}: {what} was answered (HTTP 200) instead of refused with 400")
+    if response.status != 400:
+        raise CheckFailed(
+            f"{exchange.describe()}: {what} was refused with HTTP {response.status}, expected 400; message "
+            f"{shown(error_message(exchange) or '', 120)}"
+        )
+    return None
+
+
+@check("image-understanding", Level.MUST, source="llama-images", needs=("image-understanding/too-many",))
+def images_over_the_limit_are_refused(ctx: CheckContext) -> str | None:
+    """One image more than the dialect's limit is refused with 400."""
+    return _refused(ctx, "image-understanding/too-many", "one image over the limit")
+
+
+@check("image-understanding", Level.MUST, source="openai-vision", needs=("image-understanding/text-only-model",))
+def text_only_model_refuses_images(ctx: CheckContext) -> str | None:
+    """An image sent to a text-only model is refused with 400, not silently dropped."""
+    return _refused(ctx, "image-understanding/text-only-model", "an image for a text-only model")
+
+
+@check("image-understanding", Level.MUST, source="openai-vision", needs=("image-understanding/corrupt-base64",))
+def corrupt_base64_is_refused(ctx: CheckContext) -> str | None:
+    """A data URL whose payload is not base64 is refused with 400."""
+    return _refused(ctx, "image-understanding/corrupt-base64", "a corrupt base64 image")
+
+
+@check("image-understanding", Level.MUST, source="llama-images", needs=("image-understanding/unsupported-type",))
+def unsupported_image_type_is_refused(ctx: CheckContext) -> str | None:
+    """A real image of a type the dialect does not accept (Llama: WebP; OpenAI: TIFF) is refused with 400."""
+    return _refused(ctx, "image-understanding/unsupported-type", "an image of an unsupported type")
+
+
+@check("image-understanding", Level.SHOULD, source="openai-vision", needs=("image-understanding/png",))
+def reply_mentions_the_colour(ctx: CheckContext) -> str | None:
+    """The answer about a red square says "red" (model behaviour, not protocol)."""
+    body = expect_chat_completion(ctx, ctx.exchange("image-understanding/png"))
+    text = body["choices"][0]["message"]["content"]
+    if "red" not in text.lower():
+        raise CheckFailed(
+            f"asked for the colour of a red square, the model answered {shown(text, 80)}: this is model behaviour "
+            "(the image may not reach the model, or the model may be weak), not a protocol failure"
+        )
+    return None

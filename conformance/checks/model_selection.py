@@ -1,0 +1,146 @@
+"""Row ``model-selection``: each listed model answers as itself; unknown models are refused."""
+
+from __future__ import annotations
+
+import re
+
+from conformance import sdk_oracle
+from conformance.checks._expect import expect_chat_completion, expect_json, expect_valid, response_of, shown
+from conformance.checks._requests import chat_request, user
+from conformance.checks.models import listed_ids
+from conformance.context import CheckContext
+from conformance.exchange import Request
+from conformance.profiles import Target
+from conformance.registry import check, probe
+from conformance.verdicts import CheckFailed, Level, NotApplicable
+
+UNKNOWN_MODEL = "conformance-no-such-model-0000"
+
+
+def ask_model(target: Target, model: str) -> Request | None:
+    return chat_request(
+        target, f"model-selection/chat/{model}", f"a chat request to the model {model}", user("Say hello."), model=model
+    )
+
+
+@probe("model-selection/unknown-model")
+def unknown_model(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "model-selection/unknown-model",
+        "a chat request to a model id that names no model",
+        user("Say hello."),
+        model=UNKNOWN_MODEL,
+    )
+
+
+# a dated snapshot suffix: -2024-08-06 or -0613
+_SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})")
+
+
+def echoes(requested: str, answered: object) -> bool:
+    """OpenAI answers with the model asked for, or with a dated snapshot of it (gpt-4o -> gpt-4o-2024-08-06)."""
+    if not isinstance(answered, str):
+        return False
+    return answered == requested or (
+        answered.startswith(requested) and _SNAPSHOT.fullmatch(answered[len(requested) :]) is not None
+    )
+
+
+def chat_models(ctx: CheckContext) -> list[str]:
+    """The listed models a chat request goes to: configured ones first, then the rest of the list
+    (minus the moderation model and the profile's not_chat), up to the dialect's cap."""
+    listed = listed_ids(ctx)
+    skip = {ctx.target.models.moderation, *ctx.target.models.not_chat}
+    configured = [m for m in dict.fromkeys(ctx.target.models.configured().values()) if m in listed and m not in skip]
+    others = [m for m in dict.fromkeys(listed) if m not in skip and m not in configured]
+    cap = ctx.dialect.limits.get("models_chatted", 10)
+    return (configured + others)[: max(cap, len(configured))]
+
+
+@check("model-selection", Level.MUST, source="openai-chat-object", needs=("models/list",))
+def every_listed_model_answers_as_itself(ctx: CheckContext) -> str | None:
+    """A chat request to each listed model is answered, with that model's id (or a dated snapshot of it) in model."""
+    models = chat_models(ctx)
+    if not models:
+        raise NotApplicable("GET /models lists no chat model")
+    exchanges = ctx.fetch_many(request for model in models if (request := ask_model(ctx.target, model)))
+    problems = []
+    for model, exchange in zip(models, exchanges, strict=True):
+        try:
+            body = expect_chat_completion(ctx, exchange)
+        except CheckFailed as failure:
+            problems.append(failure.message)
+            continue
+        if not echoes(model, body.get("model")):
+            problems.append(f"{exchange.describe()}: asked for {model!r}, answered as {body.get('model')!r}")
+    if problems:
+        more = f" (and {len(problems) - 1} more of {len(models)} models)" if len(problems) > 1 else ""
+        raise CheckFailed(problems[0] + more)
+    listed = len(listed_ids(ctx))
+    return f"{len(models)} models answered as themselves" + (f" ({listed} listed)" if listed > len(models) else "")
+
+
+@check("model-selection", Level.MUST, source="openai-errors", needs=("model-selection/unknown-model",))
+def unknown_model_is_refused_with_404(ctx: CheckContext) -> str | None:
+    """A chat request to an unknown model is refused with 404 (the SDK raises NotFoundError), not answered."""
+    exchange = ctx.exchange("model-selection/unknown-model")
+    response = response_of(exchange)
+    expected = ctx.dialect.status_for("unknown_model")
+    if response.status == 200:
+        answered = exchange.json_body.value.get("model") if exchange.json_body.ok else None
+        raise CheckFailed(
+            f"{exchange.describe()}: a request for the unknown model {UNKNOWN_MODEL!r} was answered (HTTP 200, "
+            f"model {answered!r}): the target silently substitutes a model"
+        )
+    if response.status not in expected:
+        raised = sdk_oracle.judge(exchange, "error").raised
+        raise CheckFailed(
+            f"{exchange.describe()}: expected HTTP {' or '.join(map(str, expected))} for an unknown model, got "
+            f"{response.status} (the SDK raises {raised}); body {shown(response.body)}"
+        )
+    return None
+
+
+@check("model-selection", Level.MUST, source="openai-errors", needs=("model-selection/unknown-model",))
+def unknown_model_refusal_has_error_envelope(ctx: CheckContext) -> str | None:
+    """The refusal of an unknown model is JSON in the error envelope {"error": {message, type, param, code}}."""
+    exchange = ctx.exchange("model-selection/unknown-model")
+    response = response_of(exchange)
+    if response.status < 400:
+        raise NotApplicable(
+            "the unknown model was not refused; model-selection.unknown_model_is_refused_with_404 says so"
+        )
+    expect_valid(ctx, exchange, expect_json(exchange, response.status), "error", "error")
+    return None
+
+
+@check(
+    "model-selection",
+    Level.MUST,
+    source="openai-models",
+    needs=("chat-completions/basic", "image-understanding/png", "moderation/single"),
+)
+def configured_roles_answer(ctx: CheckContext) -> str | None:
+    """The models configured for chat, vision and moderation each answer a request of their kind."""
+    roles = {
+        "chat": ("chat-completions/basic", "chat-completions"),
+        "vision": ("image-understanding/png", "image-understanding"),
+        "moderation": ("moderation/single", "moderation"),
+    }
+    answered = []
+    for role, (probe_id, row) in roles.items():
+        model = ctx.target.models.for_role(role)
+        if model is None or row in ctx.target.capabilities.unsupported:
+            continue
+        exchange = ctx.exchange(probe_id)
+        response = response_of(exchange)
+        if response.status != 200:
+            raise CheckFailed(
+                f"the {role} model {model!r} does not answer: {exchange.describe()} gave HTTP {response.status}; "
+                f"body {shown(response.body)}"
+            )
+        answered.append(f"{role}: {model}")
+    if not answered:
+        raise NotApplicable("no model role is configured")
+    return "; ".join(answered)

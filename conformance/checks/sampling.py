@@ -1,0 +1,290 @@
+"""Row ``sampling``: temperature, top_p, seed, max_tokens, max_completion_tokens and stop are
+accepted, honoured where the answer shows it, and refused when out of range.
+
+"Accepted but ignored" is detected from the answer itself: the token count against the limit, and
+a stop sequence taken from the answer to the same request without ``stop`` (so the check works
+whatever the model says, as long as the target is deterministic at temperature 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.checks._expect import (
+    error_message,
+    expect_chat_completion,
+    response_of,
+    shown,
+    succeeded,
+    unsupported_if_refused,
+)
+from conformance.checks._requests import chat_request, user
+from conformance.context import CheckContext
+from conformance.exchange import Exchange, Request
+from conformance.profiles import Target
+from conformance.registry import check, probe
+from conformance.verdicts import CheckFailed, Level, NotApplicable
+
+COUNTING = "Count from one to one hundred in words, separated by spaces."
+LIMIT = 5
+STOP_TWIN = "sampling/stop-twin"
+
+
+def _accepted_probe(exchange_id: str, purpose: str, **params: Any):
+    @probe(exchange_id)
+    def build(target: Target) -> Request | None:
+        return chat_request(target, exchange_id, purpose, user("Name a colour."), **params)
+
+    return build
+
+
+_accepted_probe("sampling/temperature", "temperature 0.7", temperature=0.7)
+_accepted_probe("sampling/top-p", "top_p 0.5", top_p=0.5)
+_accepted_probe("sampling/seed", "seed 42", seed=42)
+
+
+@probe("sampling/max-tokens")
+def max_tokens(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "sampling/max-tokens",
+        f"a long answer cut by max_tokens {LIMIT}",
+        user(COUNTING),
+        answer_tokens=None,
+        max_tokens=LIMIT,
+    )
+
+
+@probe("sampling/max-completion-tokens")
+def max_completion_tokens(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "sampling/max-completion-tokens",
+        f"a long answer cut by max_completion_tokens {LIMIT}",
+        user(COUNTING),
+        answer_tokens=None,
+        max_completion_tokens=LIMIT,
+    )
+
+
+@probe(STOP_TWIN)
+def stop_twin(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        STOP_TWIN,
+        "a long answer at temperature 0, without stop",
+        user(COUNTING),
+        answer_tokens=24,
+        temperature=0,
+    )
+
+
+@probe("sampling/temperature-too-high")
+def temperature_too_high(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "sampling/temperature-too-high",
+        "temperature 3 (OpenAI allows 0 to 2)",
+        user("Name a colour."),
+        temperature=3,
+    )
+
+
+@probe("sampling/top-p-too-high")
+def top_p_too_high(target: Target) -> Request | None:
+    return chat_request(
+        target, "sampling/top-p-too-high", "top_p 1.5 (OpenAI allows 0 to 1)", user("Name a colour."), top_p=1.5
+    )
+
+
+@probe("sampling/seed-repeat-1")
+def seed_repeat_1(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "sampling/seed-repeat-1",
+        "temperature 1 with seed 1234 (first of two)",
+        user("Invent a name for a cat."),
+        temperature=1,
+        seed=1234,
+    )
+
+
+@probe("sampling/seed-repeat-2")
+def seed_repeat_2(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "sampling/seed-repeat-2",
+        "temperature 1 with seed 1234 (second of two)",
+        user("Invent a name for a cat."),
+        temperature=1,
+        seed=1234,
+    )
+
+
+def _accepted(ctx: CheckContext, exchange_id: str, parameter: str) -> str | None:
+    exchange = ctx.exchange(exchange_id)
+    unsupported_if_refused(exchange, parameter)
+    expect_chat_completion(ctx, exchange)
+    return None
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/temperature",))
+def temperature_is_accepted(ctx: CheckContext) -> str | None:
+    """A request with temperature 0.7 is answered."""
+    return _accepted(ctx, "sampling/temperature", "temperature")
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/top-p",))
+def top_p_is_accepted(ctx: CheckContext) -> str | None:
+    """A request with top_p 0.5 is answered."""
+    return _accepted(ctx, "sampling/top-p", "top_p")
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/seed",))
+def seed_is_accepted(ctx: CheckContext) -> str | None:
+    """A request with seed 42 is answered."""
+    return _accepted(ctx, "sampling/seed", "seed")
+
+
+def _honours_limit(ctx: CheckContext, exchange_id: str, parameter: str) -> str | None:
+    exchange = ctx.exchange(exchange_id)
+    unsupported_if_refused(exchange, parameter)
+    body = expect_chat_completion(ctx, exchange)
+    choice = body["choices"][0]
+    usage = body.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    if not isinstance(tokens, int):
+        raise NotApplicable(f"{exchange.describe()}: no usage.completion_tokens to compare with {parameter}")
+    if tokens > LIMIT:
+        raise CheckFailed(
+            f"{exchange.describe()}: {parameter}={LIMIT} but usage.completion_tokens is {tokens} "
+            f"(finish_reason {choice['finish_reason']!r}): the limit is ignored"
+        )
+    if tokens == LIMIT and choice["finish_reason"] != "length":
+        raise CheckFailed(
+            f"{exchange.describe()}: the answer used all {LIMIT} tokens of {parameter} but finish_reason is "
+            f"{choice['finish_reason']!r}, expected 'length'"
+        )
+    return f"{tokens} tokens, finish_reason {choice['finish_reason']}"
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/max-tokens",))
+def max_tokens_is_honoured(ctx: CheckContext) -> str | None:
+    """max_tokens=5 gives at most 5 completion tokens, and finish_reason "length" when the answer is cut."""
+    return _honours_limit(ctx, "sampling/max-tokens", "max_tokens")
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/max-completion-tokens",))
+def max_completion_tokens_is_honoured(ctx: CheckContext) -> str | None:
+    """max_completion_tokens=5 gives at most 5 completion tokens, and finish_reason "length" when cut."""
+    return _honours_limit(ctx, "sampling/max-completion-tokens", "max_completion_tokens")
+
+
+def stop_word(text: str) -> str | None:
+    """A word of the answer, far enough in, that does not occur earlier: the stop sequence."""
+    words = text.split()
+    for position in range(2, len(words)):
+        word = words[position]
+        if len(word) >= 2 and word not in text[: text.index(word)]:
+            return word
+    return None
+
+
+def stop_request(target: Target, twin: Exchange) -> Request | None:
+    body = twin.json_body
+    text = body.value["choices"][0]["message"].get("content") if body.ok else None
+    word = stop_word(text) if isinstance(text, str) else None
+    if word is None:
+        return None
+    return chat_request(
+        target,
+        "sampling/stop",
+        f"the stop-twin request with stop [{word!r}]",
+        user(COUNTING),
+        answer_tokens=24,
+        temperature=0,
+        stop=[word],
+    )
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=(STOP_TWIN,))
+def stop_is_honoured(ctx: CheckContext) -> str | None:
+    """A stop sequence taken from the answer without stop does not appear in the answer with it."""
+    twin = ctx.exchange(STOP_TWIN)
+    succeeded(twin, "sampling.temperature_is_accepted")
+    request = stop_request(ctx.target, twin)
+    if request is None:
+        raise NotApplicable("the answer without stop has no word to stop at; cannot tell whether stop is honoured")
+    stop = request.json["stop"][0]
+    exchange = ctx.fetch(request)
+    unsupported_if_refused(exchange, "stop")
+    body = expect_chat_completion(ctx, exchange)
+    text = body["choices"][0]["message"]["content"]
+    if stop in text:
+        raise CheckFailed(
+            f"{exchange.describe()}: stop [{stop!r}] was sent but the answer contains it: {shown(text, 120)}; "
+            "the stop sequence is ignored"
+        )
+    return f"stopped before {stop!r}"
+
+
+@check("sampling", Level.SHOULD, source="openai-chat-create", needs=(STOP_TWIN,))
+def stop_keeps_the_text_before_it(ctx: CheckContext) -> str | None:
+    """At temperature 0 the answer with stop is the answer without it, cut before the stop sequence."""
+    twin = ctx.exchange(STOP_TWIN)
+    request = stop_request(ctx.target, twin) if twin.json_body.ok else None
+    if request is None:
+        raise NotApplicable("no stop sequence could be taken from the answer without stop")
+    exchange = ctx.fetch(request)
+    body = succeeded(exchange, "sampling.stop_is_honoured")
+    stop = request.json["stop"][0]
+    full = twin.json_body.value["choices"][0]["message"]["content"]
+    expected = full[: full.index(stop)]
+    text = body["choices"][0]["message"].get("content")
+    if text != expected and text != expected.rstrip():
+        raise CheckFailed(
+            f"{exchange.describe()}: with stop [{stop!r}] the answer is {shown(text or '', 80)}, expected the text "
+            f"before it, {shown(expected, 80)} (temperature 0; a deterministic target cuts exactly there)"
+        )
+    return None
+
+
+def _refused(ctx: CheckContext, exchange_id: str, what: str) -> str | None:
+    exchange = ctx.exchange(exchange_id)
+    response = response_of(exchange)
+    if response.status == 200:
+        raise CheckFailed(f"{exchange.describe()}: {what} was answered (HTTP 200) instead of refused with 400")
+    if response.status != 400:
+        raise CheckFailed(
+            f"{exchange.describe()}: {what} was refused with HTTP {response.status}, expected 400; "
+            f"message {shown(error_message(exchange) or '', 120)}"
+        )
+    return None
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/temperature-too-high",))
+def out_of_range_temperature_is_refused(ctx: CheckContext) -> str | None:
+    """temperature 3, outside OpenAI's range of 0 to 2, is refused with 400."""
+    return _refused(ctx, "sampling/temperature-too-high", "temperature 3")
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/top-p-too-high",))
+def out_of_range_top_p_is_refused(ctx: CheckContext) -> str | None:
+    """top_p 1.5, outside 0 to 1, is refused with 400."""
+    return _refused(ctx, "sampling/top-p-too-high", "top_p 1.5")
+
+
+@check(
+    "sampling", Level.SHOULD, source="openai-chat-create", needs=("sampling/seed-repeat-1", "sampling/seed-repeat-2")
+)
+def seed_makes_sampling_repeatable(ctx: CheckContext) -> str | None:
+    """Two requests with the same seed at temperature 1 get the same answer (OpenAI: best effort)."""
+    first, second = ctx.exchange("sampling/seed-repeat-1"), ctx.exchange("sampling/seed-repeat-2")
+    unsupported_if_refused(first, "seed")
+    texts = [expect_chat_completion(ctx, exchange)["choices"][0]["message"]["content"] for exchange in (first, second)]
+    if texts[0] != texts[1]:
+        raise CheckFailed(
+            f"the same request with seed 1234 at temperature 1 gave {shown(texts[0], 60)} and then "
+            f"{shown(texts[1], 60)}: the seed does not make sampling repeatable"
+        )
+    return None

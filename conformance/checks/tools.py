@@ -1,0 +1,412 @@
+"""Row ``tools``: function calling, judged where the protocol guarantees the shape.
+
+``tool_choice: "required"`` or a named tool must produce calls, and (with ``strict`` functions)
+arguments valid against the tool's schema, whatever the model; whether ``"auto"`` calls a tool, or
+how many calls a parallel request gets, is model behaviour and judged at SHOULD level.
+``finish_reason`` follows what api.openai.com was observed to send: ``tool_calls`` for required and
+auto, ``stop`` for a named tool.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+
+from conformance.checks._expect import expect_chat_completion, shown, unsupported_if_refused
+from conformance.checks._requests import JSON_TOKENS, chat_request
+from conformance.checks.streaming import chunks
+from conformance.context import CheckContext
+from conformance.exchange import Exchange, Request
+from conformance.profiles import Target
+from conformance.registry import check, probe
+from conformance.verdicts import CheckFailed, Level, NotApplicable
+
+
+def _function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {
+                "type": "object",
+                "properties": properties,
+                "required": list(properties),
+                "additionalProperties": False,
+            },
+            "strict": True,
+        },
+    }
+
+
+WEATHER = _function(
+    "get_weather",
+    "Current weather in a city.",
+    {
+        "city": {"type": "string", "enum": ["Paris", "Rome", "Oslo"]},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+    },
+)
+TIME = _function(
+    "get_time",
+    "Current time in a time zone.",
+    {"timezone": {"type": "string", "enum": ["Europe/Paris", "Europe/Rome", "Europe/Oslo"]}},
+)
+CLOCK = _function("get_server_time", "The server's clock. Takes no arguments.", {})
+TOOLS = [WEATHER, TIME]
+SCHEMAS = {tool["function"]["name"]: tool["function"]["parameters"] for tool in (WEATHER, TIME, CLOCK)}
+ASK = "What is the weather in Paris?"
+ASK_BOTH = "What is the weather in Paris, and what time is it in Europe/Paris? Use both tools."
+
+
+def _tools_request(target: Target, exchange_id: str, purpose: str, text: str, **params: Any) -> Request | None:
+    return chat_request(
+        target,
+        exchange_id,
+        purpose,
+        [{"role": "user", "content": text}],
+        role="tools",
+        answer_tokens=JSON_TOKENS,
+        **params,
+    )
+
+
+@probe("tools/required")
+def required(target: Target) -> Request | None:
+    return _tools_request(
+        target, "tools/required", 'two tools, tool_choice "required"', ASK, tools=TOOLS, tool_choice="required"
+    )
+
+
+@probe("tools/named")
+def named(target: Target) -> Request | None:
+    return _tools_request(
+        target,
+        "tools/named",
+        "two tools, tool_choice naming get_time",
+        ASK,
+        tools=TOOLS,
+        tool_choice={"type": "function", "function": {"name": "get_time"}},
+    )
+
+
+@probe("tools/auto")
+def auto(target: Target) -> Request | None:
+    return _tools_request(target, "tools/auto", 'two tools, tool_choice "auto"', ASK, tools=TOOLS, tool_choice="auto")
+
+
+@probe("tools/none")
+def none(target: Target) -> Request | None:
+    return _tools_request(target, "tools/none", 'two tools, tool_choice "none"', ASK, tools=TOOLS, tool_choice="none")
+
+
+@probe("tools/parallel")
+def parallel(target: Target) -> Request | None:
+    return _tools_request(
+        target,
+        "tools/parallel",
+        "a question for both tools, parallel_tool_calls true",
+        ASK_BOTH,
+        tools=TOOLS,
+        tool_choice="required",
+        parallel_tool_calls=True,
+    )
+
+
+@probe("tools/stream")
+def stream(target: Target) -> Request | None:
+    return _tools_request(
+        target,
+        "tools/stream",
+        'a streamed answer with tool_choice "required"',
+        ASK,
+        tools=TOOLS,
+        tool_choice="required",
+        stream=True,
+    )
+
+
+@probe("tools/no-arguments")
+def no_arguments(target: Target) -> Request | None:
+    return _tools_request(
+        target,
+        "tools/no-arguments",
+        "a tool without parameters, named in tool_choice",
+        "What time does the server have?",
+        tools=[CLOCK],
+        tool_choice={"type": "function", "function": {"name": "get_server_time"}},
+    )
+
+
+CALL_ID = "call_conformance_1"
+
+
+@probe("tools/round-trip")
+def round_trip(target: Target) -> Request | None:
+    messages = [
+        {"role": "user", "content": ASK},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": CALL_ID,
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "celsius"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": CALL_ID, "content": '{"temperature": 21, "sky": "clear"}'},
+    ]
+    return chat_request(
+        target,
+        "tools/round-trip",
+        "the tool's result sent back after an assistant tool call",
+        messages,
+        role="tools",
+        tools=TOOLS,
+    )
+
+
+def calls_of(ctx: CheckContext, exchange: Exchange) -> tuple[list[dict[str, Any]], str]:
+    """The tool calls of the first choice and its finish_reason, from a schema-valid answer."""
+    unsupported_if_refused(exchange, "tools")
+    body = expect_chat_completion(ctx, exchange, text=False)
+    choice = body["choices"][0]
+    return list(choice["message"].get("tool_calls") or []), choice["finish_reason"]
+
+
+def check_call(exchange: Exchange, call: dict[str, Any], offered: set[str], where: str) -> dict[str, Any]:
+    """One call has an id, type function, an offered name, and arguments that are a JSON string valid
+    against the tool's parameters; returns the parsed arguments."""
+    function = call.get("function") if isinstance(call.get("function"), dict) else {}
+    name = function.get("name")
+    if not isinstance(call.get("id"), str) or not call["id"]:
+        raise CheckFailed(f"{exchange.describe()}: {where} has no id")
+    if call.get("type") != "function":
+        raise CheckFailed(f"{exchange.describe()}: {where} has type {call.get('type')!r}, expected 'function'")
+    if name not in offered:
+        raise CheckFailed(f"{exchange.describe()}: {where} calls {name!r}, which was not offered ({sorted(offered)})")
+    arguments = function.get("arguments")
+    if not isinstance(arguments, str):
+        raise CheckFailed(
+            f"{exchange.describe()}: {where}.function.arguments is {type(arguments).__name__} "
+            f"{shown(json.dumps(arguments), 80)}, expected a JSON string"
+        )
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        raise CheckFailed(
+            f"{exchange.describe()}: {where}.function.arguments is not JSON: {shown(arguments, 80)}"
+        ) from None
+    errors = list(jsonschema.Draft202012Validator(SCHEMAS[name]).iter_errors(parsed))
+    if errors:
+        raise CheckFailed(
+            f"{exchange.describe()}: {where} arguments {shown(arguments, 80)} do not match {name}'s parameters: "
+            f"{errors[0].json_path}: {errors[0].message}"
+        )
+    return parsed
+
+
+def _names(tools: list[dict[str, Any]]) -> set[str]:
+    return {tool["function"]["name"] for tool in tools}
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/required",))
+def required_choice_gives_valid_calls(ctx: CheckContext) -> str | None:
+    """tool_choice "required" gives calls with id, type "function", an offered name and schema-valid arguments."""
+    exchange = ctx.exchange("tools/required")
+    calls, _ = calls_of(ctx, exchange)
+    if not calls:
+        raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the answer has no tool_calls')
+    for index, call in enumerate(calls):
+        check_call(exchange, call, _names(TOOLS), f"$.choices[0].message.tool_calls[{index}]")
+    return f"{len(calls)} call(s): {', '.join(call['function']['name'] for call in calls)}"
+
+
+@check("tools", Level.MUST, source="observed-openai-tool-choice", needs=("tools/required",))
+def required_choice_finishes_with_tool_calls(ctx: CheckContext) -> str | None:
+    """After tool_choice "required", finish_reason is "tool_calls"."""
+    exchange = ctx.exchange("tools/required")
+    calls, finish = calls_of(ctx, exchange)
+    if calls and finish != "tool_calls":
+        raise CheckFailed(
+            f'{exchange.describe()}: the answer calls tools but finish_reason is {finish!r}, expected "tool_calls"'
+        )
+    if not calls:
+        raise NotApplicable("no tool was called; tools.required_choice_gives_valid_calls reports it")
+    return None
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/named",))
+def named_choice_calls_that_tool(ctx: CheckContext) -> str | None:
+    """A named tool_choice gives exactly one call, of that tool, with schema-valid arguments."""
+    exchange = ctx.exchange("tools/named")
+    calls, _ = calls_of(ctx, exchange)
+    if len(calls) != 1:
+        raise CheckFailed(
+            f"{exchange.describe()}: tool_choice names get_time but the answer has {len(calls)} tool calls"
+        )
+    check_call(exchange, calls[0], {"get_time"}, "$.choices[0].message.tool_calls[0]")
+    return None
+
+
+@check("tools", Level.SHOULD, source="observed-openai-tool-choice", needs=("tools/named",))
+def named_choice_finishes_with_stop(ctx: CheckContext) -> str | None:
+    """After a named tool_choice, finish_reason is "stop", as api.openai.com answers."""
+    exchange = ctx.exchange("tools/named")
+    calls, finish = calls_of(ctx, exchange)
+    if not calls:
+        raise NotApplicable("no tool was called; tools.named_choice_calls_that_tool reports it")
+    if finish != "stop":
+        raise CheckFailed(
+            f'{exchange.describe()}: finish_reason is {finish!r}; api.openai.com answers a named tool with "stop"'
+        )
+    return None
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/auto",))
+def auto_choice_calls_are_valid(ctx: CheckContext) -> str | None:
+    """With tool_choice "auto", any tool calls are well formed and the answer then finishes with "tool_calls"."""
+    exchange = ctx.exchange("tools/auto")
+    calls, finish = calls_of(ctx, exchange)
+    if not calls:
+        raise NotApplicable(
+            "the model answered without calling a tool (model behaviour); tools.auto_choice_calls_a_tool says so"
+        )
+    for index, call in enumerate(calls):
+        check_call(exchange, call, _names(TOOLS), f"$.choices[0].message.tool_calls[{index}]")
+    if finish != "tool_calls":
+        raise CheckFailed(
+            f'{exchange.describe()}: the answer calls tools but finish_reason is {finish!r}, expected "tool_calls"'
+        )
+    return None
+
+
+@check("tools", Level.SHOULD, source="openai-function-calling", needs=("tools/auto",))
+def auto_choice_calls_a_tool(ctx: CheckContext) -> str | None:
+    """Asked for the weather with a weather tool and tool_choice "auto", the model calls it (model behaviour)."""
+    exchange = ctx.exchange("tools/auto")
+    calls, _ = calls_of(ctx, exchange)
+    if not calls:
+        raise CheckFailed(
+            f"{exchange.describe()}: the model answered in text instead of calling get_weather; this is model "
+            "behaviour, not protocol"
+        )
+    return None
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/none",))
+def none_choice_calls_no_tool(ctx: CheckContext) -> str | None:
+    """tool_choice "none" gives a text answer and no tool calls."""
+    exchange = ctx.exchange("tools/none")
+    calls, finish = calls_of(ctx, exchange)
+    if calls or finish == "tool_calls":
+        raise CheckFailed(
+            f'{exchange.describe()}: tool_choice "none" but the answer has {len(calls)} tool calls '
+            f"(finish_reason {finish!r})"
+        )
+    return None
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/parallel",))
+def parallel_calls_have_distinct_ids(ctx: CheckContext) -> str | None:
+    """Parallel tool calls are each well formed and have distinct ids."""
+    exchange = ctx.exchange("tools/parallel")
+    unsupported_if_refused(exchange, "parallel_tool_calls")
+    calls, _ = calls_of(ctx, exchange)
+    if not calls:
+        raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the answer has no tool_calls')
+    for index, call in enumerate(calls):
+        check_call(exchange, call, _names(TOOLS), f"$.choices[0].message.tool_calls[{index}]")
+    ids = [call["id"] for call in calls]
+    if len(set(ids)) != len(ids):
+        raise CheckFailed(f"{exchange.describe()}: the tool calls share ids: {ids}")
+    return f"{len(calls)} call(s)"
+
+
+@check("tools", Level.SHOULD, source="openai-function-calling", needs=("tools/parallel",))
+def parallel_request_gets_several_calls(ctx: CheckContext) -> str | None:
+    """Asked to use both tools with parallel_tool_calls, the model calls both (model behaviour)."""
+    exchange = ctx.exchange("tools/parallel")
+    calls, _ = calls_of(ctx, exchange)
+    if len(calls) < 2:
+        raise CheckFailed(
+            f"{exchange.describe()}: one tool call for a question that needs both tools; this is model "
+            "behaviour, not protocol"
+        )
+    return None
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/stream",))
+def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
+    """Streamed tool calls: each delta has an index, the first per index carries id, type and name, and the
+    arguments concatenate to schema-valid JSON; the stream finishes with "tool_calls"."""
+    exchange = ctx.exchange("tools/stream")
+    unsupported_if_refused(exchange, "streamed tool calls")
+    calls: dict[int, dict[str, Any]] = {}
+    finish = None
+    for chunk in chunks(exchange):
+        for choice in chunk.value.get("choices") or []:
+            finish = choice.get("finish_reason") or finish
+            delta = choice.get("delta") or {}
+            for position, part in enumerate(delta.get("tool_calls") or []):
+                where = f"chunk {chunk.number}, delta.tool_calls[{position}]"
+                index = part.get("index")
+                if not isinstance(index, int):
+                    raise CheckFailed(f"{exchange.describe()}: {where} has no index; clients cannot tell calls apart")
+                function = part.get("function") or {}
+                if index not in calls:
+                    if not part.get("id") or part.get("type") != "function" or not function.get("name"):
+                        raise CheckFailed(
+                            f"{exchange.describe()}: {where} starts call {index} without id, type 'function' and "
+                            f"function.name: {shown(json.dumps(part), 120)}"
+                        )
+                    calls[index] = {
+                        "id": part["id"],
+                        "type": "function",
+                        "function": {"name": function["name"], "arguments": ""},
+                    }
+                elif part.get("id") not in (None, calls[index]["id"]) or function.get("name") not in (
+                    None,
+                    "",
+                    calls[index]["function"]["name"],
+                ):
+                    raise CheckFailed(f"{exchange.describe()}: {where} changes the id or name of call {index}")
+                if isinstance(function.get("arguments"), str):
+                    calls[index]["function"]["arguments"] += function["arguments"]
+    if not calls:
+        raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the stream carries no tool_calls delta')
+    for index, call in sorted(calls.items()):
+        check_call(exchange, call, _names(TOOLS), f"the reassembled call {index}")
+    if finish != "tool_calls":
+        raise CheckFailed(f'{exchange.describe()}: the stream finishes with {finish!r}, expected "tool_calls"')
+    return f"{len(calls)} call(s) reassembled"
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/no-arguments",))
+def no_argument_tool_gets_an_empty_object(ctx: CheckContext) -> str | None:
+    """A tool without parameters is called with arguments that parse as a JSON object ("{}"; "" is not JSON)."""
+    exchange = ctx.exchange("tools/no-arguments")
+    calls, _ = calls_of(ctx, exchange)
+    if len(calls) != 1:
+        raise CheckFailed(
+            f"{exchange.describe()}: tool_choice names get_server_time but the answer has {len(calls)} calls"
+        )
+    arguments = check_call(exchange, calls[0], {"get_server_time"}, "$.choices[0].message.tool_calls[0]")
+    if arguments != {}:
+        raise CheckFailed(f"{exchange.describe()}: get_server_time takes no arguments but got {arguments!r}")
+    return None
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/round-trip",))
+def tool_results_round_trip(ctx: CheckContext) -> str | None:
+    """An assistant message with tool_calls followed by a tool message with the matching tool_call_id is answered."""
+    exchange = ctx.exchange("tools/round-trip")
+    body = expect_chat_completion(ctx, exchange, text=False)
+    message = body["choices"][0]["message"]
+    if not message.get("content") and not message.get("tool_calls"):
+        raise CheckFailed(f"{exchange.describe()}: the answer after the tool result is empty")
+    return None

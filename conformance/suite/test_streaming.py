@@ -1,0 +1,5 @@
+"""Feature row `streaming`."""
+
+from conformance.suite import row_test
+
+test_streaming = row_test("streaming")
