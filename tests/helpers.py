@@ -126,3 +126,63 @@ def context(exchanges: Iterable[Exchange], *, dialect: str = "openai", mode: str
 def judge(check_id: str, *exchanges: Exchange, **options: Any) -> CheckResult:
     """Run one registered check over hand-made exchanges."""
     return run_check(CHECKS[check_id], context(exchanges, **options))
+
+
+def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, index: int = 0, **top: Any) -> dict[str, Any]:
+    """One chat.completion.chunk; ``choices=[]`` and ``usage=...`` can be given through ``top``."""
+    body: dict[str, Any] = {
+        "id": "chatcmpl-s",
+        "object": "chat.completion.chunk",
+        "created": 1_735_718_400,
+        "model": CHAT_MODEL,
+        "choices": [{"index": index, "delta": delta or {}, "finish_reason": finish}],
+    }
+    body.update(top)
+    return body
+
+
+def text_stream(text: str = "Hello there.", *, usage: bool = False) -> list[dict[str, Any]]:
+    """The chunks of a conforming stream of ``text``, split at spaces."""
+    words = text.split(" ")
+    pieces = [word if i == 0 else f" {word}" for i, word in enumerate(words)]
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    chunks += [chunk({"content": piece}) for piece in pieces]
+    chunks.append(chunk({}, "stop"))
+    if usage:
+        for item in chunks:
+            item["usage"] = None
+        chunks.append(
+            chunk(
+                choices=[],
+                usage={"prompt_tokens": 5, "completion_tokens": len(pieces), "total_tokens": 5 + len(pieces)},
+            )
+        )
+    return chunks
+
+
+def sse(payloads: Iterable[Any], *, done: bool = True) -> list[bytes]:
+    """Raw event-stream pieces, one per payload (dicts are JSON-encoded, bytes sent as they are)."""
+    pieces = [p if isinstance(p, bytes) else f"data: {jsonlib.dumps(p)}\n\n".encode() for p in payloads]
+    if done:
+        pieces.append(b"data: [DONE]\n\n")
+    return pieces
+
+
+def stream_exchange(
+    exchange_id: str, pieces: list[bytes], *, status: int = 200, content_type: str = "text/event-stream", **kwargs: Any
+) -> Exchange:
+    return make_exchange(
+        exchange_id,
+        method="POST",
+        path="/chat/completions",
+        status=status,
+        chunks=pieces,
+        headers=[("content-type", content_type)],
+        **kwargs,
+    )
+
+
+def chat_exchange(exchange_id: str, body: Any = None, **kwargs: Any) -> Exchange:
+    return make_exchange(
+        exchange_id, method="POST", path="/chat/completions", body=chat_completion() if body is None else body, **kwargs
+    )

@@ -145,3 +145,120 @@ def test_unknown_routes_and_methods_get_the_envelope(api):
     response = api.delete("/models")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string", "enum": ["Paris"]}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def test_tool_choice_decides_the_calls_and_the_finish_reason(api):
+    ask = [{"role": "user", "content": "What is the weather in Paris?"}]
+    auto = chat(api, messages=ask, tools=[WEATHER]).json()["choices"][0]
+    assert auto["finish_reason"] == "tool_calls"
+    assert json.loads(auto["message"]["tool_calls"][0]["function"]["arguments"]) == {"city": "Paris"}
+    named = chat(
+        api, messages=ask, tools=[WEATHER], tool_choice={"type": "function", "function": {"name": "get_weather"}}
+    ).json()["choices"][0]
+    assert named["finish_reason"] == "stop"
+    assert named["message"]["content"] is None
+    none = chat(api, messages=ask, tools=[WEATHER], tool_choice="none").json()["choices"][0]
+    assert "tool_calls" not in none["message"]
+    assert none["finish_reason"] == "stop"
+    unrelated = chat(api, messages=[{"role": "user", "content": "Hello"}], tools=[WEATHER]).json()["choices"][0]
+    assert "tool_calls" not in unrelated["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"tool_choice": "required"}, "tool_choice"),
+        ({"tools": [WEATHER], "tool_choice": {"type": "function", "function": {"name": "nope"}}}, "tool_choice"),
+        ({"messages": [{"role": "tool", "tool_call_id": "call_x", "content": "21"}]}, "messages[0].tool_call_id"),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "nonsense"}}}},
+            "response_format.json_schema.schema",
+        ),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": "x",
+                        "strict": True,
+                        "schema": {"type": "object", "properties": {"a": {"type": "string"}}},
+                    },
+                }
+            },
+            "response_format.json_schema.schema",
+        ),
+        ({"response_format": {"type": "yaml"}}, "response_format.type"),
+    ],
+)
+def test_inconsistent_tool_and_format_requests_are_refused(api, body, param):
+    response = chat(api, **body)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+
+
+def test_json_answers_follow_the_requested_format(api):
+    schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "enum": ["Rome"]},
+            "tags": {"type": "array", "items": {"type": "boolean"}},
+        },
+        "required": ["city", "tags"],
+        "additionalProperties": False,
+    }
+    answer = chat(
+        api,
+        max_tokens=100,
+        response_format={"type": "json_schema", "json_schema": {"name": "c", "schema": schema, "strict": True}},
+    )
+    assert json.loads(answer.json()["choices"][0]["message"]["content"]) == {"city": "Rome", "tags": [True]}
+    plain = chat(api, max_tokens=100, response_format={"type": "json_object"}).json()
+    assert json.loads(plain["choices"][0]["message"]["content"])["answer"].startswith("You said:")
+
+
+def test_streamed_tool_calls_come_in_pieces(api):
+    response = chat(
+        api, stream=True, tools=[WEATHER], tool_choice="required", messages=[{"role": "user", "content": "weather?"}]
+    )
+    chunks = [json.loads(b.removeprefix("data: ")) for b in response.text.split("\n\n") if b and b != "data: [DONE]"]
+    parts = [c["choices"][0]["delta"]["tool_calls"][0] for c in chunks if c["choices"][0]["delta"].get("tool_calls")]
+    assert parts[0]["id"]
+    assert parts[0]["function"]["name"] == "get_weather"
+    assert all("id" not in part for part in parts[1:])
+    assert json.loads("".join(p["function"].get("arguments", "") for p in parts)) == {"city": "Paris"}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_images_are_described_by_colour(api):
+    from conformance import images
+
+    messages = [
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "colour?"}, images.image_part(images.data_url("png", "blue"))],
+        }
+    ]
+    body = chat(api, model="Llama-4-Scout-17B-16E-Instruct-FP8", messages=messages).json()
+    assert body["choices"][0]["message"]["content"] == "I see 1 image: blue."
+
+
+def test_the_reference_speaks_the_llama_dialect_categories():
+    from conformance.dialects import load_dialect
+    from conformance.reference.catalog import HAZARD_CATEGORIES
+
+    assert tuple(load_dialect("llama-api").moderation_categories) == HAZARD_CATEGORIES

@@ -1,0 +1,218 @@
+"""Tools and moderation checks, on hand-made exchanges."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from helpers import chat_completion, chat_exchange, chunk, error_body, judge, make_exchange, sse, stream_exchange
+
+from conformance.checks.moderation import INPUTS
+from conformance.verdicts import Status
+
+
+def call(name="get_weather", arguments='{"city":"Paris","unit":"celsius"}', call_id="call_1"):
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def tool_answer(exchange_id, calls, finish="tool_calls", content=None):
+    body = chat_completion(content)
+    body["choices"][0]["message"]["tool_calls"] = calls
+    body["choices"][0]["finish_reason"] = finish
+    if not calls:
+        del body["choices"][0]["message"]["tool_calls"]
+    return chat_exchange(exchange_id, body)
+
+
+def test_required_calls_pass_and_every_flaw_fails():
+    check_id = "tools.required_choice_gives_valid_calls"
+    assert judge(check_id, tool_answer("tools/required", [call()])).status == Status.PASS
+    flaws = [
+        ([], "has no tool_calls"),
+        ([{**call(), "id": ""}], "tool_calls[0].id: '' should be non-empty"),
+        ([{**call(), "type": "tool"}], "tool_calls[0].type: 'function' was expected"),
+        ([call("get_stock")], "calls 'get_stock', which was not offered"),
+        ([call(arguments="not json")], "arguments is not JSON"),
+        ([call(arguments='{"city":"London","unit":"celsius"}')], "do not match get_weather's parameters"),
+    ]
+    for calls, expected in flaws:
+        result = judge(check_id, tool_answer("tools/required", calls, content="text" if not calls else None))
+        assert result.status == Status.FAIL, expected
+        assert expected in result.message
+
+
+def test_arguments_as_an_object_fail_both_oracles():
+    object_arguments = copy.deepcopy(call())
+    object_arguments["function"]["arguments"] = {"city": "Paris", "unit": "celsius"}
+    result = judge("tools.required_choice_gives_valid_calls", tool_answer("tools/required", [object_arguments]))
+    assert result.status == Status.FAIL
+    assert "arguments" in result.message
+
+
+def test_finish_reasons_follow_observed_openai():
+    assert (
+        judge("tools.required_choice_finishes_with_tool_calls", tool_answer("tools/required", [call()])).status
+        == Status.PASS
+    )
+    stop = judge("tools.required_choice_finishes_with_tool_calls", tool_answer("tools/required", [call()], "stop"))
+    assert stop.status == Status.FAIL
+    named = tool_answer("tools/named", [call("get_time", '{"timezone":"Europe/Paris"}')], "stop")
+    assert judge("tools.named_choice_calls_that_tool", named).status == Status.PASS
+    assert judge("tools.named_choice_finishes_with_stop", named).status == Status.PASS
+    named_tool_calls = tool_answer("tools/named", [call("get_time", '{"timezone":"Europe/Paris"}')])
+    result = judge("tools.named_choice_finishes_with_stop", named_tool_calls)
+    assert (result.status, result.level) == (Status.FAIL, "SHOULD")
+
+
+def test_named_choice_must_call_only_that_tool():
+    wrong = judge("tools.named_choice_calls_that_tool", tool_answer("tools/named", [call()], "stop"))
+    assert wrong.status == Status.FAIL
+    assert "not offered" in wrong.message  # get_weather is not the tool named
+
+
+def test_auto_and_none():
+    text_only = tool_answer("tools/auto", [], "stop", content="It is sunny.")
+    assert judge("tools.auto_choice_calls_are_valid", text_only).status == Status.SKIPPED
+    behaviour = judge("tools.auto_choice_calls_a_tool", text_only)
+    assert (behaviour.status, behaviour.level) == (Status.FAIL, "SHOULD")
+    assert judge("tools.auto_choice_calls_are_valid", tool_answer("tools/auto", [call()])).status == Status.PASS
+    assert (
+        judge("tools.none_choice_calls_no_tool", tool_answer("tools/none", [], "stop", content="Sunny.")).status
+        == Status.PASS
+    )
+    ignored = judge("tools.none_choice_calls_no_tool", tool_answer("tools/none", [call()]))
+    assert ignored.status == Status.FAIL
+    assert 'tool_choice "none" but the answer has 1 tool calls' in ignored.message
+
+
+def test_parallel_calls_need_distinct_ids():
+    both = [call(), call("get_time", '{"timezone":"Europe/Paris"}', "call_2")]
+    assert judge("tools.parallel_calls_have_distinct_ids", tool_answer("tools/parallel", both)).status == Status.PASS
+    assert judge("tools.parallel_request_gets_several_calls", tool_answer("tools/parallel", both)).status == Status.PASS
+    same = [call(), call("get_time", '{"timezone":"Europe/Paris"}', "call_1")]
+    result = judge("tools.parallel_calls_have_distinct_ids", tool_answer("tools/parallel", same))
+    assert result.status == Status.FAIL
+    assert "share ids" in result.message
+    one = judge("tools.parallel_request_gets_several_calls", tool_answer("tools/parallel", [call()]))
+    assert (one.status, one.level) == (Status.FAIL, "SHOULD")
+
+
+def tool_stream(parts, finish="tool_calls"):
+    chunks = [chunk({"role": "assistant", "content": None})]
+    chunks += [chunk({"tool_calls": [part]}) for part in parts]
+    chunks.append(chunk({}, finish))
+    return stream_exchange("tools/stream", sse(chunks))
+
+
+GOOD_PARTS = [
+    {"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}},
+    {"index": 0, "function": {"arguments": '{"city":"Par'}},
+    {"index": 0, "function": {"arguments": 'is","unit":"celsius"}'}},
+]
+
+
+def test_streamed_tool_calls_reassemble():
+    check_id = "tools.streamed_calls_reassemble"
+    assert judge(check_id, tool_stream(GOOD_PARTS)).status == Status.PASS
+    no_index = [GOOD_PARTS[0], {"function": {"arguments": "{}"}}]
+    assert "has no index" in judge(check_id, tool_stream(no_index)).message
+    no_id = [{k: v for k, v in GOOD_PARTS[0].items() if k != "id"}, *GOOD_PARTS[1:]]
+    assert "without id, type 'function' and function.name" in judge(check_id, tool_stream(no_id)).message
+    renamed = [*GOOD_PARTS, {"index": 0, "function": {"name": "get_time"}}]
+    assert "changes the id or name" in judge(check_id, tool_stream(renamed)).message
+    broken = [GOOD_PARTS[0], GOOD_PARTS[1]]
+    assert "is not JSON" in judge(check_id, tool_stream(broken)).message
+    assert "finishes with 'stop'" in judge(check_id, tool_stream(GOOD_PARTS, "stop")).message
+
+
+def test_a_no_argument_tool_needs_an_empty_object():
+    check_id = "tools.no_argument_tool_gets_an_empty_object"
+    good = tool_answer("tools/no-arguments", [call("get_server_time", "{}")], "stop")
+    assert judge(check_id, good).status == Status.PASS
+    empty = judge(check_id, tool_answer("tools/no-arguments", [call("get_server_time", "")], "stop"))
+    assert empty.status == Status.FAIL
+    assert "arguments is not JSON" in empty.message
+
+
+def test_the_round_trip_must_be_answered():
+    check_id = "tools.tool_results_round_trip"
+    assert judge(check_id, chat_exchange("tools/round-trip", chat_completion("21 degrees."))).status == Status.PASS
+    refused = judge(check_id, chat_exchange("tools/round-trip", error_body("invalid tool message"), status=400))
+    assert refused.status == Status.FAIL
+
+
+LLAMA_RESULT = {"flagged": False, "categories": {"privacy": False, "self-harm": False, "hate": False}}
+UNSAFE_RESULT = {"flagged": True, "categories": {"privacy": False, "self-harm": False, "violent-crimes": True}}
+
+
+def moderations(results_list, results_single=None, results_parts=None):
+    def answer(exchange_id, results):
+        return make_exchange(
+            exchange_id,
+            method="POST",
+            path="/moderations",
+            body={"id": "modr-1", "model": "Llama-Guard", "results": results},
+        )
+
+    return [
+        answer("moderation/single", results_single or [UNSAFE_RESULT]),
+        answer("moderation/list", results_list),
+        answer("moderation/multimodal", results_parts or [LLAMA_RESULT]),
+    ]
+
+
+GOOD_LIST = [LLAMA_RESULT, UNSAFE_RESULT, LLAMA_RESULT]
+
+
+def test_llama_moderation_passes_with_documented_deviations():
+    exchanges = moderations(GOOD_LIST)
+    llama = {"dialect": "llama-api"}
+    for check_id in (
+        "moderation.response_is_schema_valid",
+        "moderation.one_result_per_input",
+        "moderation.flagged_matches_the_categories",
+        "moderation.categories_are_the_dialects",
+        "moderation.harmful_text_is_flagged",
+    ):
+        result = judge(check_id, *exchanges, **llama)
+        assert result.status == Status.PASS, (check_id, result.message)
+    for check_id in ("moderation.category_scores_are_reported", "moderation.category_applied_input_types_are_reported"):
+        assert judge(check_id, *exchanges, **llama).status == Status.DEVIATION
+        assert judge(check_id, *exchanges).status == Status.FAIL  # the openai dialect requires them
+
+
+def test_llama_shape_fails_the_openai_dialect():
+    result = judge("moderation.response_is_schema_valid", *moderations(GOOD_LIST))
+    assert result.status == Status.FAIL
+    assert "'harassment' is a required property" in result.message
+
+
+def test_present_scores_are_reported_as_beyond_the_dialect():
+    scored = [{**r, "category_scores": dict.fromkeys(r["categories"], 0.1)} for r in GOOD_LIST]
+    result = judge("moderation.category_scores_are_reported", *moderations(scored), dialect="llama-api")
+    assert result.status == Status.PASS
+    assert "documents a deviation here, but the target behaves like OpenAI" in result.message
+    out_of_range = [{**r, "category_scores": dict.fromkeys(r["categories"], 3)} for r in GOOD_LIST]
+    assert judge("moderation.category_scores_are_reported", *moderations(out_of_range)).status == Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("results", "expected"),
+    [
+        ([LLAMA_RESULT], f"gave 1 results, expected {len(INPUTS)}"),
+        ([LLAMA_RESULT, {**UNSAFE_RESULT, "flagged": False}, LLAMA_RESULT], "flagged is False but the true categories"),
+        ([LLAMA_RESULT, {**UNSAFE_RESULT, "categories": {"harassment": True}}, LLAMA_RESULT], "does not know"),
+        ([LLAMA_RESULT, LLAMA_RESULT, LLAMA_RESULT], "moderation model's judgement"),
+    ],
+)
+def test_moderation_deviations(results, expected):
+    check = {
+        "gave 1": "moderation.one_result_per_input",
+        "flagged is": "moderation.flagged_matches_the_categories",
+        "does not know": "moderation.categories_are_the_dialects",
+        "moderation model": "moderation.harmful_text_is_flagged",
+    }
+    check_id = next(value for key, value in check.items() if key in expected)
+    result = judge(check_id, *moderations(results), dialect="llama-api")
+    assert result.status == Status.FAIL
+    assert expected in result.message
