@@ -31,7 +31,7 @@ def test_another_status_fails_and_says_what_the_sdk_does(status, consequence):
     body = model(UNKNOWN_MODEL) if status == 200 else error_body()
     result = judge("errors-not-found.unknown_model_retrieve_is_404", unknown(status, body))
     assert result.status == Status.FAIL
-    assert f"got {status}" in result.message
+    assert f"(HTTP {status})" in result.message or f"with HTTP {status}, expected 404" in result.message
     assert consequence in result.message
 
 

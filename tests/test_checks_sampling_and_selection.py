@@ -173,7 +173,7 @@ def test_an_unknown_model_must_be_refused_not_substituted():
     bad_request = judge(
         "model-selection.unknown_model_is_refused_with_404", chat_exchange(exchange_id, error_body(), status=400)
     )
-    assert "got 400 (the SDK raises BadRequestError)" in bad_request.message
+    assert "refused with HTTP 400, expected 404 (the SDK raises BadRequestError)" in bad_request.message
 
 
 def test_content_parts_names_history_and_n():

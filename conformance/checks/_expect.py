@@ -165,3 +165,32 @@ def unsupported_if_refused(exchange: Exchange, what: str) -> None:
     message = error_message(exchange) or ""
     if response.status == 501 or _UNSUPPORTED.search(message):
         raise Unsupported(f"{exchange.describe()}: {what} refused with HTTP {response.status}: {shown(message, 200)}")
+
+
+def expect_refusal(exchange: Exchange, expected: tuple[int, ...], what: str, *, answered: str = "") -> Response:
+    """A refusal of ``what`` with one of the ``expected`` statuses; ``answered`` says what a success
+    would mean for user code."""
+    response = response_of(exchange)
+    if response.status in expected:
+        return response
+    wanted = " or ".join(map(str, expected))
+    if response.status < 300:
+        raise CheckFailed(
+            f"{exchange.describe()}: {what} was answered (HTTP {response.status}) instead of refused with {wanted}"
+            + (f": {answered}" if answered else "")
+        )
+    raised = sdk_oracle.judge(exchange, "error").raised
+    raise CheckFailed(
+        f"{exchange.describe()}: {what} was refused with HTTP {response.status}, expected {wanted} (the SDK raises "
+        f"{raised}); message {shown(error_message(exchange) or '', 120)}"
+    )
+
+
+def expect_error_envelope(ctx: CheckContext, exchange: Exchange, prerequisite: str) -> str | None:
+    """An error answer is JSON in the envelope {"error": {message, type, param, code}}, judged by both
+    oracles; not applicable when the request was not refused at all."""
+    response = response_of(exchange)
+    if response.status < 400:
+        raise NotApplicable(f"{exchange.describe()} was not refused (HTTP {response.status}); {prerequisite} says so")
+    body = expect_json(exchange, response.status)
+    return expect_valid(ctx, exchange, body, "error", "error") or sdk_oracle.judge(exchange, "error").summary()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from conformance import sdk_oracle
-from conformance.checks._expect import expect_json, expect_valid, response_of, shown
+from conformance.checks._expect import expect_error_envelope, expect_refusal
 from conformance.context import CheckContext
 from conformance.exchange import Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Level
 
 UNKNOWN_MODEL = "conformance-no-such-model-0000"
 
@@ -37,31 +36,18 @@ def retrieve_unknown_model(target: Target) -> Request:
 @check("errors-not-found", Level.MUST, source="openai-errors", needs=("errors-not-found/retrieve-unknown-model",))
 def unknown_model_retrieve_is_404(ctx: CheckContext) -> str | None:
     """GET /models/{model} with an unknown id is answered 404, so the SDK raises NotFoundError."""
-    exchange = ctx.exchange("errors-not-found/retrieve-unknown-model")
-    response = response_of(exchange)
-    expected = ctx.dialect.status_for("unknown_model")
-    if response.status not in expected:
-        wanted = " or ".join(map(str, expected))
-        raised = sdk_oracle.judge(exchange, "error").raised
-        consequence = f"so the SDK raises {raised}" if raised else "so user code receives a model that does not exist"
-        raise CheckFailed(
-            f"{exchange.describe()}: expected HTTP {wanted} for an unknown model, got {response.status} "
-            f"({consequence}); body {shown(response.body)}"
-        )
+    expect_refusal(
+        ctx.exchange("errors-not-found/retrieve-unknown-model"),
+        ctx.dialect.status_for("unknown_model"),
+        "an unknown model id",
+        answered="user code receives a model that does not exist",
+    )
     return None
 
 
 @check("errors-not-found", Level.MUST, source="openai-errors", needs=("errors-not-found/retrieve-unknown-model",))
 def unknown_model_retrieve_has_error_envelope(ctx: CheckContext) -> str | None:
     """The 404 for an unknown model is JSON in the envelope {"error": {message, type, param, code}}."""
-    exchange = ctx.exchange("errors-not-found/retrieve-unknown-model")
-    response = response_of(exchange)
-    if response.status < 400:
-        raise NotApplicable(
-            f"the unknown model was answered {response.status}, not an error; "
-            "errors-not-found.unknown_model_retrieve_is_404 reports it"
-        )
-    body = expect_json(exchange, response.status)
-    expect_valid(ctx, exchange, body, "error", "error")
-    verdict = sdk_oracle.judge(exchange, "error")
-    return f"{verdict.summary()}"
+    return expect_error_envelope(
+        ctx, ctx.exchange("errors-not-found/retrieve-unknown-model"), "errors-not-found.unknown_model_retrieve_is_404"
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance import images
-from conformance.checks._expect import error_message, expect_chat_completion, response_of, shown
+from conformance.checks._expect import expect_chat_completion, expect_refusal, shown
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
 from conformance.dialects import load_dialect
@@ -167,15 +167,7 @@ def detail_levels_are_accepted(ctx: CheckContext) -> str | None:
 
 
 def _refused(ctx: CheckContext, probe_id: str, what: str) -> str | None:
-    exchange = ctx.exchange(probe_id)
-    response = response_of(exchange)
-    if response.status == 200:
-        raise CheckFailed(f"{exchange.describe()}: {what} was answered (HTTP 200) instead of refused with 400")
-    if response.status != 400:
-        raise CheckFailed(
-            f"{exchange.describe()}: {what} was refused with HTTP {response.status}, expected 400; message "
-            f"{shown(error_message(exchange) or '', 120)}"
-        )
+    expect_refusal(ctx.exchange(probe_id), (400,), what)
     return None
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conformance import sdk_oracle
-from conformance.checks._expect import expect_chat_completion, expect_json, expect_valid, response_of, shown
+from conformance.checks._expect import expect_chat_completion, expect_error_envelope, expect_refusal, response_of, shown
 from conformance.checks._requests import chat_request, user
 from conformance.checks.models import listed_ids
 from conformance.context import CheckContext
@@ -84,35 +83,21 @@ def every_listed_model_answers_as_itself(ctx: CheckContext) -> str | None:
 @check("model-selection", Level.MUST, source="openai-errors", needs=("model-selection/unknown-model",))
 def unknown_model_is_refused_with_404(ctx: CheckContext) -> str | None:
     """A chat request to an unknown model is refused with 404 (the SDK raises NotFoundError), not answered."""
-    exchange = ctx.exchange("model-selection/unknown-model")
-    response = response_of(exchange)
-    expected = ctx.dialect.status_for("unknown_model")
-    if response.status == 200:
-        answered = exchange.json_body.value.get("model") if exchange.json_body.ok else None
-        raise CheckFailed(
-            f"{exchange.describe()}: a request for the unknown model {UNKNOWN_MODEL!r} was answered (HTTP 200, "
-            f"model {answered!r}): the target silently substitutes a model"
-        )
-    if response.status not in expected:
-        raised = sdk_oracle.judge(exchange, "error").raised
-        raise CheckFailed(
-            f"{exchange.describe()}: expected HTTP {' or '.join(map(str, expected))} for an unknown model, got "
-            f"{response.status} (the SDK raises {raised}); body {shown(response.body)}"
-        )
+    expect_refusal(
+        ctx.exchange("model-selection/unknown-model"),
+        ctx.dialect.status_for("unknown_model"),
+        f"a chat request for the unknown model {UNKNOWN_MODEL!r}",
+        answered="the target silently substitutes a model",
+    )
     return None
 
 
 @check("model-selection", Level.MUST, source="openai-errors", needs=("model-selection/unknown-model",))
 def unknown_model_refusal_has_error_envelope(ctx: CheckContext) -> str | None:
     """The refusal of an unknown model is JSON in the error envelope {"error": {message, type, param, code}}."""
-    exchange = ctx.exchange("model-selection/unknown-model")
-    response = response_of(exchange)
-    if response.status < 400:
-        raise NotApplicable(
-            "the unknown model was not refused; model-selection.unknown_model_is_refused_with_404 says so"
-        )
-    expect_valid(ctx, exchange, expect_json(exchange, response.status), "error", "error")
-    return None
+    return expect_error_envelope(
+        ctx, ctx.exchange("model-selection/unknown-model"), "model-selection.unknown_model_is_refused_with_404"
+    )
 
 
 @check(

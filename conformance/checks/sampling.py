@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks._expect import (
-    error_message,
     expect_chat_completion,
-    response_of,
+    expect_refusal,
     shown,
     succeeded,
     unsupported_if_refused,
@@ -250,15 +249,7 @@ def stop_keeps_the_text_before_it(ctx: CheckContext) -> str | None:
 
 
 def _refused(ctx: CheckContext, exchange_id: str, what: str) -> str | None:
-    exchange = ctx.exchange(exchange_id)
-    response = response_of(exchange)
-    if response.status == 200:
-        raise CheckFailed(f"{exchange.describe()}: {what} was answered (HTTP 200) instead of refused with 400")
-    if response.status != 400:
-        raise CheckFailed(
-            f"{exchange.describe()}: {what} was refused with HTTP {response.status}, expected 400; "
-            f"message {shown(error_message(exchange) or '', 120)}"
-        )
+    expect_refusal(ctx.exchange(exchange_id), (400,), what)
     return None
 
 
