@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--moderation-model", metavar="ID", help="moderation model id")
     target.add_argument("--dialect", help="the dialect the target claims: openai or llama-api")
     target.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
+    target.add_argument(
+        "--allow-rate-limit-probe",
+        action="store_true",
+        default=None,
+        help="provoke a 429 on purpose (spends up to the profile's rate_limit.budget requests)",
+    )
     output = run.add_argument_group("mode and output")
     output.add_argument(
         "--mode", choices=MODES, help="live, record or replay (default: replay when cassettes exist, else live)"
@@ -117,7 +123,9 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         CassetteSet.load(config.cassette_dir)
     pytest_args = ["-c", str(suite_dir() / "pytest.ini"), "--rootdir", str(suite_dir())]
     for name, value in options.__dict__.items():
-        if value is not None:
+        if value is True:
+            pytest_args.append(f"--conformance-{name.replace('_', '-')}")
+        elif value is not None:
             pytest_args += [f"--conformance-{name.replace('_', '-')}", str(value)]
     outcome = _Outcome()
     code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])

@@ -23,6 +23,8 @@ class ExchangeSource(Protocol):
 
     def get_many(self, requests: Iterable[Request]) -> list[Exchange]: ...
 
+    def made(self) -> dict[str, Exchange]: ...
+
 
 @dataclass
 class CheckContext:
@@ -51,6 +53,15 @@ class CheckContext:
 
     def fetch_many(self, requests: Iterable[Request]) -> list[Exchange]:
         return [self._note(exchange) for exchange in self.source.get_many(list(requests))]
+
+    def cite(self, exchange: Exchange) -> None:
+        """Count an exchange from every_exchange() as evidence of this check."""
+        if exchange.id not in self.used:
+            self.used.append(exchange.id)
+
+    def every_exchange(self) -> list[Exchange]:
+        """Every exchange this run has made so far (checks run row by row, errors-rate-limit last)."""
+        return list(self.source.made().values())
 
     def _note(self, exchange: Exchange) -> Exchange:
         if exchange.id not in self.used:

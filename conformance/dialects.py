@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,6 +41,11 @@ class DialectFile(BaseModel):
     image_type_refused: str | None = None
     # the moderation categories the dialect names
     moderation_categories: list[str] | None = None
+    # response headers the dialect documents on chat completions (rate limits)
+    rate_limit_headers: list[str] | None = None
+    # OpenAI parameters the dialect does not support, each with a value to send: the target may
+    # ignore or refuse them, and the errors-400 row records which
+    unsupported_parameters: dict[str, Any] = Field(default_factory=dict)
     deviations: dict[str, Deviation] = Field(default_factory=dict)
 
 
@@ -56,6 +62,8 @@ class Dialect(BaseModel):
     statuses: dict[str, tuple[int, ...]]
     image_type_refused: str | None
     moderation_categories: tuple[str, ...]
+    rate_limit_headers: tuple[str, ...]
+    unsupported_parameters: dict[str, Any]
     deviations: dict[str, Deviation]
 
     def status_for(self, situation: str) -> tuple[int, ...]:
@@ -106,7 +114,11 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
     deviations: dict[str, Deviation] = {}
     image_type_refused: str | None = None
     categories: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+    unsupported: dict[str, Any] = {}
     for item in chain:
+        headers = tuple(item.rate_limit_headers) if item.rate_limit_headers is not None else headers
+        unsupported.update(item.unsupported_parameters)
         image_type_refused = item.image_type_refused or image_type_refused
         categories = tuple(item.moderation_categories) if item.moderation_categories is not None else categories
         limits.update(item.limits)
@@ -122,5 +134,7 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
         statuses=statuses,
         image_type_refused=image_type_refused,
         moderation_categories=categories,
+        rate_limit_headers=headers,
+        unsupported_parameters=unsupported,
         deviations=deviations,
     )

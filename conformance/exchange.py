@@ -38,6 +38,8 @@ class Request:
     # URL must match, because the body is generated anew each run (e.g. by hypothesis) and the
     # recording's own request is what its checks judge against.
     replay_match: Literal["exact", "route"] = "exact"
+    # False for the rate-limit burst, which must not be spaced out by the suite's own pacing
+    paced: bool = True
 
     def body_bytes(self) -> bytes | None:
         if self.body is not None:

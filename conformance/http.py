@@ -73,7 +73,8 @@ class HttpClient:
         return [(self._auth.header, value)]
 
     def send(self, request: Request) -> Exchange:
-        self._pacer.wait()
+        if request.paced:
+            self._pacer.wait()
         with self._count_lock:
             self.requests_sent += 1
         url = self._base_url + request.path

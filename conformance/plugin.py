@@ -96,6 +96,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="seconds to wait for a connection and between reads of a response",
     )
+    group.addoption(
+        "--conformance-allow-rate-limit-probe",
+        dest="conformance_allow_rate_limit_probe",
+        action="store_true",
+        default=None,
+        help="provoke a 429 on purpose (spends up to the profile's rate_limit.budget requests)",
+    )
 
 
 def _options(config: pytest.Config) -> RunOptions:
@@ -221,6 +228,19 @@ class RunHooks:
 
     def __init__(self, state: RunState) -> None:
         self.state = state
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Run the checks in the order of the feature table, so run-wide checks (errors-rate-limit,
+        which reads every exchange) come last."""
+        order = {row.id: position for position, row in enumerate(ROWS)}
+
+        def position(item: pytest.Item) -> int:
+            callspec = getattr(item, "callspec", None)
+            check = callspec.params.get("check") if callspec else None
+            return order.get(check.row, len(order)) if isinstance(check, Check) else len(order)
+
+        items.sort(key=position)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         state = self.state
@@ -370,11 +390,15 @@ def _key_rejected_everywhere(state: RunState) -> str | None:
         for evidence in state.exchanges.values()
         if evidence["request"]["auth"] == "key"
     ]
-    if statuses and all(status in (401, 403) for status in statuses):
+    refused = [status for status in statuses if status in (401, 403)]
+    succeeded = [status for status in statuses if status is not None and 200 <= status < 300]
+    # nothing succeeded and (nearly) everything was refused: paths that answer 404 before checking
+    # keys, such as an unknown route, do not count against the verdict
+    if refused and not succeeded and len(refused) >= 0.8 * len(statuses):
         variable = state.config.target.api_key_env or "the key variable"
         return (
-            f"the target rejected the API key on all {len(statuses)} requests that used it "
-            f"(HTTP {statuses[0]}); check {variable}"
+            f"the target rejected the API key on {len(refused)} of the {len(statuses)} requests that used it "
+            f"(HTTP {refused[0]}) and accepted none; check {variable}"
         )
     return None
 

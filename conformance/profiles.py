@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -48,6 +48,8 @@ class Models(BaseModel):
     text_only: str | None = None
     # listed models that do not answer chat requests (embeddings, speech, ...): model-selection skips them
     not_chat: tuple[str, ...] = ()
+    # a model this key may not use: errors-auth expects 403 for it
+    forbidden: str | None = None
 
     def for_role(self, role: str) -> str | None:
         """The model for a role; tools and structured output fall back to the chat model."""
@@ -70,6 +72,18 @@ class Limits(BaseModel):
     # seconds one response may take from the request to its last byte (bounds endless streams)
     deadline: float = Field(default=120.0, gt=0)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+
+
+class RateLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # provoke a 429 on purpose (opt in: it spends up to ``budget`` requests and may wait ``max_wait``)
+    probe: bool = False
+    # the model the burst goes to (default: the chat model); a model with a low limit keeps it cheap
+    model: str | None = None
+    budget: int = Field(default=20, ge=2, le=500)
+    # the longest the suite waits for the window to pass before checking recovery
+    max_wait: float = Field(default=65.0, ge=0)
 
 
 class Capabilities(BaseModel):
@@ -106,7 +120,11 @@ class Target(BaseModel):
     auth: Auth = Auth()
     models: Models = Models()
     limits: Limits = Limits()
+    rate_limit: RateLimit = RateLimit()
     capabilities: Capabilities = Capabilities()
+    # extra body fields that make the target fail in the middle of a stream (test servers only):
+    # the streaming row then checks that the failure arrives as a data: {"error": ...} event
+    mid_stream_error: dict[str, Any] | None = None
     # where the profile came from (a file path, or "command line")
     origin: str = "command line"
 

@@ -45,6 +45,7 @@ class RunOptions:
     report_dir: str | None = None
     cassette_dir: str | None = None
     timeout: float | None = None
+    allow_rate_limit_probe: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
         "dialect": options.dialect,
         "models": {"chat": options.model, "vision": options.vision_model, "moderation": options.moderation_model},
         "limits": {"timeout": options.timeout},
+        "rate_limit": {"probe": True if options.allow_rate_limit_probe else None},
     }
     target = build_target(data, overrides)
     dialect = load_dialect(target.dialect)

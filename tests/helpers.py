@@ -110,6 +110,9 @@ class FakeSource:
     def get_many(self, requests: Iterable[Request]) -> list[Exchange]:
         return [self.get(request) for request in requests]
 
+    def made(self) -> dict[str, Exchange]:
+        return dict(self.exchanges)
+
 
 def context(exchanges: Iterable[Exchange], *, dialect: str = "openai", mode: str = "live", **profile: Any):
     data: dict[str, Any] = {

@@ -6,7 +6,17 @@ import socketserver
 import threading
 import time
 
-BEHAVIOURS = ("hang", "not-json", "drop-mid-body", "endless", "huge", "invalid-utf8", "slow-drip", "close")
+BEHAVIOURS = (
+    "hang",
+    "not-json",
+    "drop-mid-body",
+    "drop-mid-stream",
+    "endless",
+    "huge",
+    "invalid-utf8",
+    "slow-drip",
+    "close",
+)
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -34,6 +44,12 @@ class _Handler(socketserver.BaseRequestHandler):
             elif behaviour == "invalid-utf8":
                 body = b'{"object": "list", "data": "\xff\xfe"}'
                 sock.sendall(_head(200, "application/json", len(body)) + body)
+            elif behaviour == "drop-mid-stream":
+                head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                event = b'data: {"id": "c", "object": "chat.completion.chunk", "choices": []}\n\n'
+                sock.sendall(head.encode() + f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                sock.sendall(f"{len(event):x}\r\n".encode() + event[:20])
+                return
             elif behaviour == "drop-mid-body":
                 sock.sendall(_head(200, "application/json", 1000) + b'{"object": "li')
             elif behaviour == "huge":

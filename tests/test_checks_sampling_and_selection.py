@@ -247,3 +247,10 @@ def test_configured_roles_each_answer_their_kind_of_request():
         models={"chat": CHAT_MODEL},
     )
     assert declared.status == Status.PASS
+
+
+def test_stop_checks_do_not_apply_when_the_twin_was_refused():
+    # regression: an error body (e.g. 401) used to crash stop_keeps_the_text_before_it with a KeyError
+    refused = chat_exchange(sampling.STOP_TWIN, error_body("Incorrect API key provided."), status=401)
+    for check_id in ("sampling.stop_is_honoured", "sampling.stop_keeps_the_text_before_it"):
+        assert judge(check_id, refused).status == Status.SKIPPED

@@ -114,7 +114,7 @@ def test_a_rejected_key_exits_3(cli, reference_server):
     run = cli("run", "--target", "reference", "--base-url", base_url, env={"REFERENCE_API_KEY": "sk-wrong-0123456789"})
     assert run.code == 3, run.stdout
     problems = run.report["run"]["problems"]
-    assert any("rejected the API key on all" in problem and "REFERENCE_API_KEY" in problem for problem in problems)
+    assert any("rejected the API key on" in problem and "REFERENCE_API_KEY" in problem for problem in problems)
     assert run.report["summary"]["fail"] == 0
 
 
@@ -150,7 +150,7 @@ def test_a_target_answering_html_fails_with_a_clear_message(cli):
 
 
 def test_pytest_arguments_pass_through(cli):
-    run = cli("run", "--", "-k", "models and not retrieve")
+    run = cli("run", "--", "-k", "test_models and not retrieve")
     assert run.code == 0, run.stdout
     ids = set(run.verdicts())
     assert ids

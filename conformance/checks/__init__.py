@@ -8,7 +8,10 @@ indicative mood, and make it raise ``CheckFailed`` with what was expected, what 
 
 from conformance.checks import (
     chat_completions,
+    errors_400,
+    errors_auth,
     errors_not_found,
+    errors_rate_limit,
     image_understanding,
     model_selection,
     models,
@@ -21,7 +24,10 @@ from conformance.checks import (
 
 __all__ = [
     "chat_completions",
+    "errors_400",
+    "errors_auth",
     "errors_not_found",
+    "errors_rate_limit",
     "image_understanding",
     "model_selection",
     "models",

@@ -189,9 +189,19 @@ def stop_word(text: str) -> str | None:
     return None
 
 
+def _answer_text(exchange: Exchange) -> str | None:
+    body = exchange.json_body
+    if exchange.status != 200 or not body.ok:
+        return None
+    try:
+        text = body.value["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return text if isinstance(text, str) else None
+
+
 def stop_request(target: Target, twin: Exchange) -> Request | None:
-    body = twin.json_body
-    text = body.value["choices"][0]["message"].get("content") if body.ok else None
+    text = _answer_text(twin)
     word = stop_word(text) if isinstance(text, str) else None
     if word is None:
         return None
@@ -231,13 +241,13 @@ def stop_is_honoured(ctx: CheckContext) -> str | None:
 def stop_keeps_the_text_before_it(ctx: CheckContext) -> str | None:
     """At temperature 0 the answer with stop is the answer without it, cut before the stop sequence."""
     twin = ctx.exchange(STOP_TWIN)
-    request = stop_request(ctx.target, twin) if twin.json_body.ok else None
-    if request is None:
+    full = _answer_text(twin)
+    request = stop_request(ctx.target, twin)
+    if request is None or full is None:
         raise NotApplicable("no stop sequence could be taken from the answer without stop")
     exchange = ctx.fetch(request)
     body = succeeded(exchange, "sampling.stop_is_honoured")
     stop = request.json["stop"][0]
-    full = twin.json_body.value["choices"][0]["message"]["content"]
     expected = full[: full.index(stop)]
     text = body["choices"][0]["message"].get("content")
     if text != expected and text != expected.rstrip():

@@ -374,3 +374,56 @@ def delivered_incrementally(ctx: CheckContext) -> Note:
             details=details,
         )
     return Note(timing, details)
+
+
+MID_STREAM = "streaming/mid-stream-error"
+
+
+@probe(MID_STREAM)
+def mid_stream_error(target: Target) -> Request | None:
+    if target.mid_stream_error is None:
+        return None
+    return _streamed(
+        target,
+        MID_STREAM,
+        "a stream the target is told to break off with an error (test targets)",
+        stream=True,
+        **target.mid_stream_error,
+    )
+
+
+@check("streaming", Level.MUST, source="openai-streaming", needs=(MID_STREAM,))
+def mid_stream_error_is_a_data_event(ctx: CheckContext) -> str | None:
+    """An error after the stream started arrives as data: {"error": {...}} (which the SDK raises as APIError),
+    and the stream then ends."""
+    exchange = ctx.exchange(MID_STREAM)
+    _stream_ok(exchange)
+    if exchange.failure is not None:
+        raise CheckFailed(f"{exchange.describe()}: after the error the stream did not end: {exchange.failure.message}")
+    for event in exchange.stream.events:
+        data = event.data or ""
+        try:
+            value = json.loads(data) if data != "[DONE]" else None
+        except ValueError:
+            continue
+        if event.field("event") == "error" or (isinstance(value, dict) and "error" in value):
+            if event.names != ("data",):
+                raise CheckFailed(
+                    f"{exchange.describe()}: the error is sent with the fields {list(event.names)}; "
+                    "OpenAI clients only read data: lines, so an 'event: error' is lost"
+                )
+            error = value.get("error") if isinstance(value, dict) else None
+            if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+                raise CheckFailed(
+                    f"{exchange.describe()}: event {event.index + 1} {shown(data, 120)} has no "
+                    "error object with a message"
+                )
+            verdict = sdk_oracle.judge(exchange, "chat-completion-stream")
+            if verdict.raised != "APIError":
+                raise CheckFailed(
+                    f"{exchange.describe()}: the SDK does not raise APIError for the error event ({verdict.summary()})"
+                )
+            return f"error at event {event.index + 1}: {shown(error['message'], 80)}"
+    raise CheckFailed(
+        f"{exchange.describe()}: the target was told to fail mid-stream but the stream carries no error event"
+    )

@@ -36,6 +36,14 @@ _NAMED = {
 }
 
 
+MID_STREAM_ERROR = {
+    "message": "The reference server was told to fail in the middle of the stream.",
+    "type": "server_error",
+    "param": None,
+    "code": "mid_stream_failure",
+}
+
+
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
@@ -234,7 +242,11 @@ async def stream_events(request: ChatRequest, delay: float) -> AsyncIterator[byt
         yield event(
             {**base, "choices": [{"index": choice.index, "delta": first, "finish_reason": None}], **usage_field}
         )
-        for delta in _deltas(choice):
+        for position, delta in enumerate(_deltas(choice)):
+            if request.fault == "mid-stream-error" and position == 2:
+                yield event({"error": MID_STREAM_ERROR})
+                yield b"data: [DONE]\n\n"
+                return
             await asyncio.sleep(delay)
             yield event(
                 {**base, "choices": [{"index": choice.index, "delta": delta, "finish_reason": None}], **usage_field}

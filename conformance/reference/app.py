@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import time
 import uuid
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from conformance.reference import answers, chat, moderation
-from conformance.reference.catalog import CHAT_MODELS, CREATED, MODELS, OWNER
+from conformance.reference.catalog import CREATED, MODELS, OWNER, RATE_LIMITED_MODEL
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -30,7 +33,44 @@ class ReferenceConfig:
     tokens_per_minute: int = 1_000_000
     # seconds between two streamed chunks, so that streams arrive over time as real ones do
     stream_delay: float = 0.005
-    extra: dict[str, Any] = field(default_factory=dict)
+    # per key and model: at most this many chat requests in this many seconds
+    rate_limits: dict[str, tuple[int, float]] = field(default_factory=lambda: {RATE_LIMITED_MODEL: (3, 2.0)})
+
+
+LISTED = {model.id for model in MODELS}
+
+
+class RateLimiter:
+    """A sliding window per (key, model) for the models that have a limit; over it, a 429 with
+    Retry-After and the x-ratelimit-* headers."""
+
+    def __init__(self, limits: dict[str, tuple[int, float]]) -> None:
+        self._limits = limits
+        self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def admit(self, key: str, model: str) -> None:
+        if model not in self._limits:
+            return
+        count, window = self._limits[model]
+        now = time.monotonic()
+        seen = self._seen[(key, model)]
+        while seen and now - seen[0] >= window:
+            seen.popleft()
+        if len(seen) >= count:
+            wait = window - (now - seen[0])
+            raise ApiError(
+                429,
+                f"Rate limit reached for {model}: {count} requests per {window:g} s. Try again in {wait:.1f} s.",
+                type="requests",
+                code="rate_limit_exceeded",
+                headers={
+                    "retry-after": str(math.ceil(wait)),
+                    "x-ratelimit-limit-requests": str(count),
+                    "x-ratelimit-remaining-requests": "0",
+                    "x-ratelimit-reset-requests": f"{wait:.1f}s",
+                },
+            )
+        seen.append(now)
 
 
 def _model_object(model_id: str) -> dict[str, Any]:
@@ -50,6 +90,7 @@ def _authenticate(config: ReferenceConfig, request: Request) -> None:
         raise ApiError(401, "Malformed Authorization header: expected 'Bearer YOUR_KEY'.", code="invalid_api_key")
     if key.strip() not in config.api_keys:
         raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
+    return key.strip()
 
 
 async def _json_body(request: Request) -> Any:
@@ -64,10 +105,12 @@ async def _json_body(request: Request) -> Any:
 
 
 def create_app(config: ReferenceConfig) -> Starlette:
+    limiter = RateLimiter(config.rate_limits)
+
     def endpoint(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             try:
-                _authenticate(config, request)
+                request.state.key = _authenticate(config, request)
                 response = await handler(request)
             except ApiError as error:
                 response = error.response()
@@ -81,12 +124,13 @@ def create_app(config: ReferenceConfig) -> Starlette:
 
     async def retrieve_model(request: Request) -> Response:
         model_id = request.path_params["model"]
-        if model_id not in CHAT_MODELS:
+        if model_id not in LISTED:
             raise unknown_model(model_id)
         return JSONResponse(_model_object(model_id))
 
     async def chat_completions(request: Request) -> Response:
         parsed = chat.parse(await _json_body(request))
+        limiter.admit(request.state.key, parsed.model)
         headers = {
             "x-ratelimit-limit-requests": str(config.requests_per_minute),
             "x-ratelimit-remaining-requests": str(config.requests_per_minute - 1),

@@ -25,8 +25,12 @@ MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("Llama-4-Maverick-17B-128E-Instruct-FP8", vision=True),
 )
 MODERATION_MODEL = "Llama-Guard"
+# test models that answer chat requests but are not listed: one no key may use (403), one with a
+# rate limit low enough to provoke on purpose
+FORBIDDEN_MODEL = "Llama-Restricted-Preview"
+RATE_LIMITED_MODEL = "Llama-Rate-Limit-Test"
 
-CHAT_MODELS = {model.id: model for model in MODELS}
+CHAT_MODELS = {model.id: model for model in (*MODELS, ModelInfo(RATE_LIMITED_MODEL, vision=False))}
 
 # Llama's hazard categories (MLCommons taxonomy, as Llama Guard names them); the docs confirm the
 # spelling of "privacy" and "self-harm", the other slugs follow the same pattern

@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from conformance.reference.catalog import CHAT_MODELS, IMAGE_TYPES, MAX_IMAGES, MODERATION_MODEL
+from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, IMAGE_TYPES, MAX_IMAGES, MODERATION_MODEL
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
@@ -47,6 +47,8 @@ class ChatRequest:
     # "none", "auto", "required", or the name of the function asked for
     tool_choice: str = "none"
     parallel_tool_calls: bool = True
+    # a fault the test asked for in metadata.reference_fault (e.g. "mid-stream-error")
+    fault: str | None = None
 
 
 def _number(body: dict[str, Any], name: str, low: float, high: float) -> None:
@@ -211,7 +213,12 @@ def _strict_problem(schema: Any, path: str = "") -> str | None:
     return None
 
 
-def _json_schema(value: Any, param: str, *, name_required: bool = True) -> tuple[dict[str, Any], bool]:
+def _json_schema(
+    value: Any, param: str, *, name_required: bool = True, schema_param: str | None = None
+) -> tuple[dict[str, Any], bool]:
+    """A response_format json_schema (or tool parameters): its name, and a schema that is valid JSON
+    Schema and, in strict mode, strict. Problems with the schema name ``schema_param``."""
+    schema_param = schema_param or f"{param}.schema"
     if not isinstance(value, dict):
         raise bad_request(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
     schema = value.get("schema", {"type": "object"}) if not name_required else value.get("schema")
@@ -227,12 +234,12 @@ def _json_schema(value: Any, param: str, *, name_required: bool = True) -> tuple
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise bad_request(
-            f"Invalid schema for '{param}': {exc.message}.", f"{param}.schema", "invalid_json_schema"
+            f"Invalid schema for '{param}': {exc.message}.", schema_param, "invalid_json_schema"
         ) from None
     strict = value.get("strict") is True
     if strict and (problem := _strict_problem(schema)):
         raise bad_request(
-            f"Invalid schema for '{param}' in strict mode: {problem}.", f"{param}.schema", "invalid_json_schema"
+            f"Invalid schema for '{param}' in strict mode: {problem}.", schema_param, "invalid_json_schema"
         )
     return schema, strict
 
@@ -245,7 +252,9 @@ def _response_format(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     if kind in ("text", "json_object"):
         return kind, None
     if kind == "json_schema":
-        schema, _ = _json_schema(value.get("json_schema"), "response_format.json_schema")
+        schema, _ = _json_schema(
+            value.get("json_schema"), "response_format.json_schema", schema_param="response_format"
+        )
         return kind, schema
     raise bad_request(f"Invalid value for 'response_format.type': {kind!r}.", "response_format.type", "invalid_value")
 
@@ -304,6 +313,14 @@ def parse(body: Any) -> ChatRequest:
         raise bad_request("Missing required parameter: 'model'.", "model", "missing_required_parameter")
     if not isinstance(model, str):
         raise bad_request("Invalid type for 'model': expected a string.", "model", "invalid_type")
+    if model == FORBIDDEN_MODEL:
+        raise ApiError(
+            403,
+            "The requested model is not available for your application.",
+            type="permission_error",
+            param="model",
+            code="model_not_available",
+        )
     if model == MODERATION_MODEL:
         raise bad_request(f"The model `{model}` serves /moderations only.", "model", "model_not_supported")
     if model not in CHAT_MODELS:
@@ -344,7 +361,14 @@ def parse(body: Any) -> ChatRequest:
         tools=tools,
         tool_choice=tool_choice,
         parallel_tool_calls=parallel,
+        fault=_fault(body),
     )
+
+
+def _fault(body: dict[str, Any]) -> str | None:
+    metadata = body.get("metadata")
+    fault = metadata.get("reference_fault") if isinstance(metadata, dict) else None
+    return fault if isinstance(fault, str) else None
 
 
 __all__ = ["ApiError", "ChatRequest", "check_image", "parse"]

@@ -1,0 +1,155 @@
+"""Row ``errors-rate-limit``: 429s are well formed, and a burst is limited and then recovers.
+
+Every 429 the run meets is judged (this row runs last, so it sees every exchange). Provoking one
+is opt-in (``--allow-rate-limit-probe`` or ``[rate_limit] probe = true``): it spends up to the
+profile's budget of tiny requests, and waits for the window to pass before checking recovery
+(a replay does not wait).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+
+from conformance import sdk_oracle
+from conformance.checks._expect import expect_chat_completion, expect_error_envelope, expect_json, response_of, shown
+from conformance.checks._requests import chat_request
+from conformance.context import CheckContext
+from conformance.exchange import Exchange, Request
+from conformance.registry import check
+from conformance.verdicts import CheckFailed, Level, NotApplicable, Note
+
+HELLO = [{"role": "user", "content": "Hi."}]
+
+
+def retry_after(exchange: Exchange) -> float | None:
+    """Seconds to wait from Retry-After (seconds or an HTTP date) or retry-after-ms; None when absent."""
+    response = exchange.response
+    if response is None:
+        return None
+    milliseconds = response.header("retry-after-ms")
+    if milliseconds is not None:
+        try:
+            return max(float(milliseconds) / 1000, 0.0)
+        except ValueError:
+            raise CheckFailed(f"{exchange.describe()}: retry-after-ms {milliseconds!r} is not a number") from None
+    value = response.header("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        raise CheckFailed(
+            f"{exchange.describe()}: Retry-After {value!r} is neither a number of seconds nor an HTTP date"
+        ) from None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _burst_request(ctx: CheckContext, number: int, exchange_id: str | None = None) -> Request | None:
+    model = ctx.target.rate_limit.model or ctx.target.models.chat
+    request = chat_request(
+        ctx.target,
+        exchange_id or f"errors-rate-limit/burst/{number:03d}",
+        f"request {number} of a burst to provoke a 429",
+        HELLO,
+        model=model,
+        answer_tokens=1,
+    )
+    if request is None:
+        return None
+    return Request(request.id, request.method, request.path, request.purpose, json=request.json, paced=False)
+
+
+@check("errors-rate-limit", Level.MUST, source="openai-errors")
+def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
+    """A burst of requests over the target's limit gets a 429, and after Retry-After the target answers again
+    (opt-in)."""
+    settings = ctx.target.rate_limit
+    if not settings.probe:
+        raise NotApplicable(
+            f"the rate-limit probe is opt-in: --allow-rate-limit-probe (it spends up to {settings.budget} requests)"
+        )
+    limited: Exchange | None = None
+    for number in range(1, settings.budget + 1):
+        request = _burst_request(ctx, number)
+        if request is None:
+            raise NotApplicable("no model for the burst")
+        exchange = ctx.fetch(request)
+        if response_of(exchange).status == 429:
+            limited = exchange
+            break
+    if limited is None:
+        raise NotApplicable(f"{settings.budget} requests in a row got no 429: the limit is above the budget")
+    expect_error_envelope(ctx, limited, "this check")
+    wait = retry_after(limited)
+    if ctx.mode != "replay":
+        time.sleep(min(wait if wait is not None else settings.max_wait, settings.max_wait))
+    recovery = _burst_request(ctx, 0, "errors-rate-limit/recovery")
+    assert recovery is not None
+    answer = ctx.fetch(recovery)
+    if response_of(answer).status == 429:
+        raise CheckFailed(
+            f"{answer.describe()}: still 429 after waiting {wait if wait is not None else settings.max_wait:g} s "
+            "(the Retry-After, or the profile's max_wait): the limit does not recover"
+        )
+    expect_chat_completion(ctx, answer)
+    details = {"requests_until_429": number, "retry_after": wait}
+    return Note(f"429 after {number} requests; answered again after {wait if wait is not None else '?'} s", details)
+
+
+@check("errors-rate-limit", Level.MUST, source="openai-errors")
+def every_429_is_well_formed(ctx: CheckContext) -> str | None:
+    """Every 429 the run met is JSON in the error envelope (the SDK raises RateLimitError), and its Retry-After,
+    if any, parses."""
+    limited = [e for e in ctx.every_exchange() if e.response is not None and e.response.status == 429]
+    if not limited:
+        raise NotApplicable("the run met no 429")
+    for exchange in limited:
+        ctx.cite(exchange)
+        expect_json(exchange, 429)
+        expect_error_envelope(ctx, exchange, "this check")
+        raised = sdk_oracle.judge(exchange, "error").raised
+        if raised != "RateLimitError":
+            raise CheckFailed(f"{exchange.describe()}: the SDK raises {raised} for this 429, not RateLimitError")
+        retry_after(exchange)
+    return f"{len(limited)} 429s"
+
+
+@check("errors-rate-limit", Level.SHOULD, source="openai-errors")
+def rate_limited_answers_say_when_to_retry(ctx: CheckContext) -> str | None:
+    """Every 429 says when to retry: a Retry-After (or retry-after-ms) header."""
+    limited = [e for e in ctx.every_exchange() if e.response is not None and e.response.status == 429]
+    if not limited:
+        raise NotApplicable("the run met no 429")
+    for exchange in limited:
+        ctx.cite(exchange)
+    silent = [exchange.describe() for exchange in limited if retry_after(exchange) is None]
+    if silent:
+        raise CheckFailed(
+            f"{len(silent)} of {len(limited)} 429s carry no Retry-After: {silent[0]}; clients must "
+            "guess how long to back off"
+        )
+    waits = sorted({math.ceil(retry_after(exchange) or 0) for exchange in limited})
+    return f"Retry-After {waits} s"
+
+
+@check("errors-rate-limit", Level.SHOULD, source="openai-errors", needs=("chat-completions/basic",))
+def rate_limit_headers_are_sent(ctx: CheckContext) -> str | None:
+    """Chat completions carry the rate-limit headers the dialect documents (x-ratelimit-*)."""
+    documented = ctx.dialect.rate_limit_headers
+    if not documented:
+        raise NotApplicable(f"the {ctx.dialect.name} dialect documents no rate-limit headers")
+    exchange = ctx.exchange("chat-completions/basic")
+    response = response_of(exchange)
+    missing = [name for name in documented if response.header(name) is None]
+    if missing:
+        raise CheckFailed(
+            f"{exchange.describe()}: no {', '.join(missing)} header; the {ctx.dialect.name} dialect "
+            f"documents them; sent: {shown(', '.join(k for k, _ in response.headers), 200)}"
+        )
+    return None

@@ -1,0 +1,60 @@
+"""Hostile targets do not break the suite: each misbehaviour becomes a failed check with a clear
+message within bounded time, and the other checks of the run still get their verdicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hostile import HostileServer
+
+pytestmark = pytest.mark.e2e
+
+CHECKS = (
+    "models.list_succeeds",
+    "chat-completions.basic_request_succeeds",
+    "streaming.request_succeeds",
+    "errors-400.missing_model_is_refused",
+)
+
+
+def profile(tmp_path: Path, base_url: str) -> Path:
+    path = tmp_path / "hostile.toml"
+    path.write_text(
+        f'base_url = "{base_url}"\napi_key_env = "HOSTILE_KEY"\n[models]\nchat = "m"\n'
+        "[limits]\ntimeout = 0.5\ndeadline = 1.5\nmax_body_bytes = 1048576\nconcurrency = 8\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "expected"),
+    [
+        ("hang", "no response headers within 0.5 s"),
+        ("drop-mid-stream", "cut short: connection broke after"),
+        ("drop-mid-body", "cut short: connection broke after 14 bytes"),
+        ("endless", "still arriving after 1.5 s"),
+        ("huge", "body exceeded 1048576 bytes"),
+        ("invalid-utf8", "not valid UTF-8"),
+        ("not-json", "expected Content-Type application/json, got text/html"),
+    ],
+)
+def test_a_hostile_target_gets_clear_failures_and_the_run_goes_on(cli, tmp_path, behaviour, expected):
+    with HostileServer(behaviour) as server:
+        run = cli(
+            "run",
+            "--target",
+            str(profile(tmp_path, server.base_url)),
+            "--",
+            "-k",
+            " or ".join(CHECKS),
+            env={"HOSTILE_KEY": "sk-hostile-0123456789"},
+            timeout=60,
+        )
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.seconds < 30
+    verdicts = {check["id"]: check for check in run.report["checks"]}
+    assert set(verdicts) == set(CHECKS)
+    assert all(check["status"] == "fail" for check in verdicts.values()), verdicts
+    assert any(expected in check["message"] for check in verdicts.values()), [c["message"] for c in verdicts.values()]
+    assert "Traceback" not in run.stdout + run.stderr
