@@ -48,6 +48,9 @@ class Models(BaseModel):
     text_only: str | None = None
     # listed models that do not answer chat requests (embeddings, speech, ...): model-selection skips them
     not_chat: tuple[str, ...] = ()
+    # the models model-selection sends a chat request to, when the list holds many kinds of model
+    # (default: every listed model but the moderation and not_chat ones, up to the dialect's cap)
+    selection: tuple[str, ...] | None = None
     # a model this key may not use: errors-auth expects 403 for it
     forbidden: str | None = None
 

@@ -90,6 +90,16 @@ _SOURCES = (
         "https://llama.developer.meta.com/docs/features/compatibility",
     ),
     Source(
+        "groq-openai",
+        "Groq: OpenAI compatibility (unsupported fields refused with 400; n must be 1)",
+        "https://console.groq.com/docs/openai",
+    ),
+    Source(
+        "ollama-openai",
+        "Ollama: OpenAI compatibility (supported request fields)",
+        "https://docs.ollama.com/api/openai-compatibility",
+    ),
+    Source(
         "llama-models-api",
         "Llama API reference: Models",
         "https://llama.developer.meta.com/docs/api/models",

@@ -141,7 +141,7 @@ def test_unsupported_parameter_policy_is_recorded_per_parameter():
 
 
 def test_the_target_must_still_answer_after_invalid_requests():
-    others = [refusal(probe_id) for probe_id in (*errors_400.OWN, *errors_400.STREAMED, "errors-400/unknown-parameter")]
+    others = [refusal(probe_id) for probe_id in errors_400.BEFORE_STILL]
     healthy = judge("errors-400.target_still_answers_after_invalid_requests", *others, chat_exchange(errors_400.STILL))
     assert healthy.status == Status.PASS
     broken = judge(
@@ -195,14 +195,27 @@ def test_authentication_errors(check_id, case):
     exchange_id = f"errors-auth/{case}"
     good = judge(check_id, refusal(exchange_id, status=401, message="Incorrect API key"))
     assert good.status == Status.PASS
-    assert "AuthenticationError" in good.message
     forbidden = judge(check_id, refusal(exchange_id, status=403))
     assert "refused with HTTP 403, expected 401 (the SDK raises PermissionDeniedError)" in forbidden.message
     open_door = judge(check_id, chat_exchange(exchange_id))
     assert "the target does not enforce keys" in open_door.message
-    no_envelope = judge(check_id, chat_exchange(exchange_id, {"message": "unauthorized"}, status=401))
-    assert no_envelope.status == Status.FAIL
     assert judge(check_id, auth={"kind": "none"}).status == Status.SKIPPED
+
+
+def test_authentication_refusals_need_the_envelope():
+    check_id = "errors-auth.auth_refusals_use_the_error_envelope"
+    good = [
+        refusal(f"errors-auth/{case}", status=401, message="Incorrect API key")
+        for case in ("no-key", "wrong-key", "malformed-header")
+    ]
+    result = judge(check_id, *good)
+    assert result.status == Status.PASS
+    assert result.message == "3 refusals in the envelope"
+    as_string = chat_exchange("errors-auth/wrong-key", {"error": "Unauthorized"}, status=401)
+    failed = judge(check_id, good[0], as_string, good[2])
+    assert failed.status == Status.FAIL
+    assert "$.error: 'Unauthorized' is not of type 'object'" in failed.message
+    assert "no error message where the SDK looks" in failed.message
 
 
 def test_a_forbidden_model_needs_a_403():
@@ -238,7 +251,14 @@ def test_unknown_route_and_moderation_model():
     html = make_exchange(
         "errors-not-found/unknown-route", status=404, raw=b"<h1>Not Found</h1>", headers=[("content-type", "text/html")]
     )
-    assert "Content-Type" in judge("errors-not-found.unknown_route_is_404", html).message
+    assert judge("errors-not-found.unknown_route_is_404", html).status == Status.PASS
+    envelope = judge(
+        "errors-not-found.not_found_refusals_use_the_error_envelope",
+        html,
+        not_found("errors-not-found/retrieve-unknown-model"),
+        not_found("errors-not-found/moderation-unknown-model"),
+    )
+    assert "expected Content-Type application/json, got text/html" in envelope.message
     exchange_id = "errors-not-found/moderation-unknown-model"
     assert judge("errors-not-found.unknown_model_moderation_is_404", not_found(exchange_id)).status == Status.PASS
     substituted = judge(

@@ -110,8 +110,21 @@ def test_json_object_must_be_a_json_object():
     array = judge(check_id, json_answer("structured-output/json-object", [1, 2]))
     assert array.status == Status.FAIL
     assert "not an object" in array.message
-    cut = judge(check_id, json_answer("structured-output/json-object", '{"city": "Ro', finish="length"))
-    assert cut.status == Status.SKIPPED
+    cut = judge(check_id, json_answer("structured-output/json-object", '{"city":   \n  "Ro', finish="length"))
+    assert cut.status == Status.PASS
+    assert "a JSON object as far as it goes" in cut.message
+    cut_prose = judge(check_id, json_answer("structured-output/json-object", "Rome is a city in", finish="length"))
+    assert cut_prose.status == Status.FAIL
+    assert "not JSON even as far as it goes" in cut_prose.message
+
+
+def test_a_cut_schema_answer_is_judged_only_as_far_as_it_goes():
+    check_id = "structured-output.strict_json_schema_is_followed"
+    padded = judge(check_id, json_answer("structured-output/json-schema-strict", '{"city":  \t  "Rome",   ', "length"))
+    assert padded.status == Status.SKIPPED
+    assert "valid JSON as far as it goes" in padded.message
+    prose = judge(check_id, json_answer("structured-output/json-schema-strict", "The city is Rome", "length"))
+    assert prose.status == Status.FAIL
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,24 @@ def test_streamed_tool_calls_reassemble():
     assert "finishes with 'stop'" in judge(check_id, tool_stream(GOOD_PARTS, "stop")).message
 
 
+def test_answers_cut_at_the_token_cap_are_not_judged_for_calls():
+    cut = tool_answer("tools/required", [], "length", content='<tool_call>{"name": "get_weather", "arguments": {  ')
+    result = judge("tools.required_choice_gives_valid_calls", cut)
+    assert result.status == Status.SKIPPED
+    assert "cut at the token cap" in result.message
+    none_cut = tool_answer("tools/none", [], "length", content="It is sunny and")
+    assert judge("tools.none_choice_calls_no_tool", none_cut).status == Status.PASS
+    parts = [
+        *GOOD_PARTS,
+        {"index": 1, "id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": '{"time'}},
+    ]
+    streamed = judge("tools.streamed_calls_reassemble", tool_stream(parts, "length"))
+    assert streamed.status == Status.PASS
+    assert "1 complete call(s) before the token cap" in streamed.message
+    nothing = judge("tools.streamed_calls_reassemble", tool_stream(GOOD_PARTS[:2], "length"))
+    assert nothing.status == Status.SKIPPED
+
+
 def test_a_no_argument_tool_needs_an_empty_object():
     check_id = "tools.no_argument_tool_gets_an_empty_object"
     good = tool_answer("tools/no-arguments", [call("get_server_time", "{}")], "stop")

@@ -194,3 +194,20 @@ def expect_error_envelope(ctx: CheckContext, exchange: Exchange, prerequisite: s
         raise NotApplicable(f"{exchange.describe()} was not refused (HTTP {response.status}); {prerequisite} says so")
     body = expect_json(exchange, response.status)
     return expect_valid(ctx, exchange, body, "error", "error") or sdk_oracle.judge(exchange, "error").summary()
+
+
+def expect_envelopes(ctx: CheckContext, probe_ids: tuple[str, ...]) -> str:
+    """Every refusal among these probes' exchanges is in the error envelope (probes that do not apply
+    to the target, and requests that were not refused, are left out)."""
+    judged = 0
+    for probe_id in probe_ids:
+        try:
+            exchange = ctx.exchange(probe_id)
+        except NotApplicable:
+            continue
+        if exchange.response is not None and exchange.response.status >= 400:
+            expect_error_envelope(ctx, exchange, "the check of its status")
+            judged += 1
+    if not judged:
+        raise NotApplicable("none of these requests was refused; the checks of their status say so")
+    return f"{judged} refusals in the envelope"

@@ -301,22 +301,6 @@ def shorten(message: str | None) -> str:
     return shown(message or "", 60).strip("'")
 
 
-STILL = "errors-400/still-answers"
-
-
-@check("errors-400", Level.MUST, source="openai-errors", needs=OWN + STREAMED + ("errors-400/unknown-parameter",))
-def target_still_answers_after_invalid_requests(ctx: CheckContext) -> str | None:
-    """After all the invalid requests of this row, the target still answers a valid request."""
-    for probe_id in OWN + STREAMED + ("errors-400/unknown-parameter",):
-        _maybe(ctx, probe_id)  # wait until every invalid request has been made
-    request = chat_request(ctx.target, STILL, "a valid request sent after all the invalid ones", HELLO)
-    if request is None:
-        raise NotApplicable("no chat model configured")
-    exchange = ctx.fetch(request)
-    expect_chat_completion(ctx, exchange)
-    return None
-
-
 _INVALID_VALUES: dict[str, list[Any]] = {
     "model": [42, [], {"id": "x"}, ""],
     "messages": [
@@ -418,3 +402,21 @@ def generated_invalid_requests_are_refused_cleanly(ctx: CheckContext) -> str | N
         expect_error_envelope(ctx, exchange, "this check")
         statuses.append(response.status)
     return f"{len(statuses)} bodies refused with {sorted(set(statuses))}"
+
+
+STILL = "errors-400/still-answers"
+BEFORE_STILL = OWN + STREAMED + GENERATED_IDS + ("errors-400/unknown-parameter",)
+
+
+@check("errors-400", Level.MUST, source="openai-errors", needs=BEFORE_STILL)
+def target_still_answers_after_invalid_requests(ctx: CheckContext) -> str | None:
+    """After all the invalid requests of this row (named, streamed and generated), the target still answers a
+    valid request."""
+    for probe_id in BEFORE_STILL:
+        _maybe(ctx, probe_id)  # wait until every invalid request has been made
+    request = chat_request(ctx.target, STILL, "a valid request sent after all the invalid ones", HELLO)
+    if request is None:
+        raise NotApplicable("no chat model configured")
+    exchange = ctx.fetch(request)
+    expect_chat_completion(ctx, exchange)
+    return None

@@ -7,7 +7,7 @@ environment error (exit code 3), because then nothing about the target can be sa
 
 from __future__ import annotations
 
-from conformance.checks._expect import expect_error_envelope, expect_refusal
+from conformance.checks._expect import expect_envelopes, expect_refusal
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
 from conformance.exchange import AuthMode, Request
@@ -56,24 +56,24 @@ def _refused_401(ctx: CheckContext, case: str) -> str | None:
     expect_refusal(
         exchange, ctx.dialect.status_for("unauthenticated"), CASES[case][1], answered="the target does not enforce keys"
     )
-    return expect_error_envelope(ctx, exchange, "this check")
+    return None
 
 
 @check("errors-auth", Level.MUST, source="openai-errors", needs=("errors-auth/no-key",))
 def missing_key_is_refused_with_401(ctx: CheckContext) -> str | None:
-    """A request without a key is refused with 401 and the envelope (the SDK raises AuthenticationError)."""
+    """A request without a key is refused with 401 (the SDK raises AuthenticationError)."""
     return _refused_401(ctx, "no-key")
 
 
 @check("errors-auth", Level.MUST, source="openai-errors", needs=("errors-auth/wrong-key",))
 def wrong_key_is_refused_with_401(ctx: CheckContext) -> str | None:
-    """A request with a wrong key is refused with 401, not 403, and the envelope."""
+    """A request with a wrong key is refused with 401, not 403."""
     return _refused_401(ctx, "wrong-key")
 
 
 @check("errors-auth", Level.MUST, source="openai-errors", needs=("errors-auth/malformed-header",))
 def malformed_authorization_is_refused_with_401(ctx: CheckContext) -> str | None:
-    """A malformed Authorization header ('Bearer' with no key) is refused with 401 and the envelope."""
+    """A malformed Authorization header ('Bearer' with no key) is refused with 401."""
     return _refused_401(ctx, "malformed-header")
 
 
@@ -87,4 +87,14 @@ def forbidden_model_is_refused_with_403(ctx: CheckContext) -> str | None:
         "a model this key may not use",
         answered="the key is not limited to its models",
     )
-    return expect_error_envelope(ctx, exchange, "this check")
+    return None
+
+
+AUTH_PROBES = (*(f"errors-auth/{case}" for case in CASES), "errors-auth/forbidden-model")
+
+
+@check("errors-auth", Level.MUST, source="openai-errors", needs=AUTH_PROBES)
+def auth_refusals_use_the_error_envelope(ctx: CheckContext) -> str | None:
+    """Every refusal of a missing, wrong or insufficient key is application/json in the envelope
+    {"error": {message, type, param, code}}, where the SDK finds the message."""
+    return expect_envelopes(ctx, AUTH_PROBES)

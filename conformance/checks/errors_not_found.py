@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.checks._expect import expect_error_envelope, expect_refusal
+from conformance.checks._expect import expect_envelopes, expect_refusal
 from conformance.context import CheckContext
 from conformance.exchange import Request
 from conformance.profiles import Target
@@ -45,14 +45,6 @@ def unknown_model_retrieve_is_404(ctx: CheckContext) -> str | None:
     return None
 
 
-@check("errors-not-found", Level.MUST, source="openai-errors", needs=("errors-not-found/retrieve-unknown-model",))
-def unknown_model_retrieve_has_error_envelope(ctx: CheckContext) -> str | None:
-    """The 404 for an unknown model is JSON in the envelope {"error": {message, type, param, code}}."""
-    return expect_error_envelope(
-        ctx, ctx.exchange("errors-not-found/retrieve-unknown-model"), "errors-not-found.unknown_model_retrieve_is_404"
-    )
-
-
 @probe("errors-not-found/moderation-unknown-model")
 def moderation_unknown_model(target: Target) -> Request | None:
     if target.models.moderation is None or "moderation" in target.capabilities.unsupported:
@@ -75,7 +67,7 @@ def unknown_route(target: Target) -> Request:
 
 @check("errors-not-found", Level.MUST, source="openai-errors", needs=("errors-not-found/moderation-unknown-model",))
 def unknown_model_moderation_is_404(ctx: CheckContext) -> str | None:
-    """A moderation request for an unknown model is refused with 404 and the envelope."""
+    """A moderation request for an unknown model is refused with 404."""
     exchange = ctx.exchange("errors-not-found/moderation-unknown-model")
     expect_refusal(
         exchange,
@@ -83,15 +75,29 @@ def unknown_model_moderation_is_404(ctx: CheckContext) -> str | None:
         "an unknown moderation model",
         answered="the target substitutes its own moderation model",
     )
-    return expect_error_envelope(ctx, exchange, "this check")
+    return None
 
 
 @check("errors-not-found", Level.MUST, source="openai-errors", needs=("errors-not-found/unknown-route",))
 def unknown_route_is_404(ctx: CheckContext) -> str | None:
-    """A path that is no endpoint is answered 404 with the envelope."""
+    """A path that is no endpoint is answered 404."""
     exchange = ctx.exchange("errors-not-found/unknown-route")
     expect_refusal(exchange, ctx.dialect.status_for("unknown_route"), "an unknown path")
-    return expect_error_envelope(ctx, exchange, "this check")
+    return None
+
+
+NOT_FOUND = (
+    "errors-not-found/retrieve-unknown-model",
+    "errors-not-found/moderation-unknown-model",
+    "errors-not-found/unknown-route",
+)
+
+
+@check("errors-not-found", Level.MUST, source="openai-errors", needs=NOT_FOUND)
+def not_found_refusals_use_the_error_envelope(ctx: CheckContext) -> str | None:
+    """Every 404 (unknown model on retrieve and moderations, unknown path) is application/json in the envelope
+    {"error": {message, type, param, code}}."""
+    return expect_envelopes(ctx, NOT_FOUND)
 
 
 NOT_FOUND_MODELS = (

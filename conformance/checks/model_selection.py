@@ -50,6 +50,8 @@ def chat_models(ctx: CheckContext) -> list[str]:
     """The listed models a chat request goes to: configured ones first, then the rest of the list
     (minus the moderation model and the profile's not_chat), up to the dialect's cap."""
     listed = listed_ids(ctx)
+    if ctx.target.models.selection is not None:
+        return list(ctx.target.models.selection)
     skip = {ctx.target.models.moderation, *ctx.target.models.not_chat}
     configured = [m for m in dict.fromkeys(ctx.target.models.configured().values()) if m in listed and m not in skip]
     others = [m for m in dict.fromkeys(listed) if m not in skip and m not in configured]
@@ -67,7 +69,7 @@ def every_listed_model_answers_as_itself(ctx: CheckContext) -> str | None:
     problems = []
     for model, exchange in zip(models, exchanges, strict=True):
         try:
-            body = expect_chat_completion(ctx, exchange)
+            body = expect_chat_completion(ctx, exchange, text=False)
         except CheckFailed as failure:
             problems.append(failure.message)
             continue

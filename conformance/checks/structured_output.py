@@ -20,6 +20,7 @@ from conformance.checks._expect import expect_chat_completion, expect_refusal, s
 from conformance.checks._requests import JSON_TOKENS, chat_request
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
+from conformance.json_prefix import check_prefix
 from conformance.profiles import Target
 from conformance.registry import check, probe
 from conformance.schema_strategies import generated_schemas
@@ -170,16 +171,28 @@ for _number in range(1, GENERATED + 1):
     _generated_probe(_number)
 
 
-def _content(ctx: CheckContext, exchange: Exchange, what: str) -> tuple[str, str]:
+def _content(ctx: CheckContext, exchange: Exchange, what: str, *, judge_cut: bool = False) -> tuple[str, str]:
+    """The answer text and finish reason. An answer cut at the token cap must still be JSON as far as
+    it goes (a target that ignores response_format answers prose); beyond that a cut answer is only
+    judged where ``judge_cut`` says the claim allows it."""
     unsupported_if_refused(exchange, what)
     body = expect_chat_completion(ctx, exchange)
     choice = body["choices"][0]
+    content = choice["message"]["content"]
     if choice["finish_reason"] == "length":
-        raise NotApplicable(
-            f"{exchange.describe()}: the answer was cut at the token cap (finish_reason length); valid JSON is only "
-            "promised for complete answers"
-        )
-    return choice["message"]["content"], choice["finish_reason"]
+        prefix = check_prefix(content)
+        if not prefix.ok:
+            raise CheckFailed(
+                f"{exchange.describe()}: the answer, cut at the token cap, is not JSON even as far as it goes "
+                f"({prefix.reason} at character {prefix.position}): {shown(content, 100)}; the response_format "
+                "seems to be ignored"
+            )
+        if not judge_cut:
+            raise NotApplicable(
+                f"{exchange.describe()}: the answer is valid JSON as far as it goes but was cut at the token cap "
+                f"after {len(content)} characters (finish_reason length), so the rest cannot be judged"
+            )
+    return content, choice["finish_reason"]
 
 
 def _parsed(exchange: Exchange, content: str) -> Any:
@@ -202,9 +215,16 @@ def _conforms(exchange: Exchange, schema: dict[str, Any], value: Any) -> None:
 
 @check("structured-output", Level.MUST, source="openai-structured-outputs", needs=("structured-output/json-object",))
 def json_object_gives_json(ctx: CheckContext) -> str | None:
-    """response_format json_object gives an answer that parses as a JSON object."""
+    """response_format json_object gives an answer that parses as a JSON object (or, cut at the token cap, is one
+    as far as it goes)."""
     exchange = ctx.exchange("structured-output/json-object")
-    content, _ = _content(ctx, exchange, "response_format json_object")
+    content, finish = _content(ctx, exchange, "response_format json_object", judge_cut=True)
+    if finish == "length":
+        if not content.lstrip().startswith("{"):
+            raise CheckFailed(
+                f"{exchange.describe()}: the answer is JSON so far but not an object: {shown(content, 80)}"
+            )
+        return f"cut at the token cap after {len(content)} characters; a JSON object as far as it goes"
     value = _parsed(exchange, content)
     if not isinstance(value, dict):
         raise CheckFailed(f"{exchange.describe()}: the answer is JSON but not an object: {shown(content, 80)}")

@@ -19,6 +19,7 @@ from conformance.checks._requests import JSON_TOKENS, chat_request
 from conformance.checks.streaming import chunks
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
+from conformance.json_prefix import check_prefix
 from conformance.profiles import Target
 from conformance.registry import check, probe
 from conformance.verdicts import CheckFailed, Level, NotApplicable
@@ -170,11 +171,17 @@ def round_trip(target: Target) -> Request | None:
     )
 
 
-def calls_of(ctx: CheckContext, exchange: Exchange) -> tuple[list[dict[str, Any]], str]:
-    """The tool calls of the first choice and its finish_reason, from a schema-valid answer."""
+def calls_of(ctx: CheckContext, exchange: Exchange, *, cut_ok: bool = False) -> tuple[list[dict[str, Any]], str]:
+    """The tool calls of the first choice and its finish_reason, from a schema-valid answer. An answer
+    cut at the token cap is not judged (its calls may be unfinished) unless ``cut_ok``."""
     unsupported_if_refused(exchange, "tools")
     body = expect_chat_completion(ctx, exchange, text=False)
     choice = body["choices"][0]
+    if choice["finish_reason"] == "length" and not cut_ok:
+        raise NotApplicable(
+            f"{exchange.describe()}: the answer was cut at the token cap (finish_reason length) before its tool calls "
+            "were complete; a weak model under constrained decoding can pad them with whitespace"
+        )
     return list(choice["message"].get("tool_calls") or []), choice["finish_reason"]
 
 
@@ -302,7 +309,7 @@ def auto_choice_calls_a_tool(ctx: CheckContext) -> str | None:
 def none_choice_calls_no_tool(ctx: CheckContext) -> str | None:
     """tool_choice "none" gives a text answer and no tool calls."""
     exchange = ctx.exchange("tools/none")
-    calls, finish = calls_of(ctx, exchange)
+    calls, finish = calls_of(ctx, exchange, cut_ok=True)
     if calls or finish == "tool_calls":
         raise CheckFailed(
             f'{exchange.describe()}: tool_choice "none" but the answer has {len(calls)} tool calls '
@@ -377,10 +384,21 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
                     raise CheckFailed(f"{exchange.describe()}: {where} changes the id or name of call {index}")
                 if isinstance(function.get("arguments"), str):
                     calls[index]["function"]["arguments"] += function["arguments"]
+    if finish == "length":
+        complete = {
+            index: call for index, call in calls.items() if check_prefix(call["function"]["arguments"]).complete
+        }
+        if not complete:
+            raise NotApplicable(
+                f"{exchange.describe()}: the stream was cut at the token cap before a tool call was complete"
+            )
+        calls = complete
     if not calls:
         raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the stream carries no tool_calls delta')
     for index, call in sorted(calls.items()):
         check_call(exchange, call, _names(TOOLS), f"the reassembled call {index}")
+    if finish == "length":
+        return f"{len(calls)} complete call(s) before the token cap cut the stream"
     if finish != "tool_calls":
         raise CheckFailed(f'{exchange.describe()}: the stream finishes with {finish!r}, expected "tool_calls"')
     return f"{len(calls)} call(s) reassembled"
