@@ -142,3 +142,16 @@ def test_no_chat_model_makes_the_checks_not_applicable():
     result = judge("chat-completions.basic_request_succeeds", models={"chat": None})
     assert result.status == Status.SKIPPED
     assert "does not apply" in result.message
+
+
+def test_a_history_too_long_for_the_context_window_is_not_judged():
+    refused = chat(
+        "chat-completions/long-history",
+        error_body("request (1298 tokens) exceeds the available context size (1024 tokens)"),
+        status=400,
+    )
+    result = judge("chat-completions.accepts_long_history", refused)
+    assert result.status == Status.SKIPPED
+    assert "does not fit the target's context window" in result.message
+    other = chat("chat-completions/long-history", error_body("invalid role"), status=400)
+    assert judge("chat-completions.accepts_long_history", other).status == Status.FAIL

@@ -234,3 +234,12 @@ def test_moderation_deviations(results, expected):
     result = judge(check_id, *moderations(results), dialect="llama-api")
     assert result.status == Status.FAIL
     assert expected in result.message
+
+
+def test_free_text_cut_at_the_cap_shows_tool_choice_is_not_enforced():
+    garbage = tool_answer("tools/required", [], "length", content="co[ futding].QIyear Distutils license sock")
+    result = judge("tools.required_choice_gives_valid_calls", garbage)
+    assert result.status == Status.FAIL
+    assert 'tool_choice "required" but the answer has no tool_calls' in result.message
+    json_start = tool_answer("tools/required", [], "length", content='{"name": "get_weather", "arguments": {   ')
+    assert judge("tools.required_choice_gives_valid_calls", json_start).status == Status.SKIPPED

@@ -177,12 +177,26 @@ def calls_of(ctx: CheckContext, exchange: Exchange, *, cut_ok: bool = False) -> 
     unsupported_if_refused(exchange, "tools")
     body = expect_chat_completion(ctx, exchange, text=False)
     choice = body["choices"][0]
+    calls = list(choice["message"].get("tool_calls") or [])
     if choice["finish_reason"] == "length" and not cut_ok:
-        raise NotApplicable(
-            f"{exchange.describe()}: the answer was cut at the token cap (finish_reason length) before its tool calls "
-            "were complete; a weak model under constrained decoding can pad them with whitespace"
-        )
-    return list(choice["message"].get("tool_calls") or []), choice["finish_reason"]
+        content = choice["message"].get("content") or ""
+        if calls or unfinished_call(content):
+            raise NotApplicable(
+                f"{exchange.describe()}: the answer was cut at the token cap (finish_reason length) before its tool "
+                "calls were complete; a weak model under constrained decoding can pad them with whitespace"
+            )
+    return calls, choice["finish_reason"]
+
+
+def unfinished_call(content: str) -> bool:
+    """Whether text cut at the token cap can be the start of a tool call (a server's tool-call markup
+    or JSON), rather than free text that shows the tool choice was not enforced."""
+    text = content.lstrip()
+    return (
+        not text
+        or text.startswith(("<tool_call>", "<|python_tag|>", "[TOOL_CALLS]"))
+        or (text.startswith(("{", "[")) and check_prefix(text).ok)
+    )
 
 
 def check_call(exchange: Exchange, call: dict[str, Any], offered: set[str], where: str) -> dict[str, Any]:
