@@ -1,0 +1,61 @@
+"""What the renderings share: labels, symbols and one-line summaries of a report's parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROW_LABELS = {"supported": "Supported", "partial": "Partial", "unsupported": "Unsupported", "untested": "Untested"}
+ROW_SYMBOLS = {"supported": "✅", "partial": "🟡", "unsupported": "❌", "untested": "⚪"}
+STATUS_ORDER = ("fail", "error", "deviation", "unsupported", "skipped", "pass")
+
+
+def stamp(report: dict[str, Any]) -> str:
+    """One line that says what a report is: suite, SDK, schemas, target, mode, date."""
+    suite, target, run = report["suite"], report["target"], report["run"]
+    mode = run["mode"]
+    cassettes = run.get("cassettes")
+    if mode == "replay" and cassettes:
+        mode += f" of {cassettes.get('path', '?')} (recorded {cassettes.get('recorded_at', '?')})"
+    return (
+        f"suite {suite['version']} · openai SDK {suite['openai_sdk']} · schemas {suite['schemas_digest']} · "
+        f"target {target['name']} ({target['dialect']}) · mode {mode} · {run['started_at']}"
+    )
+
+
+def evidence_line(report: dict[str, Any], exchange_id: str) -> str:
+    """`POST <BASE_URL>/chat/completions` -> 200 application/json, for one exchange."""
+    exchange = report["exchanges"].get(exchange_id)
+    if exchange is None:
+        return exchange_id
+    request = exchange["request"]
+    response = exchange["response"]
+    if response is None:
+        failure = exchange.get("failure") or {}
+        outcome = f"no response ({failure.get('message', 'unknown')})"
+    else:
+        media = next((v for k, v in response["headers"] if k.lower() == "content-type"), "")
+        outcome = f"{response['status']} {media.split(';')[0]}".strip()
+    return f"{request['method']} {request['url']} → {outcome}"
+
+
+def noteworthy(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The checks a reader needs to see, by section: MUST failures, errors, SHOULD failures,
+    documented deviations, unsupported."""
+    sections: dict[str, list[dict[str, Any]]] = {
+        "MUST failures": [],
+        "Errors (not the target's fault)": [],
+        "SHOULD failures": [],
+        "Documented deviations": [],
+        "Unsupported": [],
+    }
+    for check in report["checks"]:
+        status, level = check["status"], check["level"]
+        if status == "fail":
+            sections["MUST failures" if level == "MUST" else "SHOULD failures"].append(check)
+        elif status == "error":
+            sections["Errors (not the target's fault)"].append(check)
+        elif status == "deviation":
+            sections["Documented deviations"].append(check)
+        elif status == "unsupported":
+            sections["Unsupported"].append(check)
+    return sections

@@ -1,0 +1,58 @@
+"""The report as JUnit XML: one test case per check, for CI systems.
+
+fail -> <failure type="MUST"|"SHOULD">; error -> <error>; unsupported and skipped -> <skipped>;
+deviation -> a passing case whose system-out names the documented deviation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from conformance.render.common import evidence_line
+
+
+def render_junit(report: dict[str, Any]) -> str:
+    checks = report["checks"]
+    suite = ET.Element(
+        "testsuite",
+        name=f"conformance.{report['target']['name']}",
+        tests=str(len(checks)),
+        failures=str(sum(1 for c in checks if c["status"] == "fail")),
+        errors=str(sum(1 for c in checks if c["status"] == "error")),
+        skipped=str(sum(1 for c in checks if c["status"] in ("skipped", "unsupported"))),
+        time=f"{sum(c['duration'] for c in checks):.3f}",
+        timestamp=report["run"]["started_at"],
+    )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("suite_version", report["suite"]["version"]),
+        ("openai_sdk", report["suite"]["openai_sdk"]),
+        ("dialect", report["target"]["dialect"]),
+        ("mode", report["run"]["mode"]),
+    ):
+        ET.SubElement(properties, "property", name=name, value=str(value))
+    for check in checks:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"conformance.{check['row']}",
+            name=check["id"],
+            time=f"{check['duration']:.4f}",
+        )
+        detail = "\n".join([check["claim"], *(evidence_line(report, e) for e in check["evidence"])])
+        status = check["status"]
+        if status == "fail":
+            element = ET.SubElement(case, "failure", message=check["message"], type=check["level"])
+            element.text = detail
+        elif status == "error":
+            element = ET.SubElement(case, "error", message=check["message"], type=check["error_cause"] or "error")
+            element.text = detail
+        elif status in ("skipped", "unsupported"):
+            ET.SubElement(case, "skipped", message=f"{status}: {check['message']}")
+        elif status == "deviation":
+            ET.SubElement(case, "system-out").text = check["message"]
+    root = ET.Element("testsuites", name="openai-conformance")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,46 @@
+"""The report as Markdown, for a GitHub step summary or a pull-request comment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.render.common import ROW_LABELS, ROW_SYMBOLS, evidence_line, noteworthy, stamp
+
+COUNTED = ("pass", "fail", "deviation", "unsupported", "skipped", "error")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    target, summary, run = report["target"], report["summary"], report["run"]
+    lines = [
+        f"# Conformance of `{target['name']}` ({target['dialect_title']})",
+        "",
+        f"_{stamp(report)}_",
+        "",
+        f"**{summary['checks']} checks: {summary['must_failures']} MUST failures, {summary['should_failures']} SHOULD "
+        f"failures, {summary['deviation']} documented deviations; exit code {run['exit_code']}.**",
+        "",
+        "| Feature | Support | " + " | ".join(status.capitalize() for status in COUNTED) + " |",
+        "|---|---|" + "---:|" * len(COUNTED),
+    ]
+    for row in report["rows"]:
+        label = f"{ROW_SYMBOLS[row['status']]} {ROW_LABELS[row['status']]}"
+        counts = " | ".join(str(row["counts"][status]) or "" for status in COUNTED)
+        lines.append(f"| {row['title']} | {label} | {counts} |")
+    for problem in run["problems"]:
+        lines += ["", f"> **Problem:** {_cell(problem)}"]
+    for title, checks in noteworthy(report).items():
+        if not checks:
+            continue
+        lines += ["", f"## {title} ({len(checks)})", ""]
+        for check in checks:
+            source = check["source"]
+            lines.append(f"- **`{check['id']}`** ({check['level']}): {_cell(check['claim'])}")
+            lines.append(f"  - Observed: {_cell(check['message'])}")
+            for exchange_id in check["evidence"][:3]:
+                lines.append(f"  - Evidence: `{_cell(evidence_line(report, exchange_id))}`")
+            lines.append(f"  - Source: [{_cell(source['title'])}]({source['url']})")
+    return "\n".join(lines) + "\n"
