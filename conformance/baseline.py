@@ -1,0 +1,120 @@
+"""Baselines and the regression gate.
+
+A baseline records, for one target, the status of every check and every row in a report (known
+failures included) and the suite version that produced it. The gate compares a new report with
+it and sorts every check into regressions (a check that got worse, a row whose status dropped, a
+check that disappeared), improvements, new checks, and unchanged ones. Only regressions fail a CI
+job; improvements are listed so the baseline can be rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.report import now_iso
+
+BASELINE_VERSION = "1.0"
+
+# better is higher: a change to a lower rank is a regression; only a change to the top rank is an
+# improvement (a failure that becomes a skip is a change, but nothing to keep)
+CHECK_RANK = {"pass": 2, "deviation": 2, "unsupported": 1, "skipped": 1, "fail": 0, "error": 0}
+ROW_RANK = {"supported": 3, "partial": 2, "unsupported": 1, "untested": 0}
+
+
+def write_baseline(report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "baseline_version": BASELINE_VERSION,
+        "suite_version": report["suite"]["version"],
+        "target": report["target"]["name"],
+        "dialect": report["target"]["dialect"],
+        "written_at": now_iso(),
+        "from_report": {"mode": report["run"]["mode"], "started_at": report["run"]["started_at"]},
+        "rows": {row["id"]: row["status"] for row in report["rows"]},
+        "checks": {check["id"]: check["status"] for check in report["checks"]},
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "check" or "row"
+    id: str
+    before: str | None
+    after: str | None
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}: {self.before or 'absent'} -> {self.after or 'absent'}"
+
+
+@dataclass
+class GateResult:
+    regressions: list[Change] = field(default_factory=list)
+    improvements: list[Change] = field(default_factory=list)
+    new: list[Change] = field(default_factory=list)
+    # statuses that moved without getting better or worse in a way that matters (fail -> skipped)
+    changed: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.regressions
+
+
+def gate(baseline: dict[str, Any], report: dict[str, Any]) -> GateResult:
+    result = GateResult()
+    if baseline.get("target") != report["target"]["name"]:
+        result.notes.append(
+            f"the baseline is for target {baseline.get('target')!r}, the report for {report['target']['name']!r}"
+        )
+    if baseline.get("suite_version") != report["suite"]["version"]:
+        result.notes.append(
+            f"the baseline was written by suite {baseline.get('suite_version')}, the report by "
+            f"{report['suite']['version']}: checks new since then are reported as new"
+        )
+    if not report["run"].get("complete", True):
+        result.notes.append("the report is from a partial run: checks it did not run count as disappeared")
+    now = {check["id"]: check["status"] for check in report["checks"]}
+    for check_id, before in sorted(baseline["checks"].items()):
+        after = now.get(check_id)
+        change = Change("check", check_id, before, after)
+        if after is None or CHECK_RANK[after] < CHECK_RANK[before]:
+            result.regressions.append(change)
+        elif CHECK_RANK[after] > CHECK_RANK[before]:
+            (result.improvements if CHECK_RANK[after] == max(CHECK_RANK.values()) else result.changed).append(change)
+        elif after != before:
+            result.changed.append(change)
+        else:
+            result.unchanged += 1
+    for check_id in sorted(set(now) - set(baseline["checks"])):
+        result.new.append(Change("check", check_id, None, now[check_id]))
+    rows_now = {row["id"]: row["status"] for row in report["rows"]}
+    for row_id, before in sorted(baseline["rows"].items()):
+        after = rows_now.get(row_id)
+        if after is None or ROW_RANK[after] < ROW_RANK[before]:
+            result.regressions.append(Change("row", row_id, before, after))
+        elif ROW_RANK[after] > ROW_RANK[before]:
+            result.improvements.append(Change("row", row_id, before, after))
+    return result
+
+
+def describe(result: GateResult) -> list[str]:
+    """The gate's verdict as lines for a terminal or a CI log."""
+    lines = [f"note: {note}" for note in result.notes]
+    for title, changes in (
+        ("regression", result.regressions),
+        ("improvement", result.improvements),
+        ("new", result.new),
+        ("changed", result.changed),
+    ):
+        lines += [f"{title}: {change}" for change in changes]
+    verdict = "FAILED" if result.regressions else "passed"
+    lines.append(
+        f"gate {verdict}: {len(result.regressions)} regressions, {len(result.improvements)} improvements, "
+        f"{len(result.new)} new checks, {len(result.changed)} changed, {result.unchanged} unchanged"
+        + ("; rewrite the baseline to keep the improvements" if result.improvements and not result.regressions else "")
+    )
+    return lines
+
+
+__all__ = ["BASELINE_VERSION", "Change", "GateResult", "describe", "gate", "write_baseline"]
