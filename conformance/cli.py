@@ -2,6 +2,10 @@
 
     conformance run [options] [-- pytest arguments]   run the suite (replay by default)
     conformance serve-reference [--port N]            start the reference server
+    conformance render REPORT [--format md|html|junit] render a report
+    conformance compare REPORT... [--checks]          compare reports: rows (or checks) by target
+    conformance baseline write REPORT > BASELINE      record every check's status as a baseline
+    conformance gate --baseline BASELINE REPORT       exit 1 on regressions from the baseline
     conformance targets                               list target profiles
     conformance checks [--row ROW]                    list the checks
 
@@ -12,18 +16,22 @@ other exit codes.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
 from conformance import __version__
+from conformance.baseline import describe, gate, write_baseline
 from conformance.cassettes import CassetteSet
 from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.profiles import build_target, default_search_path, find_profile, known_targets, load_profile
+from conformance.report import read_report
 from conformance.resources import suite_dir
 from conformance.rows import ROW_IDS
 from conformance.runconfig import MODES, RunOptions, resolve
@@ -81,6 +89,29 @@ def _parser() -> argparse.ArgumentParser:
         "--api-key-env", metavar="VAR", default="REFERENCE_API_KEY", help="variable holding the key it accepts"
     )
 
+    render = commands.add_parser("render", help="render a report.json as Markdown, HTML or JUnit XML")
+    render._sub = "render"  # type: ignore[attr-defined]
+    render.add_argument("report", help="a report.json")
+    render.add_argument("--format", choices=("md", "html", "junit"), default="md")
+    render.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+
+    compare = commands.add_parser("compare", help="compare reports: feature rows (or checks) by target")
+    compare._sub = "compare"  # type: ignore[attr-defined]
+    compare.add_argument("reports", nargs="+", help="report.json files")
+    compare.add_argument("--checks", action="store_true", help="one line per check instead of per feature row")
+    compare.add_argument("--format", choices=("md", "html"), default="md")
+    compare.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+
+    baseline = commands.add_parser("baseline", help="write a baseline from a report (to standard output)")
+    baseline._sub = "baseline"  # type: ignore[attr-defined]
+    baseline.add_argument("action", choices=("write",))
+    baseline.add_argument("report", help="a report.json")
+
+    gate = commands.add_parser("gate", help="exit 1 if a report regresses from a baseline, 0 otherwise")
+    gate._sub = "gate"  # type: ignore[attr-defined]
+    gate.add_argument("--baseline", required=True, metavar="FILE", help="a baseline written by 'baseline write'")
+    gate.add_argument("report", help="a report.json")
+
     commands.add_parser("targets", help="list the target profiles")
     checks = commands.add_parser("checks", help="list the checks")
     checks._sub = "checks"  # type: ignore[attr-defined]
@@ -109,6 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "targets":
             return _targets()
+        if args.command == "render":
+            return _render(args)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "baseline":
+            return _emit(json.dumps(write_baseline(read_report(Path(args.report))), indent=2) + "\n", None)
+        if args.command == "gate":
+            return _gate(args)
         return _checks(args.row)
     except ConformanceError as exc:
         return _fail(str(exc), exc.exit_code)
@@ -176,6 +215,45 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return ExitCode.OK
+
+
+def _emit(text: str, output: str | None) -> int:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"cannot write {output}: {exc.strerror or exc}")
+    return ExitCode.OK
+
+
+def _render(args: argparse.Namespace) -> int:
+    from conformance.render import FORMATS
+
+    return _emit(FORMATS[args.format](read_report(Path(args.report))), args.output)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from conformance.render import compare_html, compare_markdown
+
+    reports = [read_report(Path(path)) for path in args.reports]
+    render = compare_html if args.format == "html" else compare_markdown
+    return _emit(render(reports, checks=args.checks), args.output)
+
+
+def _gate(args: argparse.Namespace) -> int:
+    path = Path(args.baseline)
+    try:
+        baseline_data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(baseline_data, dict) or "checks" not in baseline_data or "rows" not in baseline_data:
+            raise ValueError("no checks and rows in it")
+    except (OSError, ValueError) as exc:
+        return _fail(f"cannot read the baseline {path}: {exc}")
+    result = gate(baseline_data, read_report(Path(args.report)))
+    for line in describe(result):
+        print(line)
+    return ExitCode.OK if result.passed else ExitCode.FAILURES
 
 
 def _targets() -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from pytest_recording import network
+from rich.console import Console
 
 from conformance import report as reporting
 from conformance.cassettes import (
@@ -32,7 +33,7 @@ from conformance.http import HttpClient
 from conformance.redaction import Redactor
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.registry import CHECKS, PROBES, Check, load_all
-from conformance.rows import ROWS
+from conformance.rows import ROWS, ROWS_BY_ID
 from conformance.runconfig import RunConfig, RunOptions, resolve
 from conformance.runner import run_check
 from conformance.schemas import SchemaSet, schema_set
@@ -153,7 +154,7 @@ def pytest_configure(config: pytest.Config) -> None:
         t0=time.monotonic(),
     )
     config.stash[STATE] = state
-    config.pluginmanager.register(RunHooks(state), "conformance-run")
+    config.pluginmanager.register(RunHooks(state, config), "conformance-run")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -226,8 +227,15 @@ _EXIT_MEANING = {
 class RunHooks:
     """The hooks of one run, registered with the state they update (one instance per session)."""
 
-    def __init__(self, state: RunState) -> None:
+    def __init__(self, state: RunState, config: pytest.Config) -> None:
         self.state = state
+        self.progress = Progress(state, config) if state.config.live else None
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        callspec = getattr(item, "callspec", None)
+        check = callspec.params.get("check") if callspec else None
+        if self.progress is not None and isinstance(check, Check):
+            self.progress.enter(check.row)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -253,6 +261,8 @@ class RunHooks:
         if first.failure is not None and first.failure.kind == "connect":
             state.aborted = f"the target is unreachable: {first.failure.message}"
             return
+        if self.progress is not None:
+            self.progress.planned = len(planned)
         if hasattr(session.config, "workerinput"):
             # an xdist worker collects every check but runs only some: it makes exchanges as they are needed
             return
@@ -263,6 +273,8 @@ class RunHooks:
         for name, value in report.user_properties:
             if name == RESULT:
                 self.state.results[value["id"]] = CheckResult.from_dict(value)
+                if self.progress is not None and value["status"] == "fail":
+                    self.progress.failures += 1
             elif name == EVIDENCE:
                 self.state.exchanges.update(value)
 
@@ -421,3 +433,32 @@ def _display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return path.name
+
+
+class Progress:
+    """One line per feature row as a live run reaches it: requests made of those planned, failures so far."""
+
+    def __init__(self, state: RunState, config: pytest.Config) -> None:
+        self.state = state
+        self.planned = 0
+        self.failures = 0
+        self.row: str | None = None
+        self.console = Console(stderr=True, highlight=False)
+        self.capture = config.pluginmanager.getplugin("capturemanager")
+
+    def enter(self, row: str) -> None:
+        if row == self.row:
+            return
+        self.row = row
+        sent = self.state.requests_sent
+        planned = max(self.planned, sent)
+        colour = "red" if self.failures else "green"
+        line = (
+            f"[bold]{ROWS_BY_ID[row].title}[/bold] · {sent}/{planned}+ requests · "
+            f"[{colour}]{self.failures} failures so far[/{colour}]"
+        )
+        if self.capture is None:
+            self.console.print(line)
+            return
+        with self.capture.global_and_fixture_disabled():
+            self.console.print(line)

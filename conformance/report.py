@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 
 from conformance import __version__
+from conformance.errors import ConfigError
 from conformance.exchange import Exchange
 from conformance.redaction import HOST
 from conformance.resources import schemas_dir
@@ -198,12 +199,29 @@ def exit_code_for(results: list[CheckResult], problems_cassette: bool, aborted: 
 
 
 def write_report(report: dict[str, Any], directory: Path) -> Path:
+    """Write report.json and its renderings (report.md, report.html, junit.xml); return report.json."""
+    from conformance.render import FILES, FORMATS
+
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / REPORT_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    texts = {REPORT_FILE: json.dumps(report, indent=2, ensure_ascii=False) + "\n"}
+    texts.update({FILES[name]: render(report) for name, render in FORMATS.items()})
+    for name, text in texts.items():
+        tmp = directory / f"{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(directory / name)
+    return directory / REPORT_FILE
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """A report from a file, or a ConfigError saying in one line why it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the report {path}: {exc}") from exc
+    problems = report_problems(data)
+    if problems:
+        raise ConfigError(f"{path} is not a conformance report ({len(problems)} problems, first: {problems[0]})")
+    return data
 
 
 @cache
