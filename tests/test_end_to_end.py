@@ -87,6 +87,10 @@ def test_the_bundled_cassettes_give_the_committed_verdicts(cli, target):
     assert run.report["run"]["problems"] == [], run.report["run"]["problems"]
     assert {c["id"]: c["status"] for c in committed["checks"]} == run.verdicts()
     assert run.code == committed["run"]["exit_code"], run.stdout
+    gated = cli(
+        "gate", "--baseline", str(ROOT / "targets" / f"{target}.baseline.json"), str(run.report_dir / "report.json")
+    )
+    assert gated.code == 0, gated.stdout
 
 
 def test_the_default_run_replays_the_reference_and_passes(cli):
@@ -106,3 +110,13 @@ def test_the_console_script_is_installed(tmp_path):
     completed = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert completed.returncode == 0
     assert completed.stdout.startswith("openai-conformance ")
+
+
+def test_the_example_workflow_uses_real_commands():
+    workflow = yaml.safe_load((ROOT / "examples" / "github-actions.yml").read_text())
+    steps = workflow["jobs"]["conformance"]["steps"]
+    commands = [step["run"] for step in steps if "run" in step]
+    assert any(c.startswith("conformance run") and "--mode replay" in c for c in commands)
+    assert any(c.startswith("conformance run") and "--mode live" in c for c in commands)
+    assert any(c.startswith("conformance gate --baseline") for c in commands)
+    assert any("GITHUB_STEP_SUMMARY" in c and "report.md" in c for c in commands)
