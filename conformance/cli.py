@@ -88,6 +88,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--api-key-env", metavar="VAR", default="REFERENCE_API_KEY", help="variable holding the key it accepts"
     )
+    serve.add_argument(
+        "--flavour",
+        choices=("llama-api", "openai"),
+        default="llama-api",
+        help="speak the Llama API compat layer (base path /compat/v1) or OpenAI's API (/v1)",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="switch a fault on for every request (repeatable; see conformance faults)",
+    )
 
     render = commands.add_parser("render", help="render a report.json as Markdown, HTML or JUnit XML")
     render._sub = "render"  # type: ignore[attr-defined]

@@ -119,7 +119,7 @@ class Target(BaseModel):
     # a public image the image row sends by URL; "" skips that check (for targets without internet)
     image_url: str = DEFAULT_IMAGE_URL
     # "reference": with no base URL given, live runs start the suite's own reference server
-    builtin_server: Literal["reference"] | None = None
+    builtin_server: Literal["reference", "reference-openai"] | None = None
     auth: Auth = Auth()
     models: Models = Models()
     limits: Limits = Limits()

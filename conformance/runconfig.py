@@ -110,7 +110,7 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
             "or record them (--mode record)"
         )
 
-    start_builtin = mode != "replay" and target.builtin_server == "reference" and base_url is None
+    start_builtin = mode != "replay" and target.builtin_server is not None and base_url is None
     if mode != "replay" and not start_builtin and target.base_url is None:
         raise ConfigError(f"target {target.name!r} has no base URL; give one with --base-url")
     if target.models.chat is None:

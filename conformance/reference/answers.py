@@ -36,6 +36,9 @@ _NAMED = {
 }
 
 
+# stream markers: the end of the stream, and an error that breaks it off
+DONE = "[DONE]"
+ERROR = "error"
 MID_STREAM_ERROR = {
     "message": "The reference server was told to fail in the middle of the stream.",
     "type": "server_error",
@@ -222,9 +225,10 @@ def _deltas(choice: Choice) -> list[dict[str, Any]]:
     return deltas
 
 
-async def stream_events(request: ChatRequest, delay: float) -> AsyncIterator[bytes]:
-    """The answer as server-sent events, one chunk per token with ``delay`` seconds between them: a
-    role chunk, the deltas, a finish chunk per choice, the usage chunk when asked for, ``[DONE]``."""
+def stream_events(request: ChatRequest) -> list[Any]:
+    """The answer as a list of stream events: a role chunk, the deltas (one chunk per token, or each
+    tool call's id, name and arguments in two pieces), a finish chunk per choice, the usage chunk when
+    asked for, and ``[DONE]``; a broken-off stream ends with an (ERROR, error) pair then ``[DONE]``."""
     base = {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion.chunk",
@@ -233,31 +237,26 @@ async def stream_events(request: ChatRequest, delay: float) -> AsyncIterator[byt
     }
     usage_field = {"usage": None} if request.include_usage else {}
 
-    def event(payload: dict[str, Any]) -> bytes:
-        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": index, "delta": delta, "finish_reason": finish}], **usage_field}
 
+    events: list[Any] = []
     made = choices(request)
     for choice in made:
-        first = {"role": "assistant", "content": None if choice.calls else ""}
-        yield event(
-            {**base, "choices": [{"index": choice.index, "delta": first, "finish_reason": None}], **usage_field}
-        )
+        events.append(chunk(choice.index, {"role": "assistant", "content": None if choice.calls else ""}))
         for position, delta in enumerate(_deltas(choice)):
             if request.fault == "mid-stream-error" and position == 2:
-                yield event({"error": MID_STREAM_ERROR})
-                yield b"data: [DONE]\n\n"
-                return
-            await asyncio.sleep(delay)
-            yield event(
-                {**base, "choices": [{"index": choice.index, "delta": delta, "finish_reason": None}], **usage_field}
-            )
-        yield event(
-            {
-                **base,
-                "choices": [{"index": choice.index, "delta": {}, "finish_reason": choice.finish_reason}],
-                **usage_field,
-            }
-        )
+                return [*events, (ERROR, dict(MID_STREAM_ERROR)), DONE]
+            events.append(chunk(choice.index, delta))
+        events.append(chunk(choice.index, {}, choice.finish_reason))
     if request.include_usage:
-        yield event({**base, "choices": [], "usage": _usage(request, made)})
-    yield b"data: [DONE]\n\n"
+        events.append({**base, "choices": [], "usage": _usage(request, made)})
+    return [*events, DONE]
+
+
+async def paced(pieces: list[bytes], delay: float) -> AsyncIterator[bytes]:
+    """Send the pieces one by one, ``delay`` seconds apart, as a real server generates tokens."""
+    for number, piece in enumerate(pieces):
+        if number and delay:
+            await asyncio.sleep(delay)
+        yield piece

@@ -1,9 +1,14 @@
-"""The reference server's ASGI application (Starlette)."""
+"""The reference server's ASGI application (Starlette).
+
+Faults (see ``conformance.reference.faults``) are on for the whole server when the config names
+them, and per request under the path prefix ``/faults/<id>[,<id>...]``, which this app strips.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import uuid
 from collections import defaultdict, deque
@@ -14,57 +19,71 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from conformance.reference import answers, chat, moderation
-from conformance.reference.catalog import CREATED, MODELS, OWNER, RATE_LIMITED_MODEL
+from conformance.reference import answers, chat, fault_hooks, moderation
+from conformance.reference.catalog import CREATED, FLAVOURS, MODELS, OWNER, RATE_LIMITED_MODEL
 from conformance.reference.errors import ApiError, bad_request, unknown_model
+from conformance.reference.faults import unknown
 
 Handler = Callable[[Request], Awaitable[Response]]
+_FAULT_PREFIX = re.compile(r"^/faults/(?P<ids>[a-z0-9,-]+)(?P<rest>/.*)$")
 
 
 @dataclass(frozen=True)
 class ReferenceConfig:
     api_keys: frozenset[str]
     base_path: str = "/compat/v1"
+    # "llama-api" (the compat layer, the default) or "openai"
+    flavour: str = "llama-api"
+    # faults on for every request (see conformance.reference.faults)
+    faults: frozenset[str] = frozenset()
     # advertised in the x-ratelimit-* headers of chat completions, as the Llama API does
     requests_per_minute: int = 6000
     tokens_per_minute: int = 1_000_000
     # seconds between two streamed chunks, so that streams arrive over time as real ones do
     stream_delay: float = 0.005
     # per key and model: at most this many chat requests in this many seconds
-    rate_limits: dict[str, tuple[int, float]] = field(default_factory=lambda: {RATE_LIMITED_MODEL: (3, 2.0)})
+    rate_limits: dict[str, tuple[int, float]] = field(default_factory=lambda: {RATE_LIMITED_MODEL: (3, 1.0)})
+
+    def __post_init__(self) -> None:
+        if self.flavour not in FLAVOURS:
+            raise ValueError(f"unknown flavour {self.flavour!r}")
+        if unknown(self.faults):
+            raise ValueError(f"unknown faults {unknown(self.faults)}")
 
 
 LISTED = {model.id for model in MODELS}
 
 
 class RateLimiter:
-    """A sliding window per (key, model) for the models that have a limit; over it, a 429 with
-    Retry-After and the x-ratelimit-* headers."""
+    """A sliding window per (key, model, faults) for the models that have a limit; over it, a 429
+    with Retry-After and the x-ratelimit-* headers."""
 
     def __init__(self, limits: dict[str, tuple[int, float]]) -> None:
         self._limits = limits
-        self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._seen: dict[tuple[str, str, frozenset[str]], deque[float]] = defaultdict(deque)
 
-    def admit(self, key: str, model: str) -> None:
+    def admit(self, key: str, model: str, active: frozenset[str]) -> None:
         if model not in self._limits:
             return
         count, window = self._limits[model]
         now = time.monotonic()
-        seen = self._seen[(key, model)]
-        while seen and now - seen[0] >= window:
+        seen = self._seen[(key, model, active)]
+        recovers = "rate-limit-never-recovers" not in active
+        while recovers and seen and now - seen[0] >= window:
             seen.popleft()
         if len(seen) >= count:
-            wait = window - (now - seen[0])
+            wait = max(window - (now - seen[0]), 0.0) if recovers else window
             raise ApiError(
                 429,
                 f"Rate limit reached for {model}: {count} requests per {window:g} s. Try again in {wait:.1f} s.",
                 type="requests",
                 code="rate_limit_exceeded",
                 headers={
-                    "retry-after": str(math.ceil(wait)),
+                    "retry-after": str(max(math.ceil(wait), 1)),
                     "x-ratelimit-limit-requests": str(count),
                     "x-ratelimit-remaining-requests": "0",
                     "x-ratelimit-reset-requests": f"{wait:.1f}s",
@@ -77,7 +96,9 @@ def _model_object(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": CREATED, "owned_by": OWNER}
 
 
-def _authenticate(config: ReferenceConfig, request: Request) -> None:
+def _authenticate(config: ReferenceConfig, request: Request, active: frozenset[str]) -> str:
+    if "auth-not-enforced" in active:
+        return "any"
     header = request.headers.get("authorization")
     if header is None:
         raise ApiError(
@@ -89,11 +110,13 @@ def _authenticate(config: ReferenceConfig, request: Request) -> None:
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(401, "Malformed Authorization header: expected 'Bearer YOUR_KEY'.", code="invalid_api_key")
     if key.strip() not in config.api_keys:
+        if "wrong-key-403" in active:
+            raise ApiError(403, "This key may not use this API.", type="permission_error", code="forbidden")
         raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
     return key.strip()
 
 
-async def _json_body(request: Request) -> Any:
+async def _json_body(request: Request, active: frozenset[str]) -> Any:
     raw = await request.body()
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
@@ -101,59 +124,102 @@ async def _json_body(request: Request) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
+        if "malformed-json-500" in active:
+            raise ApiError(500, "[json.exception.parse_error] syntax error", type="server_error") from None
         raise bad_request("We could not parse the JSON body of your request.") from None
 
 
-def create_app(config: ReferenceConfig) -> Starlette:
+def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    flavour = FLAVOURS[config.flavour]
     limiter = RateLimiter(config.rate_limits)
 
     def endpoint(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
+            active: frozenset[str] = request.state.faults
             try:
-                request.state.key = _authenticate(config, request)
+                request.state.key = _authenticate(config, request, active)
                 response = await handler(request)
             except ApiError as error:
-                response = error.response()
+                response = fault_hooks.error_response(error, active)
             response.headers["x-request-id"] = f"req_{uuid.uuid4().hex[:20]}"
             return response
 
         return wrapped
 
     async def list_models(request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": [_model_object(model.id) for model in MODELS]})
+        ids = [model.id for model in MODELS] + ([flavour.moderation_model] if flavour.lists_moderation_model else [])
+        body = {"object": "list", "data": [_model_object(model_id) for model_id in ids]}
+        return JSONResponse(fault_hooks.model_list(body, request.state.faults))
 
     async def retrieve_model(request: Request) -> Response:
         model_id = request.path_params["model"]
-        if model_id not in LISTED:
+        if "models-retrieve-missing" in request.state.faults:
+            raise ApiError(404, f"Unknown route GET {request.url.path}.", code="not_found")
+        if model_id not in LISTED and not (flavour.lists_moderation_model and model_id == flavour.moderation_model):
             raise unknown_model(model_id)
         return JSONResponse(_model_object(model_id))
 
-    async def chat_completions(request: Request) -> Response:
-        parsed = chat.parse(await _json_body(request))
-        limiter.admit(request.state.key, parsed.model)
-        headers = {
-            "x-ratelimit-limit-requests": str(config.requests_per_minute),
-            "x-ratelimit-remaining-requests": str(config.requests_per_minute - 1),
-            "x-ratelimit-limit-tokens": str(config.tokens_per_minute),
-            "x-ratelimit-remaining-tokens": str(config.tokens_per_minute - 1),
+    def _rate_headers(active: frozenset[str]) -> dict[str, str]:
+        if "no-rate-limit-headers" in active:
+            return {}
+        values = {
+            "limit-requests": str(config.requests_per_minute),
+            "remaining-requests": str(config.requests_per_minute - 1),
+            "limit-tokens": str(config.tokens_per_minute),
+            "remaining-tokens": str(config.tokens_per_minute - 1),
+            "reset-requests": "6ms",
+            "reset-tokens": "1ms",
         }
+        return {f"x-ratelimit-{name}": values[name] for name in flavour.rate_limit_headers}
+
+    async def chat_completions(request: Request) -> Response:
+        active: frozenset[str] = request.state.faults
+        body = await _json_body(request, active)
+        try:
+            parsed = chat.parse(fault_hooks.before_parse(body, active, flavour), flavour)
+        except ApiError as error:
+            streamed = isinstance(body, dict) and body.get("stream") is True
+            if "stream-errors-as-sse" in active and streamed and error.status == 400:
+                events = [
+                    fault_hooks.encode((answers.ERROR, error.body()["error"]), fault_hooks.Framing()),
+                    b"data: [DONE]\n\n",
+                ]
+                return StreamingResponse(iter(events), media_type="text/event-stream")
+            raise
+        parsed = fault_hooks.after_parse(parsed, active)
+        limiter.admit(request.state.key, parsed.model, active)
+        headers = _rate_headers(active)
         if parsed.stream:
+            events, framing = fault_hooks.stream(answers.stream_events(parsed), parsed, active)
+            pieces = [fault_hooks.encode(event, framing) for event in events]
+            if not framing.delay:
+                pieces = [b"".join(pieces)]
             return StreamingResponse(
-                answers.stream_events(parsed, config.stream_delay),
-                media_type="text/event-stream",
+                answers.paced(pieces, config.stream_delay),
+                media_type=framing.media_type,
                 headers={**headers, "cache-control": "no-cache"},
             )
-        return JSONResponse(answers.completion(parsed), headers=headers)
+        return JSONResponse(fault_hooks.answer(answers.completion(parsed), parsed, active), headers=headers)
 
     async def moderations(request: Request) -> Response:
-        return JSONResponse(moderation.moderate(await _json_body(request)))
+        active: frozenset[str] = request.state.faults
+        answered = moderation.moderate(
+            await _json_body(request, active),
+            flavour,
+            unknown_model_answered="moderation-unknown-model-answered" in active,
+        )
+        return JSONResponse(fault_hooks.moderation(answered, active))
 
     async def not_found(request: Request, exc: Exception) -> Response:
+        active: frozenset[str] = getattr(request.state, "faults", frozenset())
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         if status == 405:
             message = f"Method {request.method} is not allowed on {request.url.path}."
-            return ApiError(405, message, code="method_not_allowed").response()
-        return ApiError(404, f"Unknown route {request.method} {request.url.path}.", code="not_found").response()
+            return fault_hooks.error_response(ApiError(405, message, code="method_not_allowed"), active)
+        if "unknown-route-html" in active:
+            return HTMLResponse("<html><body><h1>404 Not Found</h1></body></html>", status_code=404)
+        error = ApiError(404, f"Unknown route {request.method} {request.url.path}.", code="not_found")
+        return fault_hooks.error_response(error, active)
 
     base = config.base_path.rstrip("/")
     routes = [
@@ -162,4 +228,21 @@ def create_app(config: ReferenceConfig) -> Starlette:
         Route(f"{base}/chat/completions", endpoint(chat_completions), methods=["POST"]),
         Route(f"{base}/moderations", endpoint(moderations), methods=["POST"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    inner = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        active = config.faults
+        if scope["type"] == "http":
+            match = _FAULT_PREFIX.match(scope["path"])
+            if match:
+                asked = frozenset(match["ids"].split(","))
+                if unknown(asked):
+                    error = ApiError(404, f"Unknown faults {unknown(asked)}.", code="unknown_fault")
+                    await error.response()(scope, receive, send)
+                    return
+                active = active | asked
+                scope = {**scope, "path": match["rest"], "raw_path": match["rest"].encode()}
+            scope = {**scope, "state": {**scope.get("state", {}), "faults": active}}
+        await inner(scope, receive, send)
+
+    return app

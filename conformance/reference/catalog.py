@@ -1,8 +1,9 @@
-"""What the reference server serves: the documented Llama API models and moderation categories."""
+"""What the reference server serves: the documented Llama API models, and the two flavours it can
+speak: the Llama API compatibility layer (its default) and OpenAI's API itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # the date the Llama API docs show as every model's "created" (2025-01-01T00:00:00Z)
 CREATED = 1_735_718_400
@@ -63,6 +64,127 @@ HAZARD_WORDS: dict[str, tuple[str, ...]] = {
     "elections": ("vote twice",),
 }
 
-# image types the Llama API accepts (image understanding docs), by data-URL media type
-IMAGE_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/gif", "image/x-icon"}
-MAX_IMAGES = 9
+# OpenAI's moderation categories, and the words the deterministic classifier flags them by
+OPENAI_CATEGORIES: tuple[str, ...] = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+OPENAI_WORDS: dict[str, tuple[str, ...]] = {
+    "illicit": ("build a bomb", "steal", "launder"),
+    "illicit/violent": ("build a bomb", "nerve agent"),
+    "violence": ("hurt people", "kill someone", "murder"),
+    "self-harm": ("hurt myself", "suicide"),
+    "self-harm/intent": ("hurt myself",),
+    "hate": ("inferior race",),
+}
+
+# the categories OpenAI judges images for (the others are text only)
+OPENAI_IMAGE_CATEGORIES = frozenset(
+    {"self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "violence", "violence/graphic"}
+)
+
+# the request fields of OpenAI's chat completions; the OpenAI flavour refuses any other
+OPENAI_PARAMETERS = frozenset(
+    {
+        "model",
+        "messages",
+        "audio",
+        "frequency_penalty",
+        "function_call",
+        "functions",
+        "logit_bias",
+        "logprobs",
+        "max_completion_tokens",
+        "max_tokens",
+        "metadata",
+        "modalities",
+        "n",
+        "parallel_tool_calls",
+        "prediction",
+        "presence_penalty",
+        "prompt_cache_key",
+        "reasoning_effort",
+        "response_format",
+        "safety_identifier",
+        "seed",
+        "service_tier",
+        "stop",
+        "store",
+        "stream",
+        "stream_options",
+        "temperature",
+        "tool_choice",
+        "tools",
+        "top_logprobs",
+        "top_p",
+        "user",
+        "verbosity",
+        "web_search_options",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What differs between the Llama API compatibility layer and OpenAI's own API."""
+
+    name: str
+    moderation_model: str
+    # GET /models lists the moderation model too
+    lists_moderation_model: bool
+    categories: tuple[str, ...]
+    category_words: dict[str, tuple[str, ...]]
+    # results carry category_scores and category_applied_input_types
+    scores: bool
+    image_types: frozenset[str]
+    max_images: int | None
+    # a request field OpenAI does not know is refused with 400, rather than ignored
+    refuses_unknown_parameters: bool
+    # the x-ratelimit-* headers of chat completions
+    rate_limit_headers: tuple[str, ...] = field(default=())
+
+
+LLAMA = Flavour(
+    name="llama-api",
+    moderation_model=MODERATION_MODEL,
+    lists_moderation_model=False,
+    categories=HAZARD_CATEGORIES,
+    category_words=HAZARD_WORDS,
+    scores=False,
+    # the types of the image understanding docs (JPEG, PNG, GIF, ICO), at most 9 per request
+    image_types=frozenset({"image/jpeg", "image/jpg", "image/png", "image/gif", "image/x-icon"}),
+    max_images=9,
+    refuses_unknown_parameters=False,
+    rate_limit_headers=("limit-requests", "remaining-requests", "limit-tokens", "remaining-tokens"),
+)
+OPENAI = Flavour(
+    name="openai",
+    moderation_model="omni-moderation-latest",
+    lists_moderation_model=True,
+    categories=OPENAI_CATEGORIES,
+    category_words=OPENAI_WORDS,
+    scores=True,
+    image_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+    max_images=None,
+    refuses_unknown_parameters=True,
+    rate_limit_headers=(
+        "limit-requests",
+        "remaining-requests",
+        "limit-tokens",
+        "remaining-tokens",
+        "reset-requests",
+        "reset-tokens",
+    ),
+)
+FLAVOURS = {flavour.name: flavour for flavour in (LLAMA, OPENAI)}

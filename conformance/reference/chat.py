@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, IMAGE_TYPES, MAX_IMAGES, MODERATION_MODEL
+from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, LLAMA, OPENAI_PARAMETERS, Flavour
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
@@ -28,6 +28,7 @@ _MAGIC = {
     "image/jpg": (b"\xff\xd8\xff",),
     "image/gif": (b"GIF87a", b"GIF89a"),
     "image/x-icon": (b"\x00\x00\x01\x00",),
+    "image/webp": (b"RIFF",),
 }
 
 
@@ -74,7 +75,7 @@ def _integer(body: dict[str, Any], name: str, low: int, high: int | None = None)
     return value
 
 
-def check_image(url: Any, param: str) -> None:
+def check_image(url: Any, param: str, flavour: Flavour = LLAMA) -> None:
     if not isinstance(url, str) or not url:
         raise bad_request("Invalid image: image_url.url must be a non-empty string.", param, "invalid_value")
     if url.startswith(("http://", "https://")):
@@ -85,9 +86,9 @@ def check_image(url: Any, param: str) -> None:
             "Invalid image URL: expected an http(s) URL or a base64 data URL.", param, "invalid_image_url"
         )
     media_type = match["type"].lower()
-    if media_type not in IMAGE_TYPES:
+    if media_type not in flavour.image_types:
         raise bad_request(
-            f"Unsupported image type {media_type}; supported: {', '.join(sorted(IMAGE_TYPES))}.",
+            f"Unsupported image type {media_type}; supported: {', '.join(sorted(flavour.image_types))}.",
             param,
             "invalid_image_format",
         )
@@ -95,11 +96,11 @@ def check_image(url: Any, param: str) -> None:
         data = base64.b64decode(match["data"], validate=True)
     except (binascii.Error, ValueError):
         raise bad_request("Invalid image: the base64 data cannot be decoded.", param, "invalid_image") from None
-    if not data.startswith(_MAGIC[media_type]):
+    if not data.startswith(_MAGIC.get(media_type, (b"",))):
         raise bad_request(f"Invalid image: the data is not a valid {media_type} image.", param, "invalid_image")
 
 
-def _content(content: Any, role: str, param: str, vision: bool, images: list[str]) -> None:
+def _content(content: Any, role: str, param: str, vision: bool, images: list[str], flavour: Flavour) -> None:
     if isinstance(content, str):
         return
     if not isinstance(content, list):
@@ -116,7 +117,7 @@ def _content(content: Any, role: str, param: str, vision: bool, images: list[str
             if not vision:
                 raise bad_request("This model does not support image input.", where, "image_input_not_supported")
             image = part.get("image_url") if isinstance(part.get("image_url"), dict) else {}
-            check_image(image.get("url"), f"{where}.image_url.url")
+            check_image(image.get("url"), f"{where}.image_url.url", flavour)
             if image.get("detail", "auto") not in DETAILS:
                 raise bad_request(
                     f"Invalid '{where}.image_url.detail': expected one of {', '.join(DETAILS)}.",
@@ -130,7 +131,7 @@ def _content(content: Any, role: str, param: str, vision: bool, images: list[str
             )
 
 
-def _messages(messages: Any, vision: bool) -> None:
+def _messages(messages: Any, vision: bool, flavour: Flavour) -> None:
     if messages is None:
         raise bad_request("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
     if not isinstance(messages, list):
@@ -159,7 +160,7 @@ def _messages(messages: Any, vision: bool) -> None:
                 f"Missing required parameter: '{param}.content'.", f"{param}.content", "missing_required_parameter"
             )
         if content is not None:
-            _content(content, role, f"{param}.content", vision, images)
+            _content(content, role, f"{param}.content", vision, images, flavour)
         for call in tool_calls or []:
             if not isinstance(call, dict) or not isinstance(call.get("id"), str):
                 raise bad_request(
@@ -180,9 +181,9 @@ def _messages(messages: Any, vision: bool) -> None:
                     f"{param}.tool_call_id",
                     "invalid_value",
                 )
-    if len(images) > MAX_IMAGES:
+    if flavour.max_images is not None and len(images) > flavour.max_images:
         raise bad_request(
-            f"Too many images: {len(images)}; at most {MAX_IMAGES} per request.", "messages", "too_many_images"
+            f"Too many images: {len(images)}; at most {flavour.max_images} per request.", "messages", "too_many_images"
         )
 
 
@@ -305,9 +306,13 @@ def _tools(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, bool]:
     return functions, choice, parallel
 
 
-def parse(body: Any) -> ChatRequest:
+def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
+    if flavour.refuses_unknown_parameters:
+        unknown = sorted(set(body) - OPENAI_PARAMETERS)
+        if unknown:
+            raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}", unknown[0], "unknown_parameter")
     model = body.get("model")
     if model is None:
         raise bad_request("Missing required parameter: 'model'.", "model", "missing_required_parameter")
@@ -321,11 +326,11 @@ def parse(body: Any) -> ChatRequest:
             param="model",
             code="model_not_available",
         )
-    if model == MODERATION_MODEL:
+    if model == flavour.moderation_model:
         raise bad_request(f"The model `{model}` serves /moderations only.", "model", "model_not_supported")
     if model not in CHAT_MODELS:
         raise unknown_model(model)
-    _messages(body.get("messages"), CHAT_MODELS[model].vision)
+    _messages(body.get("messages"), CHAT_MODELS[model].vision, flavour)
     _number(body, "temperature", 0, 2)
     _number(body, "top_p", 0, 1)
     max_tokens = _integer(body, "max_completion_tokens", 1) or _integer(body, "max_tokens", 1)

@@ -1,0 +1,313 @@
+"""What each fault of ``conformance.reference.faults`` does, at the few points where the reference
+server lets them act: the request body before validation, the parsed request, the answer, the
+stream's events and framing, error responses, and the model list and moderation answers.
+
+Every function takes the set of active fault ids and leaves everything alone when none applies.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from conformance.reference.answers import DONE, ERROR
+from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, MODELS, OPENAI_PARAMETERS, Flavour
+from conformance.reference.chat import ChatRequest, check_image
+from conformance.reference.errors import ApiError, bad_request
+
+Active = frozenset[str]
+DEFAULT_MODEL = MODELS[0].id
+
+
+def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    messages = body.get("messages")
+    return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+
+
+def _parts(message: dict[str, Any]) -> list[Any]:
+    content = message.get("content")
+    return content if isinstance(content, list) else []
+
+
+def _is_image(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") == "image_url"
+
+
+def _valid_image(part: dict[str, Any]) -> bool:
+    image = part.get("image_url") if isinstance(part.get("image_url"), dict) else {}
+    try:
+        check_image(image.get("url"), "image")
+    except ApiError:
+        return False
+    return True
+
+
+def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
+    """Faults that act on the request as it arrives: refuse what should be accepted, or let through
+    (by rewriting it) what should be refused."""
+    if not active or not isinstance(body, dict):
+        return body
+    body = copy.deepcopy(body)
+    messages = _messages(body)
+    model = body.get("model")
+    if "developer-role-refused" in active and any(m.get("role") == "developer" for m in messages):
+        raise bad_request("Invalid value for 'messages[0].role': 'developer'.", "messages[0].role", "invalid_value")
+    if "name-refused" in active and any("name" in m for m in messages):
+        raise bad_request("'messages[].name' is not supported.", "messages", "unsupported_parameter")
+    if "content-parts-refused" in active and any(isinstance(m.get("content"), list) for m in messages):
+        raise bad_request("Invalid type for 'content': expected a string.", "messages", "invalid_type")
+    if "images-refused" in active and any(_is_image(p) for m in messages for p in _parts(m)):
+        raise bad_request("Image input is not supported.", "messages", "image_input_not_supported")
+    if "tool-round-trip-refused" in active and any(m.get("role") == "tool" for m in messages):
+        raise bad_request("Messages with role 'tool' are not supported.", "messages", "invalid_value")
+    if "corrupt-image-accepted" in active:
+        for message in messages:
+            if isinstance(message.get("content"), list):
+                message["content"] = [p for p in message["content"] if not _is_image(p) or _valid_image(p)]
+    text_only = isinstance(model, str) and model in CHAT_MODELS and not CHAT_MODELS[model].vision
+    if "text-only-accepts-images" in active and text_only:
+        for message in messages:
+            if isinstance(message.get("content"), list):
+                message["content"] = [p for p in message["content"] if not _is_image(p)] or "(image)"
+    if "invalid-role-accepted" in active:
+        for message in messages:
+            if message.get("role") not in ("system", "developer", "user", "assistant", "tool"):
+                message["role"] = "user"
+    if "temperature-range-unchecked" in active:
+        for name, high in (("temperature", 2), ("top_p", 1)):
+            value = body.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                body[name] = min(max(value, 0), high)
+    if "invalid-schema-accepted" in active and _broken_schema(body.get("response_format")):
+        body.pop("response_format", None)
+    if isinstance(model, str) and model not in CHAT_MODELS and model != flavour.moderation_model:
+        if "unknown-model-400" in active and model != FORBIDDEN_MODEL:
+            raise bad_request(f"Invalid model name passed in model={model}.", "model", "invalid_model")
+        forbidden = model == FORBIDDEN_MODEL
+        fault = "forbidden-model-answered" if forbidden else "unknown-model-answered"
+        if fault in active:
+            body["model"] = DEFAULT_MODEL
+    if "unknown-parameters-accepted" in active:
+        body = {key: value for key, value in body.items() if key in OPENAI_PARAMETERS}
+    return body
+
+
+def _broken_schema(response_format: Any) -> bool:
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return False
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    try:
+        Draft202012Validator.check_schema(schema if isinstance(schema, dict) else {})
+    except SchemaError:
+        return True
+    return False
+
+
+def after_parse(request: ChatRequest, active: Active) -> ChatRequest:
+    """Faults that ignore parameters the request did send."""
+    if not active:
+        return request
+    changes: dict[str, Any] = {}
+    if "n-ignored" in active:
+        changes["n"] = 1
+    if "max-tokens-ignored" in active:
+        changes["max_tokens"] = None
+    if "stop-ignored" in active:
+        changes["stop"] = []
+    if "json-schema-ignored" in active and request.response_format == "json_schema":
+        changes["response_format"] = "text"
+    if "json-object-ignored" in active and request.response_format == "json_object":
+        changes["response_format"] = "text"
+    if "tool-choice-none-ignored" in active and request.tool_choice == "none" and request.tools:
+        changes["tool_choice"] = "auto"
+    if "tool-named-ignored" in active and request.tool_choice.startswith("function:"):
+        changes["tool_choice"] = "required"
+    if "stream-usage-ignored" in active:
+        changes["include_usage"] = False
+    if "history-dropped" in active:
+        changes["messages"] = request.messages[-1:]
+    return dataclasses.replace(request, **changes) if changes else request
+
+
+def answer(body: dict[str, Any], request: ChatRequest, active: Active) -> dict[str, Any]:
+    """Faults that spoil a non-streamed answer."""
+    if not active:
+        return body
+    if "usage-wrong-total" in active and "usage" in body:
+        body["usage"]["total_tokens"] += 1
+    if "no-usage" in active:
+        body.pop("usage", None)
+    if "created-as-string" in active:
+        body["created"] = str(body["created"])
+    if "model-echo-wrong" in active:
+        others = [m.id for m in MODELS if m.id != body["model"]]
+        body["model"] = others[0]
+    for choice in body["choices"]:
+        message = choice["message"]
+        calls = message.get("tool_calls") or []
+        if "finish-reason-invalid" in active:
+            choice["finish_reason"] = "eos"
+        if "role-not-assistant" in active:
+            message["role"] = "model"
+        if "content-null" in active and not calls:
+            message["content"] = None
+        if "tool-finish-stop" in active and calls:
+            choice["finish_reason"] = "stop"
+        if "tool-parallel-same-id" in active:
+            for call in calls:
+                call["id"] = "call_same"
+        for call in calls:
+            if "tool-call-no-id" in active:
+                call.pop("id", None)
+            if "tool-empty-arguments" in active and call["function"]["arguments"] == "{}":
+                call["function"]["arguments"] = ""
+            if "tool-arguments-object" in active:
+                call["function"]["arguments"] = json.loads(call["function"]["arguments"] or "{}")
+        if "json-schema-violated" in active and request.response_format == "json_schema":
+            value = json.loads(message["content"])
+            if isinstance(value, dict) and value:
+                value.pop(next(iter(value)))
+                message["content"] = json.dumps(value)
+    return body
+
+
+@dataclass
+class Framing:
+    """How a stream's events are written."""
+
+    separator: str = "\n\n"
+    media_type: str = "text/event-stream"
+    # "data" (OpenAI's), "event" (an event: error line), or "raw" (the JSON alone, no data:)
+    errors: str = "data"
+    delay: bool = True
+
+
+def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[list[Any], Framing]:
+    """Faults that spoil a stream. ``events`` holds chunk dicts, (ERROR, error) pairs and DONE."""
+    framing = Framing()
+    if not active:
+        return events, framing
+    chunks = [event for event in events if isinstance(event, dict)]
+    if "stream-no-role" in active:
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                choice["delta"].pop("role", None)
+    if "stream-role-every-chunk" in active:
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                choice["delta"]["role"] = "assistant"
+    if "stream-id-changes" in active:
+        for number, chunk in enumerate(chunks):
+            chunk["id"] = f"{chunk['id']}-{number}"
+    if "stream-no-finish-reason" in active:
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                choice["finish_reason"] = None
+    if "stream-tool-no-index" in active:
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                for part in choice["delta"].get("tool_calls") or []:
+                    part.pop("index", None)
+    if "stream-split-utf8" in active:
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                content = choice["delta"].get("content")
+                if content:
+                    choice["delta"]["content"] = "".join("\ufffd" if len(ch.encode()) > 1 else ch for ch in content)
+    if "stream-usage-always" in active:
+        usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+        for chunk in chunks:
+            chunk["usage"] = dict(usage)
+    if "stream-content-after-finish" in active:
+        finishing = [
+            i for i, e in enumerate(events) if isinstance(e, dict) and any(c.get("finish_reason") for c in e["choices"])
+        ]
+        if finishing:
+            late = copy.deepcopy(events[finishing[-1]])
+            late["choices"][0].update(delta={"content": " and one more thing"}, finish_reason=None)
+            events.insert(finishing[-1] + 1, late)
+    if "stream-usage-in-last-choice" in active and request.include_usage:
+        usage_chunks = [e for e in events if isinstance(e, dict) and e["choices"] == []]
+        finishing = [e for e in events if isinstance(e, dict) and any(c.get("finish_reason") for c in e["choices"])]
+        if usage_chunks and finishing:
+            finishing[-1]["usage"] = usage_chunks[0]["usage"]
+            events.remove(usage_chunks[0])
+    if "stream-no-done" in active:
+        events = [event for event in events if event != DONE]
+    if "stream-error-as-event" in active:
+        framing.errors = "event"
+    if "stream-error-raw" in active:
+        framing.errors = "raw"
+    if "stream-no-blank-line" in active:
+        framing.separator = "\n"
+    if "stream-json-content-type" in active:
+        framing.media_type = "application/json"
+    if "stream-buffered" in active:
+        framing.delay = False
+    return events, framing
+
+
+def encode(event: Any, framing: Framing) -> bytes:
+    if event == DONE:
+        return f"data: [DONE]{framing.separator}".encode()
+    if isinstance(event, tuple) and event[0] == ERROR:
+        payload = json.dumps({"error": event[1]})
+        if framing.errors == "event":
+            return f"event: error\ndata: {payload}{framing.separator}".encode()
+        if framing.errors == "raw":
+            return f"{payload}\n".encode()
+        return f"data: {payload}{framing.separator}".encode()
+    return f"data: {json.dumps(event, ensure_ascii=False)}{framing.separator}".encode()
+
+
+def error_response(error: ApiError, active: Active) -> Response:
+    """Faults that spoil the error envelope (or the status) of an error answer."""
+    if "server-error-for-bad-requests" in active and error.status == 400:
+        error = ApiError(500, error.message, type="server_error", param=error.param, code=error.code)
+    headers = dict(error.headers)
+    if error.status == 429:
+        if "rate-limit-no-retry-after" in active:
+            headers.pop("retry-after", None)
+        if "rate-limit-not-json" in active:
+            return PlainTextResponse(f"Too Many Requests: {error.message}", status_code=429, headers=headers)
+    if error.status == 401 and "unauthorized-as-text" in active:
+        return PlainTextResponse("Unauthorized", status_code=401, headers=headers)
+    if "error-not-json" in active:
+        return PlainTextResponse(f"Error: {error.message}", status_code=error.status, headers=headers)
+    if "error-as-string" in active:
+        return JSONResponse({"error": error.message}, status_code=error.status, headers=headers)
+    body = error.body()
+    if "error-code-int" in active:
+        body["error"]["code"] = error.status
+    if "param-not-named" in active:
+        body["error"]["param"] = None
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+def model_list(body: dict[str, Any], active: Active) -> dict[str, Any]:
+    if "models-created-ms" in active:
+        for model in body["data"]:
+            model["created"] *= 1000
+    if "models-list-no-object" in active:
+        body.pop("object", None)
+    return body
+
+
+def moderation(body: dict[str, Any], active: Active) -> dict[str, Any]:
+    if not active:
+        return body
+    if "moderation-count-wrong" in active and len(body["results"]) > 1:
+        body["results"] = body["results"][:1]
+    for result in body["results"]:
+        if "moderation-flagged-inconsistent" in active:
+            result["flagged"] = False
+        if "moderation-no-scores" in active:
+            result.pop("category_scores", None)
+    return body
