@@ -87,6 +87,18 @@ def test_events_other_than_single_data_lines_fail(extra, expected):
     fails("streaming.events_are_single_data_lines", basic(pieces), expected=expected)
 
 
+@pytest.mark.parametrize("ending", [b"\n", b"\n\n"])
+def test_events_without_blank_lines_between_them_fail(ending):
+    # each chunk on its own data: line, but one newline apart: one event of many chunks, or none at all
+    # when the stream does not end with a blank line
+    pieces = [piece.replace(b"\n\n", b"\n") for piece in sse(text_stream(TEXT))] + [ending]
+    fails(
+        "streaming.events_are_single_data_lines",
+        basic(pieces),
+        expected="data: lines follow one another with no blank line between them",
+    )
+
+
 def test_comments_and_crlf_are_allowed_and_noted():
     pieces = [b": keep-alive\r\n\r\n"] + [piece.replace(b"\n", b"\r\n") for piece in sse(text_stream(TEXT))]
     result = judge("streaming.events_are_single_data_lines", basic(pieces))

@@ -286,19 +286,28 @@ def _prompt_tokens(exchange: Exchange) -> int | None:
     needs=("chat-completions/long-history", "chat-completions/basic"),
 )
 def prompt_tokens_count_the_whole_history(ctx: CheckContext) -> str | None:
-    """usage.prompt_tokens for 42 messages is larger than for one: the whole history reaches the model and is
-    counted."""
+    """usage.prompt_tokens for 42 messages exceeds that for one message by at least half a token per extra word:
+    the whole history reaches the model and is counted."""
     long, short = ctx.exchange("chat-completions/long-history"), ctx.exchange("chat-completions/basic")
     succeeded(long, "chat-completions.accepts_long_history")
     many, one = _prompt_tokens(long), _prompt_tokens(short)
     if many is None or one is None:
         raise NotApplicable("the answers report no usage.prompt_tokens to compare")
-    if many <= one:
+    # every tokenizer in use spends at least one token per two words of English
+    extra_words = _words(long.request) - _words(short.request)
+    floor = one + extra_words // 2
+    if many < floor:
         raise CheckFailed(
-            f"{long.describe()}: usage.prompt_tokens is {many} for 42 messages and {one} for one message: either "
-            "the history is dropped before it reaches the model, or prompt_tokens does not count the prompt"
+            f"{long.describe()}: usage.prompt_tokens is {many} for 42 messages and {one} for one message, but the "
+            f"history adds {extra_words} words (at least {extra_words // 2} tokens): either the history is dropped "
+            "before it reaches the model, or prompt_tokens does not count the prompt"
         )
     return f"{many} prompt tokens for 42 messages, {one} for one"
+
+
+def _words(request: Request) -> int:
+    messages = request.json.get("messages", []) if isinstance(request.json, dict) else []
+    return sum(len(str(message.get("content", "")).split()) for message in messages if isinstance(message, dict))
 
 
 @check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/n-choices",))

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from conformance import sdk_oracle
+from conformance import sdk_oracle, sse
 from conformance.checks._expect import complete_response_of, expect_chat_completion, shown, unsupported_if_refused
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
@@ -70,6 +70,24 @@ def _stream_ok(exchange: Exchange) -> None:
         )
 
 
+def _data_lines_run_together(stream: sse.Stream) -> int:
+    """How many data: lines that are each a whole chunk (or [DONE]) share an event with others: events whose
+    blank lines are missing. 0 if there are none (an event split over data: lines is judged elsewhere)."""
+    groups = [[value for name, value in event.fields if name == "data"] for event in stream.events]
+    trailing = stream.trailing.decode("utf-8", errors="replace").splitlines()
+    groups.append([line.removeprefix("data:").removeprefix(" ") for line in trailing if line.startswith("data:")])
+    return sum(len(group) for group in groups if len(group) > 1 and all(map(_whole_event, group)))
+
+
+def _whole_event(data: str) -> bool:
+    if data == "[DONE]":
+        return True
+    try:
+        return isinstance(json.loads(data), dict)
+    except ValueError:
+        return False
+
+
 def chunks(exchange: Exchange) -> list[Chunk]:
     """The JSON chunks of a stream (events before ``[DONE]``); a non-JSON event fails the check."""
     _stream_ok(exchange)
@@ -124,6 +142,13 @@ def events_are_single_data_lines(ctx: CheckContext) -> str | None:
     exchange = ctx.exchange(BASIC)
     _stream_ok(exchange)
     stream = exchange.stream
+    run_together = _data_lines_run_together(stream)
+    if run_together:
+        raise CheckFailed(
+            f"{exchange.describe()}: {run_together} data: lines follow one another with no blank line between them; "
+            "a blank line ends each event, so clients read them as one event of multi-line data (or, at the end "
+            "of the stream, drop them)"
+        )
     for event in stream.events:
         if event.names != ("data",):
             fields = ", ".join(f"{name}: {shown(value, 60)}" for name, value in event.fields)
