@@ -131,7 +131,14 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         if run.start_builtin:
             assert run.api_key is not None
-            server = ReferenceServer(ReferenceConfig(api_keys=frozenset({run.api_key})))
+            flavour = "openai" if run.target.builtin_server == "reference-openai" else "llama-api"
+            server = ReferenceServer(
+                ReferenceConfig(
+                    api_keys=frozenset({run.api_key}),
+                    flavour=flavour,
+                    base_path="/v1" if flavour == "openai" else "/compat/v1",
+                )
+            )
             base_url = server.start()
         assert base_url is not None
         writer = CassetteWriter(run.cassette_dir) if run.mode == "record" else None
@@ -272,8 +279,10 @@ class RunHooks:
         # on xdist's controller this is the only way results arrive from the workers
         for name, value in report.user_properties:
             if name == RESULT:
+                # every phase's report (setup, call, teardown) carries the item's properties: count once
+                first = value["id"] not in self.state.results
                 self.state.results[value["id"]] = CheckResult.from_dict(value)
-                if self.progress is not None and value["status"] == "fail":
+                if first and self.progress is not None and value["status"] == "fail":
                     self.progress.failures += 1
             elif name == EVIDENCE:
                 self.state.exchanges.update(value)
@@ -455,7 +464,7 @@ class Progress:
         colour = "red" if self.failures else "green"
         line = (
             f"[bold]{ROWS_BY_ID[row].title}[/bold] · {sent}/{planned}+ requests · "
-            f"[{colour}]{self.failures} failures so far[/{colour}]"
+            f"[{colour}]{self.failures} failure{'' if self.failures == 1 else 's'} so far[/{colour}]"
         )
         if self.capture is None:
             self.console.print(line)

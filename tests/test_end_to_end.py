@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conformance.reference import ReferenceConfig, ReferenceServer
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +40,21 @@ def test_live_record_and_replay_give_the_same_verdicts(cli, tmp_path):
     assert replayed.report["run"]["complete"] is True
     info = (cassettes / "reference" / "cassette-set.yaml").read_text()
     assert "recorded_from: the suite's built-in reference server" in info
+
+
+def test_live_progress_counts_each_failure_once(cli):
+    key = "sk-progress-test"
+    config = ReferenceConfig(api_keys=frozenset({key}), flavour="openai", base_path="/v1")
+    with ReferenceServer(config) as server:
+        faulty = server.base_url.removesuffix("/v1") + "/faults/n-ignored/v1"
+        run = cli("run", "--target", "reference-openai", "--base-url", faulty, env={"REFERENCE_API_KEY": key})
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.report["summary"]["fail"] == 1
+    progress = [line for line in run.stderr.splitlines() if "so far" in line]
+    assert progress[0].startswith("Models · ")
+    assert progress[0].endswith("0 failures so far")
+    # chat-completions.n_is_honoured fails: every later row's line says so, once
+    assert progress[-1].endswith("1 failure so far"), progress
 
 
 def test_no_secret_reaches_a_cassette_a_report_or_the_output(cli, tmp_path, reference_server):
