@@ -146,16 +146,28 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
         return wrapped
 
+    def _unknown_route(request: Request) -> ApiError:
+        return ApiError(404, f"Unknown route {request.method} {request.url.path}.", code="not_found")
+
     async def list_models(request: Request) -> Response:
-        ids = [model.id for model in MODELS] + ([flavour.moderation_model] if flavour.lists_moderation_model else [])
+        active: frozenset[str] = request.state.faults
+        if "models-list-missing" in active:
+            raise _unknown_route(request)
+        listed = flavour.lists_moderation_model and "moderation-model-unlisted" not in active
+        ids = [model.id for model in MODELS] + ([flavour.moderation_model] if listed else [])
         body = {"object": "list", "data": [_model_object(model_id) for model_id in ids]}
-        return JSONResponse(fault_hooks.model_list(body, request.state.faults))
+        return JSONResponse(fault_hooks.model_list(body, active))
 
     async def retrieve_model(request: Request) -> Response:
+        active: frozenset[str] = request.state.faults
         model_id = request.path_params["model"]
-        if "models-retrieve-missing" in request.state.faults:
-            raise ApiError(404, f"Unknown route GET {request.url.path}.", code="not_found")
+        if "models-retrieve-missing" in active:
+            raise _unknown_route(request)
+        if "models-retrieve-wrong-id" in active:
+            return JSONResponse(_model_object(MODELS[0].id))
         if model_id not in LISTED and not (flavour.lists_moderation_model and model_id == flavour.moderation_model):
+            if "models-retrieve-any" in active:
+                return Response(status_code=200)
             raise unknown_model(model_id)
         return JSONResponse(_model_object(model_id))
 
@@ -199,7 +211,11 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
                 media_type=framing.media_type,
                 headers={**headers, "cache-control": "no-cache"},
             )
-        return JSONResponse(fault_hooks.answer(answers.completion(parsed), parsed, active), headers=headers)
+        answer = fault_hooks.answer(answers.completion(parsed), parsed, active)
+        if "answers-as-html" in active:
+            # what a Flask view returning json.dumps(...) sends
+            return HTMLResponse(json.dumps(answer), headers=headers)
+        return JSONResponse(answer, headers=headers)
 
     async def moderations(request: Request) -> Response:
         active: frozenset[str] = request.state.faults
@@ -207,6 +223,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             await _json_body(request, active),
             flavour,
             unknown_model_answered="moderation-unknown-model-answered" in active,
+            llama_categories="moderation-llama-categories" in active,
         )
         return JSONResponse(fault_hooks.moderation(answered, active))
 
@@ -218,8 +235,9 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             return fault_hooks.error_response(ApiError(405, message, code="method_not_allowed"), active)
         if "unknown-route-html" in active:
             return HTMLResponse("<html><body><h1>404 Not Found</h1></body></html>", status_code=404)
-        error = ApiError(404, f"Unknown route {request.method} {request.url.path}.", code="not_found")
-        return fault_hooks.error_response(error, active)
+        if "unknown-route-200" in active:
+            return HTMLResponse("<!doctype html><html><body><div id=app></div></body></html>")
+        return fault_hooks.error_response(_unknown_route(request), active)
 
     base = config.base_path.rstrip("/")
     routes = [

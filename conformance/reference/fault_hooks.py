@@ -24,6 +24,8 @@ from conformance.reference.errors import ApiError, bad_request
 
 Active = frozenset[str]
 DEFAULT_MODEL = MODELS[0].id
+# the first model that reads images: the one a gateway's incomplete list leaves out
+VISION_MODEL = next(model.id for model in MODELS if model.vision)
 
 
 def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -297,6 +299,10 @@ def model_list(body: dict[str, Any], active: Active) -> dict[str, Any]:
             model["created"] *= 1000
     if "models-list-no-object" in active:
         body.pop("object", None)
+    if "models-list-duplicates" in active:
+        body["data"] = [model for model in body["data"] for _ in range(2)]
+    if "models-list-incomplete" in active:
+        body["data"] = [model for model in body["data"] if model["id"] != VISION_MODEL]
     return body
 
 
@@ -310,4 +316,6 @@ def moderation(body: dict[str, Any], active: Active) -> dict[str, Any]:
             result["flagged"] = False
         if "moderation-no-scores" in active:
             result.pop("category_scores", None)
+        if "moderation-no-applied-types" in active:
+            result.pop("category_applied_input_types", None)
     return body

@@ -152,6 +152,13 @@ _CATALOGUE = (
         "has no index",
         "EricLBuehler/mistral.rs#1507, openai/openai-python#3246",
     ),
+    Fault(
+        "answers-as-html",
+        "non-streamed answers are sent as Content-Type text/html",
+        (*CHAT_ROWS, "errors-rate-limit"),
+        "expected Content-Type application/json, got text/html",
+        "shims whose Flask view returns json.dumps(...) (Flask sends text/html)",
+    ),
     # chat completions
     Fault(
         "usage-wrong-total",
@@ -380,6 +387,21 @@ _CATALOGUE = (
         "has no category_scores",
         "Llama API compatibility layer (documented there)",
     ),
+    Fault(
+        "moderation-no-applied-types",
+        "results have no category_applied_input_types",
+        ("moderation",),
+        "has no category_applied_input_types",
+        "Llama API compatibility layer (documented there)",
+    ),
+    Fault(
+        "moderation-llama-categories",
+        "results carry Llama's hazard categories instead of OpenAI's",
+        ("moderation",),
+        "dialect does not know",
+        "a Llama Guard shim behind an OpenAI-compatible URL (the Llama API's documented categories)",
+        level="SHOULD",
+    ),
     # models
     Fault(
         "models-created-ms",
@@ -401,6 +423,50 @@ _CATALOGUE = (
         ("models",),
         "'object' is a required property",
         "Llama API spec marks it optional",
+    ),
+    Fault(
+        "models-list-missing",
+        "GET /models does not exist (404)",
+        ("models", "model-selection"),
+        "expected HTTP 200, got 404",
+        "modular/max#294, MiniMax-AI/MiniMax-M2.5#19, huggingface/text-generation-inference#2369",
+    ),
+    Fault(
+        "models-list-duplicates",
+        "every model is listed twice",
+        ("models",),
+        "lists these ids more than once",
+        "rhesis-ai/rhesis#1609 (LiteLLM), tashfeenahmed/freellmapi#201",
+        level="SHOULD",
+    ),
+    Fault(
+        "models-list-incomplete",
+        "the list leaves out a model that answers",
+        ("models",),
+        "does not list the configured",
+        "gateways whose routed models are not all listed",
+    ),
+    Fault(
+        "moderation-model-unlisted",
+        "the moderation model is not listed",
+        ("models",),
+        "does not list the moderation model",
+        "Llama API compatibility layer (documented there)",
+        level="SHOULD",
+    ),
+    Fault(
+        "models-retrieve-wrong-id",
+        "GET /models/{model} describes the first model whatever the id",
+        ("models", "errors-not-found"),
+        "returned id",
+        "single-model servers that describe their one model for any id",
+    ),
+    Fault(
+        "models-retrieve-any",
+        "GET /models/{model} answers 200 with an empty body for an unknown id",
+        ("errors-not-found",),
+        "an unknown model id was answered (HTTP 200)",
+        "epam/ai-dial-chat#7926",
     ),
     # model selection
     Fault(
@@ -523,6 +589,13 @@ _CATALOGUE = (
         ("errors-not-found",),
         "got text/html",
         "reverse proxies in front of the API",
+    ),
+    Fault(
+        "unknown-route-200",
+        "unknown paths get 200 and an HTML app shell",
+        ("errors-not-found",),
+        "an unknown path was answered (HTTP 200)",
+        "cabinetai/cabinet#236, pierreb-devkit/Node#3975 (catch-all routes)",
     ),
     Fault(
         "moderation-unknown-model-answered",
