@@ -129,6 +129,20 @@ def _parser() -> argparse.ArgumentParser:
     checks = commands.add_parser("checks", help="list the checks")
     checks._sub = "checks"  # type: ignore[attr-defined]
     checks.add_argument("--row", choices=ROW_IDS, help="only this feature row")
+
+    faults = commands.add_parser("faults", help="list the reference server's faults")
+    faults._sub = "faults"  # type: ignore[attr-defined]
+    faults.add_argument("--row", choices=ROW_IDS, help="only faults this feature row must catch")
+
+    detect = commands.add_parser(
+        "detect", help="run the suite against the reference server with each fault on; score what it catches"
+    )
+    detect._sub = "detect"  # type: ignore[attr-defined]
+    detect.add_argument("--fault", action="append", default=[], metavar="ID", help="only this fault (repeatable)")
+    detect.add_argument("--jobs", type=int, default=3, metavar="N", help="suite runs at a time (default 3)")
+    detect.add_argument(
+        "--output", default="reports/faults", metavar="DIR", help="where detection.json and .md go (reports/faults)"
+    )
     return parser
 
 
@@ -161,6 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _emit(json.dumps(write_baseline(read_report(Path(args.report))), indent=2) + "\n", None)
         if args.command == "gate":
             return _gate(args)
+        if args.command == "faults":
+            return _faults(args.row)
+        if args.command == "detect":
+            return _detect(args)
         return _checks(args.row)
     except ConformanceError as exc:
         return _fail(str(exc), exc.exit_code)
@@ -208,11 +226,21 @@ class _Outcome:
 
 def _serve(args: argparse.Namespace) -> int:
     from conformance.reference import ReferenceConfig, ReferenceServer
+    from conformance.reference.faults import unknown
 
     key = os.environ.get(args.api_key_env, "").strip()
     generated = not key
     key = key or "sk-reference-" + secrets.token_hex(12)
-    server = ReferenceServer(ReferenceConfig(api_keys=frozenset({key})), host=args.host, port=args.port)
+    unknown_faults = unknown(set(args.fault))
+    if unknown_faults:
+        return _fail(f"unknown faults {', '.join(unknown_faults)} (list them with: conformance faults)")
+    config = ReferenceConfig(
+        api_keys=frozenset({key}),
+        flavour=args.flavour,
+        base_path="/v1" if args.flavour == "openai" else "/compat/v1",
+        faults=frozenset(args.fault),
+    )
+    server = ReferenceServer(config, host=args.host, port=args.port)
 
     def announce(base_url: str) -> None:
         print(f"reference server: {base_url} (Ctrl-C stops it)", flush=True)
@@ -290,3 +318,35 @@ def _checks(row: str | None) -> int:
         if row is None or check.row == row:
             print(f"{check.id:<58} {check.level!s:<6} {check.claim}")
     return ExitCode.OK
+
+
+def _faults(row: str | None) -> int:
+    from conformance.reference.faults import FAULTS
+
+    for fault in FAULTS.values():
+        if row is None or row in fault.rows:
+            gap = f" [not caught: {fault.gap}]" if fault.gap else ""
+            print(f"{fault.id:<36} {fault.level:<6} {', '.join(fault.rows)}: {fault.what}{gap}")
+    return ExitCode.OK
+
+
+def _detect(args: argparse.Namespace) -> int:
+    from conformance import detection
+    from conformance.reference.faults import unknown
+
+    unknown_faults = unknown(set(args.fault))
+    if unknown_faults:
+        return _fail(f"unknown faults {', '.join(unknown_faults)} (list them with: conformance faults)")
+    if args.jobs < 1:
+        return _fail("--jobs must be at least 1")
+
+    def announce(verdict: detection.FaultVerdict) -> None:
+        mark = "caught" if verdict.caught else "MISSED"
+        stray = "" if verdict.precise else f"; also fails {', '.join(verdict.strays)}"
+        print(f"{mark:<7} {verdict.fault:<36} {verdict.seconds:5.1f} s{stray}", flush=True)
+
+    result = detection.detect(args.fault or None, jobs=args.jobs, on_verdict=announce)
+    _, md_path = detection.write(result, Path(args.output))
+    print(f"{result.score()} in {result.seconds:g} s; {md_path}")
+    missed = [v.fault for v in result.verdicts if not v.gap and not (v.caught and v.precise)]
+    return ExitCode.FAILURES if missed or result.false_alarms else ExitCode.OK

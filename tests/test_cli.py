@@ -37,6 +37,9 @@ def one_line_error(run) -> str:
             "no cassettes for target 'reference'",
         ),
         (["targets", "--", "-x"], {}, "arguments after -- are only for 'run'"),
+        (["detect", "--fault", "no-such-fault"], {}, "unknown faults no-such-fault (list them with: conformance"),
+        (["detect", "--jobs", "0"], {}, "--jobs must be at least 1"),
+        (["serve-reference", "--fault", "no-such-fault"], {}, "unknown faults no-such-fault"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(cli, args, env, expected):
@@ -173,6 +176,20 @@ def test_the_listing_commands(cli):
     assert checks.code == 0
     assert "models.list_is_schema_valid" in checks.stdout
     assert "chat-completions" not in checks.stdout
+    faults = cli("faults", "--row", "tools")
+    assert faults.code == 0
+    assert "tool-call-no-id" in faults.stdout
+    assert "stream-no-done" not in faults.stdout
+
+
+def test_detect_scores_the_faults_it_is_given(cli, tmp_path):
+    run = cli("detect", "--fault", "stream-no-done", "--fault", "n-ignored", "--output", str(tmp_path / "faults"))
+    assert run.code == 0, run.stdout + run.stderr
+    assert "caught  stream-no-done" in run.stdout
+    assert "2 of 2 faults caught (2 without blaming another row), 0 false alarms" in run.stdout
+    written = (tmp_path / "faults" / "detection.md").read_text()
+    assert "`n-ignored`" in written
+    assert "`chat-completions.n_is_honoured`" in written
 
 
 def test_replay_blocks_the_network(cli, tmp_path, reference_server):

@@ -1,0 +1,167 @@
+"""The suite catches what it claims: every fault of the reference server's catalogue makes its declared
+rows fail, with a message that names the problem, and nothing else; the clean server gives no failure;
+the committed score is current and never drops."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from conformance.detection import Detection, FaultVerdict, detect, judge, table, write
+from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.reference.faults import FAULTS
+from conformance.rows import ROW_IDS
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "reports" / "faults" / "detection.json"
+KEY = "sk-detection-test"
+
+
+@pytest.fixture(scope="session")
+def detection(tmp_path_factory) -> Detection:
+    """The suite against the clean server and against every fault: one run each, three at a time."""
+    result = detect(jobs=3)
+    write(result, tmp_path_factory.mktemp("faults"))
+    return result
+
+
+def verdict_of(detection: Detection, fault_id: str) -> FaultVerdict:
+    return next(v for v in detection.verdicts if v.fault == fault_id)
+
+
+# the catalogue
+
+
+def test_the_catalogue_has_at_least_forty_faults_over_every_row():
+    assert len(FAULTS) >= 40
+    declared = {row for fault in FAULTS.values() for row in fault.rows}
+    assert declared <= set(ROW_IDS)
+    # every feature row and every error path has faults of its own
+    assert declared == set(ROW_IDS)
+
+
+def test_every_row_is_the_first_row_of_some_fault():
+    first = {fault.rows[0] for fault in FAULTS.values()}
+    assert set(ROW_IDS) <= first, sorted(set(ROW_IDS) - first)
+
+
+def test_every_fault_says_where_it_comes_from_and_what_to_expect():
+    for fault in FAULTS.values():
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fault.id), fault.id
+        assert all(text.strip() for text in (fault.source, fault.what, fault.expect)), fault.id
+        assert fault.level in ("MUST", "SHOULD"), fault.id
+
+
+def test_every_fault_is_implemented():
+    code = "".join(
+        (ROOT / "conformance" / "reference" / name).read_text() for name in ("fault_hooks.py", "app.py", "answers.py")
+    )
+    missing = [fault_id for fault_id in FAULTS if f'"{fault_id}"' not in code]
+    assert not missing
+
+
+def test_faults_are_switched_on_by_path_or_for_the_whole_server():
+    body = {"model": "Llama-3.3-70B-Instruct", "messages": [{"role": "user", "content": "Hi"}], "stream": True}
+    headers = {"Authorization": f"Bearer {KEY}"}
+    config = ReferenceConfig(api_keys=frozenset({KEY}), flavour="openai", base_path="/v1")
+    with ReferenceServer(config) as server, httpx2.Client(timeout=10, headers=headers) as client:
+        root = server.base_url.removesuffix("/v1")
+        clean = client.post(f"{root}/v1/chat/completions", json=body).text
+        by_path = client.post(f"{root}/faults/stream-no-done/v1/chat/completions", json=body).text
+        unknown = client.post(f"{root}/faults/no-such-fault/v1/chat/completions", json=body)
+    assert "data: [DONE]" in clean
+    assert "data: [DONE]" not in by_path
+    assert "data: {" in by_path
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "unknown_fault"
+    whole = ReferenceConfig(api_keys=frozenset({KEY}), faults=frozenset({"stream-no-done"}))
+    with ReferenceServer(whole) as server, httpx2.Client(timeout=10, headers=headers) as client:
+        assert "data: [DONE]" not in client.post(f"{server.base_url}/chat/completions", json=body).text
+    with pytest.raises(ValueError, match="unknown faults"):
+        ReferenceConfig(api_keys=frozenset({KEY}), faults=frozenset({"no-such-fault"}))
+
+
+# judging a run
+
+
+def _report(*failures: tuple[str, str, str]) -> dict:
+    return {
+        "checks": [
+            {"id": f"{row}.check_{n}", "row": row, "level": level, "status": "fail", "message": message}
+            for n, (row, level, message) in enumerate(failures)
+        ]
+    }
+
+
+def test_a_fault_is_caught_only_by_its_rows_with_its_phrase():
+    fault = FAULTS["stream-no-done"]
+    clean = _report()
+    caught = judge(fault, _report(("streaming", "MUST", "x: no data: [DONE] event; ...")), clean)
+    assert caught.caught
+    assert caught.precise
+    assert caught.by == ["streaming.check_0"]
+    wrong_phrase = judge(fault, _report(("streaming", "MUST", "something else")), clean)
+    assert not wrong_phrase.caught
+    assert "they say: something else" in wrong_phrase.message
+    wrong_level = judge(fault, _report(("streaming", "SHOULD", "no data: [DONE] event")), clean)
+    assert not wrong_level.caught
+    with_stray = _report(("streaming", "MUST", "no data: [DONE] event"), ("tools", "MUST", "boom"))
+    stray = judge(fault, with_stray, clean)
+    assert stray.caught
+    assert not stray.precise
+    assert stray.strays == ["tools.check_1"]
+    # a failure the clean server shares is not blamed on the fault
+    shared = judge(fault, with_stray, _report(("streaming", "MUST", "unrelated"), ("tools", "MUST", "boom")))
+    assert shared.precise
+
+
+# the whole catalogue, live
+
+
+def test_the_clean_server_gives_no_failure(detection):
+    assert detection.false_alarms == []
+
+
+@pytest.mark.parametrize("fault_id", list(FAULTS))
+def test_each_fault_fails_its_rows_and_nothing_else(detection, fault_id):
+    fault, verdict = FAULTS[fault_id], verdict_of(detection, fault_id)
+    if fault.gap:
+        assert not verdict.caught, f"{fault_id} is caught now by {verdict.by}: drop its gap mark"
+        return
+    assert verdict.caught, verdict.message
+    assert verdict.precise, f"{fault_id} also fails {verdict.strays}"
+
+
+def test_every_check_that_applies_fails_under_some_fault(detection):
+    unproven = sorted(set(detection.never_failed) - set(detection.not_applicable))
+    assert not unproven, f"no fault makes these checks fail: {unproven}; add one to the catalogue"
+
+
+def test_the_score_does_not_drop_below_the_committed_one(detection):
+    committed = json.loads(COMMITTED.read_text())
+    assert detection.faults >= committed["faults"]
+    assert detection.caught >= committed["caught"], detection.score()
+    assert detection.precise >= committed["precise"], detection.score()
+    assert len(detection.false_alarms) <= len(committed["false_alarms"])
+
+
+def test_the_committed_table_covers_the_catalogue_and_the_readme_states_its_score():
+    committed = json.loads(COMMITTED.read_text())
+    assert {v["fault"] for v in committed["verdicts"]} == set(FAULTS), "re-run: conformance detect"
+    score = Detection(**{**committed, "verdicts": []}).score()
+    readme = (ROOT / "README.md").read_text()
+    assert score in readme
+    assert f"a catalogue of {len(FAULTS)} faults" in readme
+    assert all(f"`{fault_id}`" in readme for fault_id in FAULTS)
+    assert score in (ROOT / "reports" / "faults" / "detection.md").read_text()
+
+
+def test_the_table_lists_every_fault(detection):
+    rendered = table(detection)
+    assert detection.score() in rendered
+    for fault_id in FAULTS:
+        assert f"`{fault_id}`" in rendered
