@@ -220,6 +220,10 @@ class CassetteSetInfo:
         return dict(self.__dict__)
 
 
+# cassette sets already read in this process, by directory, with the files' names, times and sizes
+_LOADED: dict[Path, tuple[tuple[tuple[str, int, int], ...], CassetteSet]] = {}
+
+
 class CassetteSet:
     """The recordings of one target, loaded eagerly so that a broken file stops the run at once."""
 
@@ -235,12 +239,25 @@ class CassetteSet:
 
     @classmethod
     def load(cls, directory: Path) -> CassetteSet:
+        """The cassettes under ``directory``; loading the same unchanged files again in one process
+        (the CLI checks them before pytest starts, the plugin then uses them) reads them once."""
+        paths = sorted(directory.rglob("*.yaml")) if directory.is_dir() else []
+        stamp = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+        cached = _LOADED.get(directory.resolve())
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        loaded = cls._read(directory, paths)
+        _LOADED[directory.resolve()] = (stamp, loaded)
+        return loaded
+
+    @classmethod
+    def _read(cls, directory: Path, paths: list[Path]) -> CassetteSet:
         exchanges: dict[str, Exchange] = {}
         files: dict[str, Path] = {}
         info: dict[str, Any] = {}
         if not directory.is_dir():
             raise ReplayError(f"no cassettes for this target in {directory}; record them with --mode record")
-        for path in sorted(directory.rglob("*.yaml")):
+        for path in paths:
             try:
                 data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
                 if path.name == SET_FILE:

@@ -10,22 +10,28 @@ schema the recorded request asked for.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from conformance.generation import first_distinct, placeholders
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
 
 NAMES = ("city", "colour", "size", "status", "kind", "mood", "level", "shape", "tags", "flags", "owner", "zone")
 WORDS = ("alpha", "beta", "gamma", "red", "green", "small", "large", "north", "south", "open", "closed")
 
 
 def _enum_string() -> st.SearchStrategy[dict[str, Any]]:
+    from hypothesis import strategies as st
+
     return st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True).map(
         lambda values: {"type": "string", "enum": values}
     )
 
 
 def _leaf() -> st.SearchStrategy[dict[str, Any]]:
+    from hypothesis import strategies as st
+
     return st.one_of(
         _enum_string(),
         st.just({"type": "boolean"}),
@@ -37,6 +43,8 @@ def _leaf() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _object(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    from hypothesis import strategies as st
+
     return st.dictionaries(st.sampled_from(NAMES), children, min_size=1, max_size=3).map(
         lambda properties: {
             "type": "object",
@@ -49,6 +57,8 @@ def _object(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[di
 
 def object_schemas() -> st.SearchStrategy[dict[str, Any]]:
     """Objects of up to three properties whose values are leaves or objects of leaves."""
+    from hypothesis import strategies as st
+
     return _object(st.one_of(_leaf(), _object(_leaf())))
 
 
@@ -56,23 +66,21 @@ def _size(schema: dict[str, Any]) -> int:
     return sum(1 + _size(child) for child in schema.get("properties", {}).values())
 
 
-@cache
 def generated_schemas(count: int) -> tuple[dict[str, Any], ...]:
-    """``count`` distinct schemas, the same on every run; each has at least two properties in all."""
-    found: list[dict[str, Any]] = []
+    """``count`` distinct schemas, the same on every run; each has at least two properties in all (in a
+    replay, placeholders: see ``conformance.generation``)."""
+    return _generated_schemas(count, placeholders())
 
-    @settings(
-        derandomize=True,
-        database=None,
-        max_examples=50 * count,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
+
+@cache
+def _generated_schemas(count: int, replaying: bool) -> tuple[dict[str, Any], ...]:
+    # replaying is part of the cache key only: first_distinct reads it itself
+    return tuple(
+        first_distinct(
+            object_schemas, count, placeholder=PLACEHOLDER, accept=lambda schema: _size(schema) >= 2, budget=50 * count
+        )
     )
-    @given(object_schemas())
-    def collect(schema: dict[str, Any]) -> None:
-        if len(found) < count and _size(schema) >= 2 and schema not in found:
-            found.append(schema)
 
-    collect()
-    return tuple(found)
+
+# what a replay's generated-schema requests carry: they are matched by route, never sent
+PLACEHOLDER: dict[str, Any] = {"type": "object", "properties": {}, "required": [], "additionalProperties": False}

@@ -10,7 +10,7 @@ from helpers import CHAT_MODEL, chat_completion, chat_exchange, error_body, judg
 from conformance import images
 from conformance.checks import image_understanding, structured_output
 from conformance.profiles import build_target
-from conformance.schema_strategies import generated_schemas
+from conformance.schema_strategies import PLACEHOLDER, _generated_schemas, generated_schemas
 from conformance.verdicts import Status
 
 ANSWERED = [
@@ -216,7 +216,21 @@ def test_generated_schemas_are_judged_against_the_recorded_request():
 
 def test_generated_schemas_are_deterministic_and_strict():
     first = generated_schemas(structured_output.GENERATED)
-    assert first == generated_schemas.__wrapped__(structured_output.GENERATED)
+    assert first == _generated_schemas.__wrapped__(structured_output.GENERATED, False)
+    assert len(first) == structured_output.GENERATED
+    assert len({json.dumps(schema, sort_keys=True) for schema in first}) == len(first)
     for schema in first:
         assert schema["additionalProperties"] is False
         assert set(schema["required"]) == set(schema["properties"])
+
+
+def test_a_replay_generates_nothing():
+    """Replays judge recorded requests, so generation gives placeholders and never imports hypothesis."""
+    from conformance import generation
+
+    generation.use_placeholders(True)
+    try:
+        assert generated_schemas(structured_output.GENERATED) == (PLACEHOLDER,) * structured_output.GENERATED
+    finally:
+        generation.use_placeholders(False)
+    assert generated_schemas(structured_output.GENERATED)[0] != PLACEHOLDER
