@@ -19,12 +19,16 @@ from conformance.verdicts import Level
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
+    from conformance.dialects import Dialect
     from conformance.exchange import Request
     from conformance.profiles import Target
     from conformance.verdicts import Note
 
 ProbeBuilder = Callable[["Target"], "Request | None"]
 CheckFunction = Callable[["CheckContext"], "str | Note | None"]
+# the requests a check may send itself, beyond its probes: an upper bound, for the run's plan; where
+# they depend on answers (a model list, an answer's words), stand-ins of the same size
+ExtraPlanner = Callable[["Target", "Dialect"], "list[Request]"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Check:
     claim: str
     # timing or rate-limit checks that say nothing about a replay
     live_only: bool = False
+    extra: ExtraPlanner | None = None
 
 
 PROBES: dict[str, Probe] = {}
@@ -66,8 +71,16 @@ def probe(exchange_id: str) -> Callable[[ProbeBuilder], ProbeBuilder]:
 
 
 def check(
-    row: str, level: Level, *, source: str, needs: tuple[str, ...] = (), live_only: bool = False
+    row: str,
+    level: Level,
+    *,
+    source: str,
+    needs: tuple[str, ...] = (),
+    live_only: bool = False,
+    extra: ExtraPlanner | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check. ``needs`` names the probes it reads; a check that sends requests of its own
+    (``ctx.fetch``) declares them with ``extra``, so that a dry run can count them."""
     if row not in ROW_IDS:
         raise ValueError(f"unknown feature row {row!r}")
     if source not in SOURCES:
@@ -79,7 +92,7 @@ def check(
             raise ValueError(f"check {check_id!r} is registered twice")
         # the claim is the docstring's first paragraph, on one line
         claim = " ".join(inspect.cleandoc(func.__doc__ or check_id).split("\n\n")[0].split())
-        CHECKS[check_id] = Check(check_id, row, level, source, tuple(needs), func, claim, live_only)
+        CHECKS[check_id] = Check(check_id, row, level, source, tuple(needs), func, claim, live_only, extra)
         return func
 
     return register

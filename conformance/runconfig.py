@@ -46,6 +46,8 @@ class RunOptions:
     cassette_dir: str | None = None
     timeout: float | None = None
     allow_rate_limit_probe: bool | None = None
+    # plan a live run (requests and tokens) and send nothing; needs no key
+    dry_run: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class RunConfig:
     report_dir: Path
     # start the suite's reference server for this run (its base URL is known only then)
     start_builtin: bool
+    dry_run: bool = False
 
     @property
     def live(self) -> bool:
@@ -101,6 +104,9 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
     if mode_text is not None and mode_text not in MODES:
         raise ConfigError(f"unknown mode {mode_text!r} (modes: {', '.join(MODES)})")
     cassette_dir = _cassette_dir(target.name, cassette_root, cwd, writing=mode_text == "record")
+    if options.dry_run:
+        # a dry run plans what a live run would send, whatever the mode
+        mode_text = "live"
     if mode_text is None:
         mode_text = "replay" if CassetteSet.exists(cassette_dir) and base_url is None else "live"
     mode = cast("Mode", mode_text)
@@ -111,13 +117,13 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
         )
 
     start_builtin = mode != "replay" and target.builtin_server is not None and base_url is None
-    if mode != "replay" and not start_builtin and target.base_url is None:
+    if mode != "replay" and not start_builtin and target.base_url is None and not options.dry_run:
         raise ConfigError(f"target {target.name!r} has no base URL; give one with --base-url")
     if target.models.chat is None:
         raise ConfigError(f"target {target.name!r} configures no chat model; give one with --model")
 
     api_key = None
-    if mode != "replay" and target.auth.kind == "key":
+    if mode != "replay" and target.auth.kind == "key" and not options.dry_run:
         # the reference server started for this run gets a fresh key; nobody needs to know it
         api_key = "sk-reference-" + secrets.token_hex(16) if start_builtin else _api_key(target, env)
 
@@ -129,7 +135,8 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
         api_key=api_key,
         cassette_dir=cassette_dir,
         report_dir=report_dir,
-        start_builtin=start_builtin,
+        start_builtin=start_builtin and not options.dry_run,
+        dry_run=bool(options.dry_run),
     )
 
 

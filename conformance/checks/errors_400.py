@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any
 
 from conformance.checks._expect import (
     error_message,
@@ -26,11 +23,15 @@ from conformance.checks._expect import (
 )
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
-from conformance.dialects import load_dialect
+from conformance.dialects import Dialect, load_dialect
 from conformance.exchange import Exchange, Request
+from conformance.generation import first_distinct, placeholders
 from conformance.profiles import Target
 from conformance.registry import check, probe
 from conformance.verdicts import CheckFailed, Level, NotApplicable, Note
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 HELLO = [{"role": "user", "content": "Say hi."}]
 GENERATED = 8
@@ -270,7 +271,12 @@ def unsupported_request(target: Target, name: str, value: Any) -> Request | None
     )
 
 
-@check("errors-400", Level.MUST, source="llama-compat", needs=("chat-completions/basic",))
+def _unsupported_plan(target: Target, dialect: Dialect) -> list[Request]:
+    parameters = dialect.unsupported_parameters
+    return [r for name, value in parameters.items() if (r := unsupported_request(target, name, value))]
+
+
+@check("errors-400", Level.MUST, source="llama-compat", needs=("chat-completions/basic",), extra=_unsupported_plan)
 def unsupported_parameters_are_ignored_or_refused(ctx: CheckContext) -> str | None:
     """Each OpenAI parameter the dialect does not support is either ignored (answered) or refused with 400 and
     the envelope; the observed policy is reported per parameter."""
@@ -323,7 +329,9 @@ _INVALID_VALUES: dict[str, list[Any]] = {
 }
 
 
-def _mutation() -> st.SearchStrategy[tuple[str, Any]]:
+def _mutation() -> SearchStrategy[tuple[str, Any]]:
+    from hypothesis import strategies as st
+
     return st.sampled_from(sorted(_INVALID_VALUES)).flatmap(
         lambda key: st.sampled_from(_INVALID_VALUES[key]).map(lambda value: (key, value))
     )
@@ -332,30 +340,23 @@ def _mutation() -> st.SearchStrategy[tuple[str, Any]]:
 def generated_bodies(count: int, base: dict[str, Any]) -> list[dict[str, Any]]:
     """``count`` bodies, each the valid base with one or two fields given an invalid value; the same
     bodies on every run (derandomized)."""
-    return [dict(json.loads(text)) for text in _generated(count, json.dumps(base, sort_keys=True))]
+    text = json.dumps(base, sort_keys=True)
+    return [dict(json.loads(body)) for body in _generated(count, text, placeholders())]
 
 
 @cache
-def _generated(count: int, base_text: str) -> tuple[str, ...]:
+def _generated(count: int, base_text: str, replaying: bool) -> tuple[str, ...]:
+    # replaying is part of the cache key only: first_distinct reads it itself
     base = json.loads(base_text)
-    found: list[str] = []
 
-    @settings(
-        derandomize=True,
-        database=None,
-        max_examples=10 * count,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.lists(_mutation(), min_size=1, max_size=2, unique_by=lambda pair: pair[0]))
-    def collect(mutations: list[tuple[str, Any]]) -> None:
-        text = json.dumps({**base, **dict(mutations)}, sort_keys=True)
-        if len(found) < count and text not in found:
-            found.append(text)
+    def bodies() -> SearchStrategy[str]:
+        from hypothesis import strategies as st
 
-    collect()
-    return tuple(found)
+        mutations = st.lists(_mutation(), min_size=1, max_size=2, unique_by=lambda pair: pair[0])
+        return mutations.map(lambda changes: json.dumps({**base, **dict(changes)}, sort_keys=True))
+
+    # a replay's placeholder is the valid base itself: matched by route, never sent
+    return tuple(first_distinct(bodies, count, placeholder=base_text, budget=10 * count))
 
 
 def _generated_probe(number: int) -> None:
@@ -408,13 +409,18 @@ STILL = "errors-400/still-answers"
 BEFORE_STILL = OWN + STREAMED + GENERATED_IDS + ("errors-400/unknown-parameter",)
 
 
-@check("errors-400", Level.MUST, source="openai-errors", needs=BEFORE_STILL)
+def _still_request(target: Target, dialect: Dialect | None = None) -> list[Request]:
+    request = chat_request(target, STILL, "a valid request sent after all the invalid ones", HELLO)
+    return [request] if request is not None else []
+
+
+@check("errors-400", Level.MUST, source="openai-errors", needs=BEFORE_STILL, extra=_still_request)
 def target_still_answers_after_invalid_requests(ctx: CheckContext) -> str | None:
     """After all the invalid requests of this row (named, streamed and generated), the target still answers a
     valid request."""
     for probe_id in BEFORE_STILL:
         _maybe(ctx, probe_id)  # wait until every invalid request has been made
-    request = chat_request(ctx.target, STILL, "a valid request sent after all the invalid ones", HELLO)
+    request = next(iter(_still_request(ctx.target)), None)
     if request is None:
         raise NotApplicable("no chat model configured")
     exchange = ctx.fetch(request)

@@ -8,6 +8,7 @@ from conformance.checks._expect import expect_chat_completion, expect_error_enve
 from conformance.checks._requests import chat_request, user
 from conformance.checks.models import listed_ids
 from conformance.context import CheckContext
+from conformance.dialects import Dialect
 from conformance.exchange import Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
@@ -59,7 +60,19 @@ def chat_models(ctx: CheckContext) -> list[str]:
     return (configured + others)[: max(cap, len(configured))]
 
 
-@check("model-selection", Level.MUST, source="openai-chat-object", needs=("models/list",))
+def _chat_plan(target: Target, dialect: Dialect) -> list[Request]:
+    """The configured models, then stand-ins for the other listed ones up to the dialect's cap."""
+    if target.models.selection is not None:
+        models = list(target.models.selection)
+    else:
+        skip = {target.models.moderation, *target.models.not_chat}
+        configured = [m for m in dict.fromkeys(target.models.configured().values()) if m not in skip]
+        cap = max(dialect.limits.get("models_chatted", 10), len(configured))
+        models = configured + [f"listed-model-{n}" for n in range(1, cap - len(configured) + 1)]
+    return [request for model in models if (request := ask_model(target, model))]
+
+
+@check("model-selection", Level.MUST, source="openai-chat-object", needs=("models/list",), extra=_chat_plan)
 def every_listed_model_answers_as_itself(ctx: CheckContext) -> str | None:
     """A chat request to each listed model is answered, with that model's id (or a dated snapshot of it) in model."""
     models = chat_models(ctx)

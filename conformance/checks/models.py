@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from conformance.checks._expect import expect_json, expect_valid, succeeded
 from conformance.context import CheckContext
+from conformance.dialects import Dialect
 from conformance.exchange import Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
@@ -111,6 +112,14 @@ def moderation_model_is_listed(ctx: CheckContext) -> str | None:
     return None
 
 
+def _retrieve_plan(target: Target, dialect: Dialect) -> list[Request]:
+    """The configured models, then stand-ins for the other listed ones up to the dialect's cap."""
+    configured = list(dict.fromkeys(target.models.configured().values()))
+    cap = dialect.limits.get("models_retrieved", 25)
+    others = [f"listed-model-{n}" for n in range(1, max(cap - len(configured), 0) + 1)]
+    return [retrieve_model(model_id) for model_id in configured + others]
+
+
 def _retrieved(ctx: CheckContext) -> list[tuple[str, Any]]:
     """Retrieve the configured models and the listed ones, up to the dialect's cap."""
     listed = listed_ids(ctx)
@@ -123,7 +132,7 @@ def _retrieved(ctx: CheckContext) -> list[tuple[str, Any]]:
     return list(zip(wanted, exchanges, strict=True))
 
 
-@check("models", Level.MUST, source="openai-models", needs=("models/list",))
+@check("models", Level.MUST, source="openai-models", needs=("models/list",), extra=_retrieve_plan)
 def retrieve_is_schema_valid(ctx: CheckContext) -> str | None:
     """GET /models/{model} answers 200 with a model object for every listed model."""
     retrieved = _retrieved(ctx)
@@ -139,7 +148,7 @@ def retrieve_is_schema_valid(ctx: CheckContext) -> str | None:
     return f"retrieved {len(retrieved)} of {len(listed_ids(ctx))} listed models"
 
 
-@check("models", Level.MUST, source="openai-models", needs=("models/list",))
+@check("models", Level.MUST, source="openai-models", needs=("models/list",), extra=_retrieve_plan)
 def retrieve_returns_the_requested_id(ctx: CheckContext) -> str | None:
     """GET /models/{model} returns the model whose id was asked for."""
     wrong = []

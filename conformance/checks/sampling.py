@@ -19,6 +19,7 @@ from conformance.checks._expect import (
 )
 from conformance.checks._requests import chat_request, user
 from conformance.context import CheckContext
+from conformance.dialects import Dialect
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
@@ -205,6 +206,16 @@ def stop_request(target: Target, twin: Exchange) -> Request | None:
     word = stop_word(text) if isinstance(text, str) else None
     if word is None:
         return None
+    return _stop_request(target, word)
+
+
+def _stop_plan(target: Target, dialect: Dialect) -> list[Request]:
+    # the word comes from the twin's answer; a long word stands in for it
+    request = _stop_request(target, "seventeen")
+    return [request] if request is not None else []
+
+
+def _stop_request(target: Target, word: str) -> Request | None:
     return chat_request(
         target,
         "sampling/stop",
@@ -216,7 +227,7 @@ def stop_request(target: Target, twin: Exchange) -> Request | None:
     )
 
 
-@check("sampling", Level.MUST, source="openai-chat-create", needs=(STOP_TWIN,))
+@check("sampling", Level.MUST, source="openai-chat-create", needs=(STOP_TWIN,), extra=_stop_plan)
 def stop_is_honoured(ctx: CheckContext) -> str | None:
     """A stop sequence taken from the answer without stop does not appear in the answer with it."""
     twin = ctx.exchange(STOP_TWIN)
@@ -237,7 +248,7 @@ def stop_is_honoured(ctx: CheckContext) -> str | None:
     return f"stopped before {stop!r}"
 
 
-@check("sampling", Level.SHOULD, source="openai-chat-create", needs=(STOP_TWIN,))
+@check("sampling", Level.SHOULD, source="openai-chat-create", needs=(STOP_TWIN,), extra=_stop_plan)
 def stop_keeps_the_text_before_it(ctx: CheckContext) -> str | None:
     """At temperature 0 the answer with stop is the answer without it, cut before the stop sequence."""
     twin = ctx.exchange(STOP_TWIN)

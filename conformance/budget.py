@@ -1,0 +1,72 @@
+"""An upper bound on the tokens one request can cost, from the request alone.
+
+The completion bound is the request's cap (times ``n``); the prompt bound is one token per byte of
+text, JSON schema and tool definition (no tokenizer in use packs less than a byte into a token),
+plus a chat-template allowance per message and per request. Images are counted apart, since
+vendors bill them by size and detail, not by bytes. The plan of a run and the token pacing of live
+requests both use it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conformance.exchange import Request
+
+# chat templates wrap each message in a few special tokens and may add a preamble
+TEMPLATE_TOKENS_PER_MESSAGE = 8
+TEMPLATE_TOKENS_PER_REQUEST = 64
+
+
+def token_bound(request: Request, max_tokens_param: str = "max_tokens") -> tuple[int, int | None, int]:
+    """(prompt bound, completion bound or None when uncapped, images) of one request."""
+    body = request.json
+    if not isinstance(body, dict):
+        # no body (GET), a raw one (malformed JSON) or not an object: nothing a model could answer
+        return len(request.body or b""), 0, 0
+    if request.path.endswith("/moderations"):
+        text, images = _text_and_images(body.get("input"))
+        return len(text.encode()), 0, images
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        prompt, images = TEMPLATE_TOKENS_PER_REQUEST, 0
+        for message in messages:
+            text, found = _text_and_images(message.get("content") if isinstance(message, dict) else message)
+            prompt += TEMPLATE_TOKENS_PER_MESSAGE + len(text.encode())
+            images += found
+            if isinstance(message, dict) and message.get("tool_calls"):
+                prompt += len(json.dumps(message["tool_calls"]).encode())
+        for key in ("tools", "response_format"):
+            if body.get(key) is not None:
+                prompt += len(json.dumps(body[key]).encode())
+    else:
+        # invalid on purpose; a lax target may still answer it, from at most this much
+        prompt, images = TEMPLATE_TOKENS_PER_REQUEST + len(json.dumps(body).encode()), 0
+    return prompt, _completion_cap(body, max_tokens_param), images
+
+
+def _completion_cap(body: dict[str, Any], max_tokens_param: str) -> int | None:
+    caps = [body.get(name) for name in (max_tokens_param, "max_tokens", "max_completion_tokens")]
+    valid = [cap for cap in caps if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0]
+    if not valid:
+        return None
+    choices = body.get("n")
+    n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
+    return min(valid) * n
+
+
+def _text_and_images(content: Any) -> tuple[str, int]:
+    if isinstance(content, str):
+        return content, 0
+    if not isinstance(content, list):
+        return (json.dumps(content) if content is not None else ""), 0
+    texts, images = [], 0
+    for part in content:
+        if isinstance(part, str):
+            texts.append(part)
+        elif isinstance(part, dict) and part.get("type") == "image_url":
+            images += 1
+        elif isinstance(part, dict):
+            texts.append(str(part.get("text", "")))
+    return " ".join(texts), images

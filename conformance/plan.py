@@ -1,0 +1,137 @@
+"""What a live run will send, before it sends anything: requests per row and an upper bound on tokens.
+
+A run sends each distinct request once: the probes the selected checks read (shared between checks)
+and the requests some checks send themselves (declared with ``extra=`` on the check, stand-ins where
+they depend on answers). Each request's tokens are bounded by ``conformance.budget.token_bound``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.budget import token_bound
+from conformance.dialects import Dialect
+from conformance.exchange import Request
+from conformance.profiles import Target
+from conformance.registry import PROBES, Check
+from conformance.rows import ROWS
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    id: str
+    row: str
+    method: str
+    path: str
+    prompt_tokens: int
+    completion_tokens: int | None  # None: the request sets no cap
+    images: int
+    # sent by a check itself (beyond the shared probes); a stand-in where it depends on an answer
+    extra: bool
+
+
+@dataclass
+class RowPlan:
+    row: str
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    uncapped: int = 0
+    images: int = 0
+
+
+@dataclass
+class Plan:
+    target: str
+    checks: int
+    requests: list[PlannedRequest] = field(default_factory=list)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(r.prompt_tokens for r in self.requests)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(r.completion_tokens or 0 for r in self.requests)
+
+    @property
+    def uncapped(self) -> int:
+        return sum(r.completion_tokens is None for r in self.requests)
+
+    @property
+    def images(self) -> int:
+        return sum(r.images for r in self.requests)
+
+    def rows(self) -> list[RowPlan]:
+        by_row = {row.id: RowPlan(row.id) for row in ROWS}
+        for request in self.requests:
+            row = by_row[request.row]
+            row.requests += 1
+            row.prompt_tokens += request.prompt_tokens
+            row.completion_tokens += request.completion_tokens or 0
+            row.uncapped += request.completion_tokens is None
+            row.images += request.images
+        return [row for row in by_row.values() if row.requests]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "checks": self.checks,
+            "requests": len(self.requests),
+            "prompt_tokens_max": self.prompt_tokens,
+            "completion_tokens_max": self.completion_tokens,
+            "tokens_max": self.prompt_tokens + self.completion_tokens,
+            "uncapped_requests": self.uncapped,
+            "images": self.images,
+            "rows": [row.__dict__ for row in self.rows()],
+        }
+
+
+def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan:
+    """The distinct requests the checks will send against ``target``, in run order."""
+    chosen = [c for c in checks if c.row not in target.capabilities.unsupported]
+    planned: dict[str, PlannedRequest] = {}
+    for check in chosen:
+        for probe_id in check.needs:
+            request = PROBES[probe_id].build(target)
+            if request is not None and request.id not in planned:
+                planned[request.id] = planned_request(request, PROBES[probe_id].row, target, extra=False)
+        for request in check.extra(target, dialect) if check.extra else []:
+            if request.id not in planned:
+                planned[request.id] = planned_request(request, check.row, target, extra=True)
+    return Plan(target.name, len(chosen), list(planned.values()))
+
+
+def planned_request(request: Request, row: str, target: Target, *, extra: bool) -> PlannedRequest:
+    prompt, completion, images = token_bound(request, target.max_tokens_param)
+    return PlannedRequest(request.id, row, request.method, request.path, prompt, completion, images, extra)
+
+
+def render(plan: Plan, base_url: str | None) -> str:
+    """The plan as the table ``conformance run --dry-run`` prints."""
+    where = f" at {base_url}" if base_url else " (the built-in server, started by a live run)"
+    lines = [
+        f"plan for target {plan.target}{where}: {plan.checks} checks, nothing sent",
+        f"  {'row':<20} {'requests':>8} {'prompt ≤':>10} {'completion ≤':>13} {'images':>7}",
+    ]
+    for row in plan.rows():
+        uncapped = f" (+{row.uncapped} uncapped)" if row.uncapped else ""
+        lines.append(
+            f"  {row.row:<20} {row.requests:>8} {row.prompt_tokens:>10,} {row.completion_tokens:>13,} "
+            f"{row.images:>7}{uncapped}"
+        )
+    total = plan.prompt_tokens + plan.completion_tokens
+    lines.append(
+        f"  {'total':<20} {len(plan.requests):>8} {plan.prompt_tokens:>10,} {plan.completion_tokens:>13,} "
+        f"{plan.images:>7}"
+    )
+    extra = sum(r.extra for r in plan.requests)
+    lines.append(
+        f"at most {len(plan.requests)} requests ({extra} sent by checks themselves, some standing in for "
+        f"models or words known only from answers) and {total:,} tokens"
+        + (f", plus {plan.uncapped} requests with no completion cap" if plan.uncapped else "")
+        + (f", plus {plan.images} images" if plan.images else "")
+    )
+    return "\n".join(lines)
