@@ -16,40 +16,35 @@ from datetime import UTC, datetime
 import httpx2
 
 from conformance import __version__
+from conformance.budget import token_bound
 from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure
 from conformance.profiles import Auth, Limits
 from conformance.redaction import Redactor
+from conformance.throttle import Throttle
 
 USER_AGENT = f"openai-conformance/{__version__}"
 # sent when a probe asks for a wrong key; it is not a secret and may appear in recordings
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 
 
-class Pacer:
-    """Spaces request starts so that no more than ``per_minute`` begin in any minute."""
-
-    def __init__(self, per_minute: int) -> None:
-        self._interval = 60.0 / per_minute
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-        if start > now:
-            time.sleep(start - now)
-
-
 class HttpClient:
-    def __init__(self, *, base_url: str, auth: Auth, api_key: str | None, limits: Limits, redactor: Redactor):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: Auth,
+        api_key: str | None,
+        limits: Limits,
+        redactor: Redactor,
+        max_tokens_param: str = "max_tokens",
+    ):
         self._base_url = base_url.rstrip("/")
         self._auth = auth
         self._api_key = api_key
         self._limits = limits
         self._redactor = redactor
-        self._pacer = Pacer(limits.requests_per_minute)
+        self._throttle = Throttle(limits.requests_per_minute, limits.tokens_per_minute)
+        self._max_tokens_param = max_tokens_param
         self._client = httpx2.Client(
             timeout=httpx2.Timeout(limits.timeout),
             follow_redirects=False,
@@ -58,6 +53,8 @@ class HttpClient:
             trust_env=False,
         )
         self.requests_sent = 0
+        # 429s the suite caused itself and absorbed by waiting and retrying
+        self.retries = 0
         self._count_lock = threading.Lock()
 
     def close(self) -> None:
@@ -72,9 +69,31 @@ class HttpClient:
         value = f"{self._auth.scheme} {key}" if self._auth.scheme else key
         return [(self._auth.header, value)]
 
+    @property
+    def waited_for_limits(self) -> float:
+        """Seconds requests were held back by the limits (declared, announced or imposed by a 429)."""
+        return self._throttle.stats.waited
+
     def send(self, request: Request) -> Exchange:
-        if request.paced:
-            self._pacer.wait()
+        """Make the exchange. A paced request waits for the limits, and a 429 it gets is retried
+        after the wait the target asks for (up to ``limits.retries`` times); an unpaced one (the
+        rate-limit probe) goes at once and keeps whatever it gets."""
+        if not request.paced:
+            return self._send_once(request)
+        tokens = sum(bound or 0 for bound in token_bound(request, self._max_tokens_param)[:2])
+        attempt = 0
+        while True:
+            ticket = self._throttle.acquire(tokens)
+            exchange = self._send_once(request)
+            headers = {name.lower(): value for name, value in exchange.response.headers} if exchange.response else {}
+            delay = self._throttle.release(ticket, exchange.status, headers)
+            if delay is None or attempt >= self._limits.retries or delay > self._limits.max_retry_wait:
+                return exchange
+            attempt += 1
+            with self._count_lock:
+                self.retries += 1
+
+    def _send_once(self, request: Request) -> Exchange:
         with self._count_lock:
             self.requests_sent += 1
         url = self._base_url + request.path

@@ -69,7 +69,13 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     requests_per_minute: int = Field(default=600, ge=1)
+    # the target's token budget per minute; each request counts its upper bound (conformance.budget)
+    tokens_per_minute: int | None = Field(default=None, ge=1)
     concurrency: int = Field(default=4, ge=1, le=64)
+    # a 429 the suite did not ask for is retried (after Retry-After) this many times, never judged
+    retries: int = Field(default=4, ge=0, le=20)
+    # the longest single wait for a retry; a target asking for more gets its 429 judged
+    max_retry_wait: float = Field(default=65.0, ge=0)
     # seconds to wait for a connection, and between two reads of a response
     timeout: float = Field(default=30.0, gt=0)
     # seconds one response may take from the request to its last byte (bounds endless streams)

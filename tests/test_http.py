@@ -171,3 +171,58 @@ class _serve:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(5)
+
+
+def _limited_app(refusals: int, retry_after: str) -> tuple[Starlette, list[float]]:
+    """Answers 429 (with this Retry-After) to its first ``refusals`` requests, then 200."""
+    seen: list[float] = []
+
+    async def models(request: object) -> Response:
+        seen.append(time.monotonic())
+        if len(seen) <= refusals:
+            body = b'{"error": {"message": "slow down", "type": "requests", "param": null, "code": null}}'
+            return Response(body, 429, {"retry-after": retry_after}, media_type="application/json")
+        return Response(b'{"object": "list", "data": []}', media_type="application/json")
+
+    return Starlette(routes=[Route("/v1/models", models)]), seen
+
+
+def test_a_429_the_suite_caused_is_waited_out_and_retried():
+    app, seen = _limited_app(2, "0.2")
+    with _serve(app) as base_url:
+        http = client(base_url)
+        exchange = http.send(LIST)
+    assert exchange.status == 200
+    assert (http.requests_sent, http.retries) == (3, 2)
+    assert seen[1] - seen[0] >= 0.19
+    assert seen[2] - seen[1] >= 0.19
+    assert http.waited_for_limits >= 0.35
+
+
+@pytest.mark.parametrize(
+    ("limits", "retry_after", "sent"),
+    [({"retries": 1}, "0", 2), ({"max_retry_wait": 5}, "100", 1), ({"retries": 0}, "0", 1)],
+    ids=["retries-exhausted", "wait-too-long", "no-retries"],
+)
+def test_a_429_is_kept_when_retrying_would_cost_more_than_the_profile_allows(limits, retry_after, sent):
+    app, _ = _limited_app(10, retry_after)
+    with _serve(app) as base_url:
+        http = client(base_url, **limits)
+        exchange = http.send(LIST)
+    assert exchange.status == 429
+    assert http.requests_sent == sent
+    assert http.retries == sent - 1
+
+
+def test_an_unpaced_request_keeps_its_429_at_once():
+    app, seen = _limited_app(1, "30")
+    unpaced = Request("burst/001", "GET", "/models", purpose="burst", paced=False)
+    with _serve(app) as base_url:
+        http = client(base_url)
+        exchange = http.send(unpaced)
+        after = http.send(LIST)
+    assert exchange.status == 429
+    assert (http.requests_sent, http.retries) == (2, 0)
+    # the probe's 429 does not hold back the suite's other requests: the throttle never saw it
+    assert after.status == 200
+    assert seen[1] - seen[0] < 5

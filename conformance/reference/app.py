@@ -6,6 +6,7 @@ them, and per request under the path prefix ``/faults/<id>[,<id>...]``, which th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -47,15 +48,61 @@ class ReferenceConfig:
     stream_delay: float = 0.005
     # per key and model: at most this many chat requests in this many seconds
     rate_limits: dict[str, tuple[int, float]] = field(default_factory=lambda: {RATE_LIMITED_MODEL: (3, 1.0)})
+    # per key, every endpoint: at most this many requests in this many seconds (None: no such limit)
+    key_limit: tuple[int, float] | None = None
+    # how that limit speaks: "openai" (Retry-After, x-ratelimit-*-requests with reset), "llama" (only
+    # x-ratelimit-limit/remaining-requests, as the Llama API documents), "silent" (a bare 429)
+    key_limit_style: str = "openai"
+    # seconds every answer is held back (benchmarks of live runs against a distant target)
+    latency: float = 0.0
 
     def __post_init__(self) -> None:
         if self.flavour not in FLAVOURS:
             raise ValueError(f"unknown flavour {self.flavour!r}")
         if unknown(self.faults):
             raise ValueError(f"unknown faults {unknown(self.faults)}")
+        if self.key_limit_style not in ("openai", "llama", "silent"):
+            raise ValueError(f"unknown key_limit_style {self.key_limit_style!r}")
 
 
 LISTED = {model.id for model in MODELS}
+
+
+class KeyWindow:
+    """A sliding window over every request of a key; its state goes out in x-ratelimit-* headers."""
+
+    def __init__(self, count: int, window: float, style: str) -> None:
+        self._count, self._window, self._style = count, window, style
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def admit(self, key: str) -> dict[str, str]:
+        """The headers of an admitted request; over the limit, a 429."""
+        now = time.monotonic()
+        seen = self._seen[key]
+        while seen and now - seen[0] >= self._window:
+            seen.popleft()
+        if len(seen) >= self._count:
+            wait = max(self._window - (now - seen[0]), 0.0)
+            headers = self._headers(0, wait)
+            if self._style == "openai":
+                headers["retry-after"] = str(max(math.ceil(wait), 1))
+            raise ApiError(
+                429,
+                f"Rate limit reached: {self._count} requests per {self._window:g} s.",
+                type="requests",
+                code="rate_limit_exceeded",
+                headers=headers,
+            )
+        seen.append(now)
+        return self._headers(self._count - len(seen), self._window - (now - seen[0]))
+
+    def _headers(self, remaining: int, reset: float) -> dict[str, str]:
+        if self._style == "silent":
+            return {}
+        headers = {"x-ratelimit-limit-requests": str(self._count), "x-ratelimit-remaining-requests": str(remaining)}
+        if self._style == "openai":
+            headers["x-ratelimit-reset-requests"] = f"{reset:.3f}s"
+        return headers
 
 
 class RateLimiter:
@@ -133,14 +180,22 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
     flavour = FLAVOURS[config.flavour]
     limiter = RateLimiter(config.rate_limits)
 
+    window = KeyWindow(*config.key_limit, config.key_limit_style) if config.key_limit else None
+
     def endpoint(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             active: frozenset[str] = request.state.faults
+            limit_headers: dict[str, str] = {}
+            if config.latency:
+                await asyncio.sleep(config.latency)
             try:
                 request.state.key = _authenticate(config, request, active)
+                if window is not None:
+                    limit_headers = window.admit(request.state.key)
                 response = await handler(request)
             except ApiError as error:
                 response = fault_hooks.error_response(error, active)
+            response.headers.update(limit_headers)
             response.headers["x-request-id"] = f"req_{uuid.uuid4().hex[:20]}"
             return response
 

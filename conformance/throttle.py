@@ -1,0 +1,237 @@
+"""When the next live request may start, so that the suite never causes a 429 it did not ask for.
+
+Three sources of limits, all honoured at once:
+
+- the profile's declared ``requests_per_minute`` (starts spaced evenly, with a little slack) and
+  ``tokens_per_minute`` (each request's token bound, within a sliding minute);
+- what the target says about its own window: ``x-ratelimit-remaining-requests`` and
+  ``-tokens``, less what is already in flight, until ``x-ratelimit-reset-*``. Without a reset
+  header (the Llama API sends none), until the oldest of the suite's own starts leaves the target's
+  window, whose length is inferred from ``x-ratelimit-limit-requests`` and the declared rate (a
+  limit of 10 at a declared 10 per minute is a one-minute window);
+- a 429: every start waits for its ``Retry-After`` (``retry-after-ms``, the reset headers, or an
+  exponential back-off when the target says nothing), and the starts are spaced twice as wide,
+  narrowing back to the declared rate with each answer that is not a 429. The 429s of requests
+  already in flight when a pause began belong to that pause.
+
+The clock and the sleep are injected, so the rules are tested without waiting.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+WINDOW = 60.0
+# starts are spaced this much wider than the declared rate, so that clock jitter and network delays
+# never put one request too many into the target's window
+SLACK = 1.02
+# back-off after a 429 that says nothing about when to retry: 1 s, 2 s, 4 s, ...
+BACKOFF_BASE = 1.0
+# after a 429 the starts are spaced twice as wide; each answer that is not a 429 narrows them by this
+# factor, back to the declared rate
+RECOVERY = 0.97
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?")
+
+
+def parse_duration(value: str) -> float | None:
+    """Seconds in a reset header: "1s", "6m0s", "20ms", "1h2m3.5s", or a plain number of seconds."""
+    text = value.strip().lower()
+    try:
+        return max(float(text), 0.0)
+    except ValueError:
+        pass
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        return None
+    hours, minutes, seconds, millis = (float(group) if group else 0.0 for group in match.groups())
+    return hours * 3600 + minutes * 60 + seconds + millis / 1000
+
+
+def retry_after_seconds(headers: Mapping[str, str], now_epoch: float | None = None) -> float | None:
+    """When a 429 says to retry: retry-after-ms, Retry-After (seconds or an HTTP date), else the
+    later of the reset headers."""
+    if "retry-after-ms" in headers:
+        try:
+            return max(float(headers["retry-after-ms"]) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is not None:
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value).timestamp()
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                return max(when - (time.time() if now_epoch is None else now_epoch), 0.0)
+    names = ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
+    resets = [parse_duration(headers[name]) for name in names if name in headers]
+    known = [reset for reset in resets if reset is not None]
+    return max(known) if known else None
+
+
+def _int(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(float(headers[name]))
+    except (KeyError, ValueError):
+        return None
+
+
+@dataclass
+class Ticket:
+    started: float
+    tokens: int
+
+
+@dataclass
+class ThrottleStats:
+    # seconds starts were held back, and why
+    waited: float = 0.0
+    paused_by_target: int = 0
+
+
+class Throttle:
+    def __init__(
+        self,
+        requests_per_minute: int,
+        tokens_per_minute: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._rpm = requests_per_minute
+        self._declared_interval = WINDOW / requests_per_minute * SLACK
+        # the spacing of starts now: the declared one, widened after each 429 (see release)
+        self._interval = self._declared_interval
+        # the target's request window, as far as its headers tell (see release)
+        self._requests_window = WINDOW
+        self._tpm = tokens_per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_start = 0.0
+        self._starts: deque[float] = deque()
+        self._spent: deque[tuple[float, int]] = deque()
+        self._in_flight: list[Ticket] = []
+        # what the target last said. With a reset time: requests left until then. Without one: the
+        # window's limit and the requests other clients of the same key spend in it
+        self._requests_left: int | None = None
+        self._requests_reset: float | None = None
+        self._limit: int | None = None
+        self._others = 0
+        self._tokens_left: int | None = None
+        self._tokens_reset: float | None = None
+        self._paused_until = 0.0
+        self._backoff = BACKOFF_BASE
+        # when the current pause for a 429 began: requests already in flight then may still get
+        # theirs, which says nothing new
+        self._pause_began = float("-inf")
+        self.stats = ThrottleStats()
+
+    def acquire(self, tokens: int) -> Ticket:
+        """Block until a request of ``tokens`` may start; the ticket goes back with ``release``."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                when = self._earliest(now, tokens)
+                if when <= now:
+                    ticket = Ticket(now, tokens)
+                    self._next_start = now + self._interval
+                    self._starts.append(now)
+                    self._spent.append((now, tokens))
+                    self._in_flight.append(ticket)
+                    if self._requests_left is not None:
+                        self._requests_left -= 1
+                    if self._tokens_left is not None:
+                        self._tokens_left -= tokens
+                    self.stats.waited += waited
+                    return ticket
+            pause = min(when - now, 5.0)  # re-evaluate at least every 5 s: other answers may change it
+            self._sleep(pause)
+            waited += pause
+
+    def _earliest(self, now: float, tokens: int) -> float:
+        while self._starts and self._starts[0] <= now - WINDOW:
+            self._starts.popleft()
+        while self._spent and self._spent[0][0] <= now - WINDOW:
+            self._spent.popleft()
+        when = max(now, self._next_start, self._paused_until)
+        if self._requests_reset is not None:
+            if self._requests_left is not None and self._requests_left <= 0:
+                when = max(when, self._requests_reset)
+        elif self._limit is not None:
+            # a sliding window: the suite's own starts in it, plus the others', stay under the limit
+            mine = self._own_in_window(now)
+            excess = len(mine) + self._others + 1 - self._limit
+            if excess > 0:
+                when = max(when, mine[min(excess, len(mine)) - 1] + self._requests_window if mine else now)
+        if self._tokens_left is not None and self._tokens_left < tokens and self._spent:
+            when = max(when, self._tokens_reset if self._tokens_reset is not None else self._spent[0][0] + WINDOW)
+        if self._tpm is not None and self._spent:
+            spent = sum(n for _, n in self._spent)
+            if spent + tokens > self._tpm:
+                # wait until enough of the minute's tokens have aged out (or the window is empty)
+                freed, at = 0, self._spent[-1][0] + WINDOW
+                for started, n in self._spent:
+                    freed += n
+                    if spent - freed + tokens <= self._tpm:
+                        at = started + WINDOW
+                        break
+                when = max(when, at)
+        return when
+
+    def _own_in_window(self, now: float) -> list[float]:
+        return [start for start in self._starts if start > now - self._requests_window]
+
+    def release(self, ticket: Ticket, status: int | None, headers: Mapping[str, str]) -> float | None:
+        """Learn from an answer; for a 429, how long every start now waits (the caller's retry delay)."""
+        with self._lock:
+            now = self._clock()
+            if ticket in self._in_flight:
+                self._in_flight.remove(ticket)
+            flying = len(self._in_flight)
+            flying_tokens = sum(t.tokens for t in self._in_flight)
+            remaining = _int(headers, "x-ratelimit-remaining-requests")
+            limit = _int(headers, "x-ratelimit-limit-requests")
+            reset = parse_duration(headers.get("x-ratelimit-reset-requests", "") or "")
+            if limit is not None and limit > 0:
+                self._requests_window = min(max(WINDOW * limit / self._rpm, 1.0), WINDOW)
+            if remaining is not None and reset is not None:
+                self._requests_left = remaining - flying
+                self._requests_reset = now + reset
+            elif remaining is not None:
+                mine = len(self._own_in_window(now))
+                self._limit = limit if limit is not None and limit > 0 else remaining + mine
+                self._others = max(self._limit - remaining - mine, 0)
+                self._requests_reset = None
+            remaining_tokens = _int(headers, "x-ratelimit-remaining-tokens")
+            if remaining_tokens is not None:
+                self._tokens_left = remaining_tokens - flying_tokens
+                reset = parse_duration(headers.get("x-ratelimit-reset-tokens", "") or "")
+                self._tokens_reset = now + reset if reset is not None else None
+            if status != 429:
+                self._backoff = BACKOFF_BASE
+                # back towards the declared rate, a little with every answer
+                self._interval = max(self._declared_interval, self._interval * RECOVERY)
+                return None
+            delay = retry_after_seconds(headers)
+            if ticket.started <= self._pause_began:
+                # sent before the pause began: part of the episode already paused for
+                return max(delay if delay is not None else 0.0, self._paused_until - now)
+            if delay is None:
+                delay, self._backoff = self._backoff, min(self._backoff * 2, WINDOW)
+            # the rate that caused it was too high for the target, whatever the profile declares
+            self._interval = min(self._interval * 2, WINDOW)
+            self._pause_began = now
+            self._paused_until = max(self._paused_until, now + delay)
+            self.stats.paused_by_target += 1
+            return delay
