@@ -30,6 +30,8 @@ from conformance import __version__
 from conformance.baseline import describe, gate, write_baseline
 from conformance.cassettes import CassetteSet
 from conformance.errors import ConfigError, ConformanceError, ExitCode
+from conformance.plan import Plan
+from conformance.plan import render as render_plan
 from conformance.profiles import build_target, default_search_path, find_profile, known_targets, load_profile
 from conformance.report import read_report
 from conformance.resources import suite_dir
@@ -80,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--cassette-dir", metavar="DIR", help="root of cassette sets (default: ./cassettes, then the bundled ones)"
     )
+    output.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=None,
+        help="print what a live run would send (requests and tokens per row) and send nothing; needs no key",
+    )
 
     serve = commands.add_parser("serve-reference", help="start the reference server (Ctrl-C stops it)")
     serve._sub = "serve-reference"  # type: ignore[attr-defined]
@@ -101,6 +109,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="switch a fault on for every request (repeatable; see conformance faults)",
     )
+    serve.add_argument(
+        "--key-limit",
+        metavar="COUNT/SECONDS",
+        type=_key_limit,
+        help="limit each key to COUNT requests per SECONDS (a sliding window), e.g. 10/60",
+    )
+    serve.add_argument(
+        "--key-limit-style",
+        choices=("openai", "llama", "silent"),
+        default="openai",
+        help="how the key limit speaks: Retry-After and x-ratelimit-* with resets (openai), only "
+        "x-ratelimit-limit/remaining-requests (llama), or a bare 429 (silent)",
+    )
+    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="hold every answer back this long")
 
     render = commands.add_parser("render", help="render a report.json as Markdown, HTML or JUnit XML")
     render._sub = "render"  # type: ignore[attr-defined]
@@ -146,9 +168,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _key_limit(text: str) -> tuple[int, float]:
+    count, _, seconds = text.partition("/")
+    try:
+        limit = (int(count), float(seconds))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not COUNT/SECONDS, e.g. 10/60") from None
+    if limit[0] < 1 or limit[1] <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the count and the seconds must be positive")
+    return limit
+
+
 def _fail(message: str, code: int = ExitCode.USAGE) -> int:
     print(f"conformance: error: {message}", file=sys.stderr)
     return code
+
+
+def entry() -> None:
+    """The console script. After a run, the interpreter's teardown (freeing every module and object
+    one by one) costs a third of a replay's time and does nothing the operating system will not do,
+    so the process ends at once, once its output is flushed and every file is closed."""
+    code = main()
+    if _RUN_FINISHED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+# set when a run has finished: its report is written and its threads and servers are stopped
+_RUN_FINISHED = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,7 +238,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         **{name: getattr(args, name) for name in RunOptions.__dataclass_fields__ if hasattr(args, name)}
     )
     config = resolve(options)  # fails here, with one line, before pytest starts
-    if config.mode == "replay":
+    if config.mode == "replay" and not config.dry_run:
         CassetteSet.load(config.cassette_dir)
     pytest_args = ["-c", str(suite_dir() / "pytest.ini"), "--rootdir", str(suite_dir())]
     for name, value in options.__dict__.items():
@@ -197,8 +246,23 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
             pytest_args.append(f"--conformance-{name.replace('_', '-')}")
         elif value is not None:
             pytest_args += [f"--conformance-{name.replace('_', '-')}", str(value)]
+    if config.dry_run:
+        pytest_args += ["-p", "no:terminal"]  # the plan is the whole output
     outcome = _Outcome()
     code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])
+    global _RUN_FINISHED
+    _RUN_FINISHED = True
+    if config.dry_run:
+        if outcome.plan is None:
+            return ExitCode.USAGE if code == pytest.ExitCode.USAGE_ERROR else ExitCode.INTERNAL
+        if not outcome.plan.checks:
+            return _fail("no check matched the selection given to pytest")
+        print(render_plan(outcome.plan, config.target.base_url))
+        config.report_dir.mkdir(parents=True, exist_ok=True)
+        plan_path = config.report_dir / "plan.json"
+        plan_path.write_text(json.dumps(outcome.plan.as_dict(), indent=2) + "\n", encoding="utf-8")
+        print(f"plan: {plan_path}")
+        return ExitCode.OK
     if outcome.code is not None:
         return outcome.code
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -214,11 +278,13 @@ class _Outcome:
     """Learns the run's own exit code from the plugin, when the run got that far."""
 
     code: int | None = None
+    plan: Plan | None = None
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from conformance.plugin import STATE
+        from conformance.plugin import PLAN, STATE
 
+        self.plan = session.config.stash.get(PLAN, None)
         state = session.config.stash.get(STATE, None)
         if state is not None and state.report_path is not None:
             self.code = state.exit_code
@@ -239,6 +305,9 @@ def _serve(args: argparse.Namespace) -> int:
         flavour=args.flavour,
         base_path="/v1" if args.flavour == "openai" else "/compat/v1",
         faults=frozenset(args.fault),
+        key_limit=args.key_limit,
+        key_limit_style=args.key_limit_style,
+        latency=max(args.latency, 0.0),
     )
     server = ReferenceServer(config, host=args.host, port=args.port)
 

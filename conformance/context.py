@@ -25,6 +25,8 @@ class ExchangeSource(Protocol):
 
     def made(self) -> dict[str, Exchange]: ...
 
+    def every_exchange(self) -> dict[str, Exchange]: ...
+
 
 @dataclass
 class CheckContext:
@@ -60,8 +62,9 @@ class CheckContext:
             self.used.append(exchange.id)
 
     def every_exchange(self) -> list[Exchange]:
-        """Every exchange this run has made so far (checks run row by row, errors-rate-limit last)."""
-        return list(self.source.made().values())
+        """Every exchange this run has made so far (checks run row by row, errors-rate-limit last;
+        under pytest-xdist, also those other processes made)."""
+        return list(self.source.every_exchange().values())
 
     def _note(self, exchange: Exchange) -> Exchange:
         if exchange.id not in self.used:

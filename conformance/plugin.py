@@ -8,16 +8,19 @@ report and sets the exit code. The work itself lives in the modules it imports.
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pytest_recording import network
-from rich.console import Console
 
+from conformance import generation
 from conformance import report as reporting
 from conformance.cassettes import (
     CassetteSet,
@@ -30,15 +33,20 @@ from conformance.cassettes import (
 from conformance.context import CheckContext
 from conformance.errors import ConformanceError
 from conformance.http import HttpClient
+from conformance.plan import Plan, make_plan
+from conformance.profiles import Limits
 from conformance.redaction import Redactor
-from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.registry import CHECKS, PROBES, Check, load_all
 from conformance.rows import ROWS, ROWS_BY_ID
 from conformance.runconfig import RunConfig, RunOptions, resolve
 from conformance.runner import run_check
 from conformance.schemas import SchemaSet, schema_set
+from conformance.shared import SharedExchanges
 from conformance.store import ExchangeStore
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
+
+if TYPE_CHECKING:
+    from conformance.reference import ReferenceServer
 
 RESULT = "conformance.result"
 EVIDENCE = "conformance.evidence"
@@ -75,8 +83,14 @@ class RunState:
     aborted: str | None = None
     report_path: str | None = None
     exit_code: int = 0
-    # requests sent by xdist workers (each makes the exchanges its own checks need)
+    # requests sent, 429s retried and seconds waited for limits by xdist workers
     worker_requests: int = 0
+    worker_retries: int = 0
+    worker_waited: float = 0.0
+    # under xdist, on the controller of a live run: where the processes share their exchanges
+    shared_dir: Path | None = None
+    # the controller has made the planned exchanges for the workers
+    shared_ready: bool = False
 
     @property
     def requests_sent(self) -> int:
@@ -96,6 +110,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=None,
         help="seconds to wait for a connection and between reads of a response",
+    )
+    group.addoption(
+        "--conformance-dry-run",
+        dest="conformance_dry_run",
+        action="store_true",
+        default=None,
+        help="plan a live run (requests and tokens per row) and send nothing",
     )
     group.addoption(
         "--conformance-allow-rate-limit-probe",
@@ -118,18 +139,34 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     load_all()
+    if run.dry_run:
+        config.pluginmanager.register(DryRun(run, config), "conformance-dry-run")
+        return
+    # a replay judges recorded requests: nothing needs generating (see conformance.generation)
+    generation.use_placeholders(run.mode == "replay")
     schemas = schema_set(run.dialect)
     server = cassettes = None
     base_url = run.target.base_url
+    limits = run.target.limits
+    # an xdist worker of a live run: the controller's target, key and exchanges (see pytest_configure_node)
+    worker = _xdist_worker_input(config) if run.live else None
+    if worker is not None:
+        base_url = worker["conformance_base_url"]
+        run = replace(run, api_key=worker.get("conformance_api_key", run.api_key), start_builtin=False)
+        limits = _share_limits(limits, int(worker.get("workercount", 1)))
     if run.mode == "replay":
         try:
             cassettes = CassetteSet.load(run.cassette_dir)
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
         store = ExchangeStore("replay", cassettes=cassettes)
+        # under xdist, a worker's run-wide checks read what the other workers replay too
+        store.whole_set = hasattr(config, "workerinput")
         network.block()
     else:
         if run.start_builtin:
+            from conformance.reference import ReferenceConfig, ReferenceServer  # only live runs need a server
+
             assert run.api_key is not None
             flavour = "openai" if run.target.builtin_server == "reference-openai" else "llama-api"
             server = ReferenceServer(
@@ -146,10 +183,12 @@ def pytest_configure(config: pytest.Config) -> None:
             base_url=base_url,
             auth=run.target.auth,
             api_key=run.api_key,
-            limits=run.target.limits,
+            limits=limits,
             redactor=Redactor(run.api_key, base_url),
+            max_tokens_param=run.target.max_tokens_param,
         )
-        store = ExchangeStore(run.mode, client=client, writer=writer, concurrency=run.target.limits.concurrency)
+        shared = SharedExchanges(Path(worker["conformance_shared"])) if worker is not None else None
+        store = ExchangeStore(run.mode, client=client, writer=writer, concurrency=limits.concurrency, shared=shared)
     state = RunState(
         config=run,
         schemas=schemas,
@@ -164,6 +203,50 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RunHooks(state, config), "conformance-run")
 
 
+def _xdist_worker_input(config: pytest.Config) -> dict[str, Any] | None:
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput if workerinput is not None and "conformance_shared" in workerinput else None
+
+
+def _share_limits(limits: Limits, workers: int) -> Limits:
+    """A worker's part of the target's limits: the workers send at the same time, the controller
+    (which sends the planned exchanges before any check runs) does not."""
+    if workers <= 1:
+        return limits
+    return limits.model_copy(
+        update={
+            "requests_per_minute": max(limits.requests_per_minute // workers, 1),
+            "tokens_per_minute": None
+            if limits.tokens_per_minute is None
+            else max(limits.tokens_per_minute // workers, 1),
+            "concurrency": max(-(-limits.concurrency // workers), 1),
+        }
+    )
+
+
+PLAN = pytest.StashKey[Plan]()
+
+
+class DryRun:
+    """Plans the selected checks instead of running them: the plan goes to config.stash[PLAN]."""
+
+    def __init__(self, run: RunConfig, config: pytest.Config) -> None:
+        self.run = run
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        checks = [check for item in items if isinstance(check := _check_of(item), Check)]
+        self.config.stash[PLAN] = make_plan(checks, self.run.target, self.run.dialect)
+        items.clear()
+
+
+def _check_of(item: pytest.Item) -> Check | None:
+    callspec = getattr(item, "callspec", None)
+    check = callspec.params.get("check") if callspec else None
+    return check if isinstance(check, Check) else None
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is None:
@@ -171,6 +254,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state.config.mode == "replay":
         network.unblock()
     state.store.close()
+    if state.shared_dir is not None:
+        shutil.rmtree(state.shared_dir, ignore_errors=True)
     if state.server is not None:
         state.server.stop()
 
@@ -195,11 +280,11 @@ def conformance_check(request: pytest.FixtureRequest) -> Callable[[Check], None]
         else:
             ctx = CheckContext(state.config.target, state.config.dialect, state.schemas, state.store)
             result = run_check(check, ctx)
-        made = state.store.made()
+        cited = {exchange_id: state.store.lookup(exchange_id) for exchange_id in result.exchanges}
         evidence = {
-            exchange_id: reporting.exchange_evidence(made[exchange_id])
-            for exchange_id in result.exchanges
-            if exchange_id in made
+            exchange_id: reporting.exchange_evidence(exchange)
+            for exchange_id, exchange in cited.items()
+            if exchange is not None
         }
         request.node.user_properties.append((RESULT, result.as_dict()))
         request.node.user_properties.append((EVIDENCE, evidence))
@@ -213,9 +298,10 @@ def _to_pytest(result: CheckResult) -> None:
     if result.status == Status.FAIL and result.level == Level.MUST:
         pytest.fail(text, pytrace=False)
     elif result.status == Status.FAIL:
-        pytest.xfail(f"SHOULD not met: {text}")
+        # pytrace=False, as for failures: the message says it all, and a traceback costs a source scan
+        raise pytest.xfail.Exception(f"SHOULD not met: {text}", pytrace=False)
     elif result.status == Status.DEVIATION:
-        pytest.xfail(f"documented deviation: {text}")
+        raise pytest.xfail.Exception(f"documented deviation: {text}", pytrace=False)
     elif result.status in (Status.UNSUPPORTED, Status.SKIPPED):
         pytest.skip(f"{result.status}: {text}")
     elif result.status == Status.ERROR:
@@ -275,6 +361,41 @@ class RunHooks:
             return
         state.store.prefetch(planned[1:])
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist's controller, for each worker it starts: in a live run, the worker sends to the
+        same target with the same key and reads the exchanges the processes share."""
+        state = self.state
+        if not state.config.live or state.base_url is None:
+            return
+        if state.shared_dir is None:
+            state.shared_dir = Path(tempfile.mkdtemp(prefix="conformance-shared-"))
+            state.store.shared = SharedExchanges(state.shared_dir)
+        node.workerinput["conformance_shared"] = str(state.shared_dir)
+        node.workerinput["conformance_base_url"] = state.base_url
+        if state.config.start_builtin and state.config.api_key is not None:
+            # the built-in server's key is made up for this run, so the workers cannot know it
+            node.workerinput["conformance_api_key"] = state.config.api_key
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist's controller, once the workers have collected: make every planned exchange before
+        any check is handed out, so that no two workers send the same request."""
+        state = self.state
+        if state.shared_ready or state.store.shared is None:
+            return
+        state.shared_ready = True
+        matches = [_NODE_CHECK.search(node_id) for node_id in ids]
+        planned = _planned_checks(state, [CHECKS.get(match["check"]) for match in matches if match])
+        if not planned:
+            return
+        if self.progress is not None:
+            self.progress.planned = len(planned)
+        first = state.store.get(planned[0])
+        if first.failure is not None and first.failure.kind == "connect":
+            return  # every worker reads this failure as its preflight and stops
+        state.store.get_many(planned[1:])
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # on xdist's controller this is the only way results arrive from the workers
         for name, value in report.user_properties:
@@ -289,12 +410,17 @@ class RunHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.state.worker_requests += int(getattr(node, "workeroutput", {}).get("conformance_requests", 0))
+        output = getattr(node, "workeroutput", {})
+        self.state.worker_requests += int(output.get("conformance_requests", 0))
+        self.state.worker_retries += int(output.get("conformance_retries", 0))
+        self.state.worker_waited += float(output.get("conformance_waited", 0.0))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         workeroutput = getattr(session.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller writes the report
             workeroutput["conformance_requests"] = self.state.store.requests_sent
+            workeroutput["conformance_retries"] = self.state.store.retries
+            workeroutput["conformance_waited"] = self.state.store.waited_for_limits
             return
         if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:  # nothing selected: a usage error, no report
             return
@@ -333,6 +459,8 @@ class RunHooks:
             finished_at=reporting.now_iso(),
             duration=time.monotonic() - state.t0,
             requests_sent=state.requests_sent,
+            retries=state.store.retries + state.worker_retries,
+            waited_for_limits=state.store.waited_for_limits + state.worker_waited,
             base_url=state.base_url if state.config.live else None,
             cassettes=_cassettes_stamp(state),
             complete=complete,
@@ -375,12 +503,18 @@ class RunHooks:
         terminalreporter.write_line(f"exit {state.exit_code}: {_EXIT_MEANING[state.exit_code]}", bold=True)
 
 
+# a check's test is named by its id: conformance/suite/test_models.py::test_models[models.list-shape]
+_NODE_CHECK = re.compile(r"\[(?P<check>[^\[\]]+)\]$")
+
+
 def _planned(state: RunState, items: list[pytest.Item]) -> list[Any]:
     """The requests the selected checks need, in order, without repeats."""
+    return _planned_checks(state, [_check_of(item) for item in items])
+
+
+def _planned_checks(state: RunState, checks: list[Check | None]) -> list[Any]:
     requests: dict[str, Any] = {}
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        check = callspec.params.get("check") if callspec else None
+    for check in checks:
         if not isinstance(check, Check) or check.row in state.config.target.capabilities.unsupported:
             continue
         for probe_id in check.needs:
@@ -452,6 +586,8 @@ class Progress:
         self.planned = 0
         self.failures = 0
         self.row: str | None = None
+        from rich.console import Console  # only live runs print progress
+
         self.console = Console(stderr=True, highlight=False)
         self.capture = config.pluginmanager.getplugin("capturemanager")
 

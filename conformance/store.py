@@ -3,21 +3,32 @@
 In ``live`` and ``record`` mode the store sends each distinct request once (concurrently, under the
 target's limits) and, when recording, writes its cassette. In ``replay`` mode it serves the
 recording after checking that it was made for exactly the request the suite would send now.
+Under pytest-xdist, the processes of a live run share their exchanges (``conformance.shared``), so
+each distinct request is still sent once.
+
+Live exchanges are made by ``concurrency`` threads from one queue: what a running check waits for
+goes first, the prefetch of what later checks will read fills the rest. A check that needs a
+request built from an earlier answer thus never waits behind the whole prefetch.
 """
 
 from __future__ import annotations
 
+import itertools
+import queue
 import threading
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Literal
 
 from conformance.cassettes import CassetteSet, CassetteWriter, request_mismatch
 from conformance.errors import ReplayError
 from conformance.exchange import Exchange, Request
 from conformance.http import HttpClient
+from conformance.shared import SharedExchanges
 
 Mode = Literal["live", "record", "replay"]
+# queue priorities: a check is waiting for it, or it is prefetched for a later check
+NOW, LATER = 0, 1
 
 
 class ExchangeStore:
@@ -29,6 +40,7 @@ class ExchangeStore:
         cassettes: CassetteSet | None = None,
         writer: CassetteWriter | None = None,
         concurrency: int = 4,
+        shared: SharedExchanges | None = None,
     ) -> None:
         if mode == "replay" and cassettes is None:
             raise ValueError("replay needs a cassette set")
@@ -38,57 +50,139 @@ class ExchangeStore:
         self._client = client
         self._cassettes = cassettes
         self._writer = writer
+        self.shared = shared
+        # a replay under pytest-xdist: other processes read the rest of the recordings
+        self.whole_set = False
         self._futures: dict[str, Future[Exchange]] = {}
+        self._made: dict[str, Exchange] = {}
         self._requests: dict[str, Request] = {}
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="exchange")
+        # re-entrant: a future that is already done runs its callback (which takes the lock) at once
+        self._lock = threading.RLock()
+        self._queue: queue.PriorityQueue[tuple[int, int, Request | None]] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._started: set[str] = set()
+        self._concurrency = concurrency
+        self._threads: list[threading.Thread] = []
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            for request_id, future in self._futures.items():
+                if request_id not in self._started:
+                    self._started.add(request_id)
+                    future.cancel()
+            for _ in self._threads:
+                self._queue.put((NOW, -1, None))  # each thread stops at its sentinel
+        for thread in self._threads:
+            thread.join()
         if self._client is not None:
             self._client.close()
+
+    def _queue_up(self, request: Request, priority: int) -> None:
+        """Hand a request to the threads (the lock is held)."""
+        if not self._threads:
+            for number in range(self._concurrency):
+                thread = threading.Thread(target=self._work, name=f"exchange-{number}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        self._queue.put((priority, next(self._order), request))
+
+    def _work(self) -> None:
+        while True:
+            _, _, request = self._queue.get()
+            if request is None:
+                return
+            with self._lock:
+                if request.id in self._started:  # queued again with a higher priority, and made
+                    continue
+                self._started.add(request.id)
+                future = self._futures[request.id]
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._make(request))
+            except BaseException as exc:
+                future.set_exception(exc)
 
     @property
     def requests_sent(self) -> int:
         return self._client.requests_sent if self._client is not None else 0
 
+    @property
+    def retries(self) -> int:
+        return self._client.retries if self._client is not None else 0
+
+    @property
+    def waited_for_limits(self) -> float:
+        return self._client.waited_for_limits if self._client is not None else 0.0
+
     def made(self) -> dict[str, Exchange]:
         """Every exchange that completed, by id."""
-        done = {}
-        for exchange_id, future in list(self._futures.items()):
-            if future.done() and future.exception() is None:
-                done[exchange_id] = future.result()
-        return done
+        with self._lock:
+            return dict(self._made)
 
-    def _submit(self, request: Request, *, background: bool) -> Future[Exchange]:
+    def every_exchange(self) -> dict[str, Exchange]:
+        """Every exchange of the run so far, also those other processes made (under pytest-xdist:
+        shared in live runs; in a replay, every recording, which is what a whole run reads)."""
+        made = self.made()
+        if self.shared is not None:
+            return {**self.shared.every(), **made}
+        if self.whole_set and self._cassettes is not None:
+            every = {exchange_id: self._cassettes.get(exchange_id) for exchange_id in self._cassettes.ids()}
+            return {**{k: v for k, v in every.items() if v is not None}, **made}
+        return made
+
+    def lookup(self, exchange_id: str) -> Exchange | None:
+        """An exchange of the run by id, wherever it was made (see every_exchange)."""
+        with self._lock:
+            exchange = self._made.get(exchange_id)
+        if exchange is None and self.shared is not None:
+            exchange = self.shared.get(exchange_id)
+        if exchange is None and self.whole_set and self._cassettes is not None:
+            exchange = self._cassettes.get(exchange_id)
+        return exchange
+
+    def _completed(self, future: Future[Exchange]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            exchange = future.result()
+            with self._lock:
+                self._made[exchange.id] = exchange
+
+    def _submit(self, request: Request, priority: int) -> Future[Exchange]:
         with self._lock:
             known = self._requests.get(request.id)
             if known is not None:
                 if known != request:
                     raise ValueError(f"two different requests share the exchange id {request.id!r}")
+                if priority == NOW and request.id not in self._started:
+                    self._queue_up(request, NOW)  # prefetched, not yet started: a check waits for it now
                 return self._futures[request.id]
             self._requests[request.id] = request
-            in_pool = background and self.mode != "replay"
-            future: Future[Exchange] = self._pool.submit(self._make, request) if in_pool else Future()
+            future: Future[Exchange] = Future()
+            future.add_done_callback(self._completed)
             self._futures[request.id] = future
-        if not in_pool:
-            try:
-                future.set_result(self._make(request))
-            except BaseException as exc:
-                future.set_exception(exc)
+            if self.mode != "replay":
+                self._queue_up(request, priority)
+                return future
+            self._started.add(request.id)
+        # a replay reads its recordings at once, in the caller's thread
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(self._make(request))
+        except BaseException as exc:
+            future.set_exception(exc)
         return future
 
     def get(self, request: Request) -> Exchange:
-        return self._submit(request, background=False).result()
+        return self._submit(request, NOW).result()
 
     def get_many(self, requests: Iterable[Request]) -> list[Exchange]:
-        futures = [self._submit(request, background=True) for request in requests]
+        futures = [self._submit(request, NOW) for request in requests]
         return [future.result() for future in futures]
 
     def prefetch(self, requests: Iterable[Request]) -> None:
-        """Start making these exchanges in the background (live and record modes)."""
+        """Start making these exchanges in the background, after anything a check waits for."""
         for request in requests:
-            self._submit(request, background=True)
+            self._submit(request, LATER)
 
     def _make(self, request: Request) -> Exchange:
         if self.mode == "replay":
@@ -101,8 +195,18 @@ class ExchangeStore:
             if mismatch:
                 raise ReplayError(f"recording {path} is stale: {mismatch}; re-record with --mode record")
             return exchange
+        if self.shared is None:
+            return self._send(request)
+        exchange, _ = self.shared.get_or_make(request.id, lambda: self._send(request))
+        mismatch = request_mismatch(request, exchange.request)
+        if mismatch:
+            raise ValueError(f"another process of this run made exchange {request.id!r} differently: {mismatch}")
+        return exchange
+
+    def _send(self, request: Request) -> Exchange:
         assert self._client is not None
         exchange = self._client.send(request)
+        # the process that makes an exchange records it
         if self._writer is not None and not (exchange.failure and exchange.failure.kind == "connect"):
             self._writer.write(exchange)
         return exchange

@@ -36,12 +36,16 @@ class Run:
         return {check["id"]: check["status"] for check in self.report["checks"]}
 
 
-@pytest.fixture
-def cli(tmp_path: Path):
-    """Run ``python -m conformance`` in a clean working directory; its reports go under tmp_path."""
+class Cli:
+    """Runs ``python -m conformance`` in a clean working directory; its reports go under ``tmp_path``."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None) -> Run:
-        report_dir = tmp_path / f"report-{secrets.token_hex(3)}"
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+    ) -> Run:
+        report_dir = self.tmp_path / f"report-{secrets.token_hex(3)}"
         full = list(args)
         if args and args[0] == "run" and "--report-dir" not in args:
             full[1:1] = ["--report-dir", str(report_dir)]
@@ -50,7 +54,7 @@ def cli(tmp_path: Path):
         started = time.monotonic()
         completed = subprocess.run(
             [sys.executable, "-m", "conformance", *full],
-            cwd=cwd or tmp_path,
+            cwd=cwd or self.tmp_path,
             env=environment,
             capture_output=True,
             text=True,
@@ -58,7 +62,11 @@ def cli(tmp_path: Path):
         )
         return Run(completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started, report_dir)
 
-    return run
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """Run ``python -m conformance`` in a clean working directory; its reports go under tmp_path."""
+    return Cli(tmp_path)
 
 
 @pytest.fixture

@@ -113,6 +113,9 @@ class FakeSource:
     def made(self) -> dict[str, Exchange]:
         return dict(self.exchanges)
 
+    def every_exchange(self) -> dict[str, Exchange]:
+        return self.made()
+
 
 def context(exchanges: Iterable[Exchange], *, dialect: str = "openai", mode: str = "live", **profile: Any):
     data: dict[str, Any] = {

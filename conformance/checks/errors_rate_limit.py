@@ -16,7 +16,9 @@ from conformance import sdk_oracle
 from conformance.checks._expect import expect_error_envelope, expect_json, response_of, shown
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
+from conformance.dialects import Dialect
 from conformance.exchange import Exchange, Request
+from conformance.profiles import Target
 from conformance.registry import check
 from conformance.verdicts import CheckFailed, Level, NotApplicable, Note
 
@@ -50,10 +52,10 @@ def retry_after(exchange: Exchange) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
-def _burst_request(ctx: CheckContext, number: int, exchange_id: str | None = None) -> Request | None:
-    model = ctx.target.rate_limit.model or ctx.target.models.chat
+def _burst_request(target: Target, number: int, exchange_id: str | None = None) -> Request | None:
+    model = target.rate_limit.model or target.models.chat
     request = chat_request(
-        ctx.target,
+        target,
         exchange_id or f"errors-rate-limit/burst/{number:03d}",
         f"request {number} of a burst to provoke a 429",
         HELLO,
@@ -65,7 +67,35 @@ def _burst_request(ctx: CheckContext, number: int, exchange_id: str | None = Non
     return Request(request.id, request.method, request.path, request.purpose, json=request.json, paced=False)
 
 
-@check("errors-rate-limit", Level.MUST, source="openai-errors")
+def _burst_plan(target: Target, dialect: Dialect) -> list[Request]:
+    if not target.rate_limit.probe:
+        return []
+    numbers = [*range(1, target.rate_limit.budget + 1), 0]
+    requests = [_burst_request(target, n, "errors-rate-limit/recovery" if n == 0 else None) for n in numbers]
+    return [request for request in requests if request is not None]
+
+
+def _burst(ctx: CheckContext) -> tuple[Exchange | None, int]:
+    """The burst's first 429 and its number (None when the budget ran out first). Made once per run
+    whichever check asks first, so the run-wide checks below see it in any order (also under xdist)."""
+    number = 0
+    for number in range(1, ctx.target.rate_limit.budget + 1):
+        request = _burst_request(ctx.target, number)
+        if request is None:
+            raise NotApplicable("no model for the burst")
+        exchange = ctx.fetch(request)
+        if response_of(exchange).status == 429:
+            return exchange, number
+    return None, number
+
+
+def _every_429(ctx: CheckContext) -> list[Exchange]:
+    if ctx.target.rate_limit.probe:
+        _burst(ctx)
+    return [e for e in ctx.every_exchange() if e.response is not None and e.response.status == 429]
+
+
+@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=_burst_plan)
 def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     """A burst of requests over the target's limit gets a 429, and after Retry-After the target answers again
     (opt-in)."""
@@ -74,22 +104,14 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
         raise NotApplicable(
             f"the rate-limit probe is opt-in: --allow-rate-limit-probe (it spends up to {settings.budget} requests)"
         )
-    limited: Exchange | None = None
-    for number in range(1, settings.budget + 1):
-        request = _burst_request(ctx, number)
-        if request is None:
-            raise NotApplicable("no model for the burst")
-        exchange = ctx.fetch(request)
-        if response_of(exchange).status == 429:
-            limited = exchange
-            break
+    limited, number = _burst(ctx)
     if limited is None:
         raise NotApplicable(f"{settings.budget} requests in a row got no 429: the limit is above the budget")
     expect_error_envelope(ctx, limited, "this check")
     wait = retry_after(limited)
     if ctx.mode != "replay":
         time.sleep(min(wait if wait is not None else settings.max_wait, settings.max_wait))
-    recovery = _burst_request(ctx, 0, "errors-rate-limit/recovery")
+    recovery = _burst_request(ctx.target, 0, "errors-rate-limit/recovery")
     assert recovery is not None
     answer = ctx.fetch(recovery)
     if response_of(answer).status == 429:
@@ -102,11 +124,11 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     return Note(f"429 after {number} requests; answered again after {wait if wait is not None else '?'} s", details)
 
 
-@check("errors-rate-limit", Level.MUST, source="openai-errors")
+@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=_burst_plan)
 def every_429_is_well_formed(ctx: CheckContext) -> str | None:
     """Every 429 the run met is JSON in the error envelope (the SDK raises RateLimitError), and its Retry-After,
     if any, parses."""
-    limited = [e for e in ctx.every_exchange() if e.response is not None and e.response.status == 429]
+    limited = _every_429(ctx)
     if not limited:
         raise NotApplicable("the run met no 429")
     for exchange in limited:
@@ -120,10 +142,10 @@ def every_429_is_well_formed(ctx: CheckContext) -> str | None:
     return f"{len(limited)} 429s"
 
 
-@check("errors-rate-limit", Level.SHOULD, source="openai-errors")
+@check("errors-rate-limit", Level.SHOULD, source="openai-errors", extra=_burst_plan)
 def rate_limited_answers_say_when_to_retry(ctx: CheckContext) -> str | None:
     """Every 429 says when to retry: a Retry-After (or retry-after-ms) header."""
-    limited = [e for e in ctx.every_exchange() if e.response is not None and e.response.status == 429]
+    limited = _every_429(ctx)
     if not limited:
         raise NotApplicable("the run met no 429")
     for exchange in limited:
