@@ -81,9 +81,12 @@ class HttpClient:
         if not request.paced:
             return self._send_once(request)
         tokens = sum(bound or 0 for bound in token_bound(request, self._max_tokens_param)[:2])
+        # targets announce their limits per model
+        model = request.json.get("model") if isinstance(request.json, dict) else None
+        bucket = model if isinstance(model, str) else ""
         attempt = 0
         while True:
-            ticket = self._throttle.acquire(tokens)
+            ticket = self._throttle.acquire(tokens, bucket)
             exchange = self._send_once(request)
             headers = {name.lower(): value for name, value in exchange.response.headers} if exchange.response else {}
             delay = self._throttle.release(ticket, exchange.status, headers)

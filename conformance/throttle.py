@@ -5,7 +5,9 @@ Three sources of limits, all honoured at once:
 - the profile's declared ``requests_per_minute`` (starts spaced evenly, with a little slack) and
   ``tokens_per_minute`` (each request's token bound, within a sliding minute);
 - what the target says about its own window: ``x-ratelimit-remaining-requests`` and
-  ``-tokens``, less what is already in flight, until ``x-ratelimit-reset-*``. Without a reset
+  ``-tokens``, less what is already in flight, until ``x-ratelimit-reset-*``; per model, since
+  OpenAI and the gateways limit (and announce) per model, and a key-wide limit still shows in
+  every model's headers. Without a reset
   header (the Llama API sends none), until the oldest of the suite's own starts leaves the target's
   window, whose length is inferred from ``x-ratelimit-limit-requests`` and the declared rate (a
   limit of 10 at a declared 10 per minute is a one-minute window);
@@ -25,7 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 WINDOW = 60.0
 # starts are spaced this much wider than the declared rate, so that clock jitter and network delays
@@ -89,6 +91,7 @@ def _int(headers: Mapping[str, str], name: str) -> int | None:
 class Ticket:
     started: float
     tokens: int
+    bucket: str = ""
 
 
 @dataclass
@@ -96,6 +99,23 @@ class ThrottleStats:
     # seconds starts were held back, and why
     waited: float = 0.0
     paused_by_target: int = 0
+
+
+@dataclass
+class _Announced:
+    """What the target last said about the limits of one bucket (a model: OpenAI, LiteLLM and
+    others announce per model). With a reset time: requests left until then. Without one: the
+    window's limit and the requests other clients (or other models of a key-wide limit) spend in it."""
+
+    requests_window: float = WINDOW
+    requests_left: int | None = None
+    requests_reset: float | None = None
+    limit: int | None = None
+    others: int = 0
+    tokens_left: int | None = None
+    tokens_reset: float | None = None
+    starts: deque[float] = field(default_factory=deque)
+    in_flight: list[Ticket] = field(default_factory=list)
 
 
 class Throttle:
@@ -111,24 +131,13 @@ class Throttle:
         self._declared_interval = WINDOW / requests_per_minute * SLACK
         # the spacing of starts now: the declared one, widened after each 429 (see release)
         self._interval = self._declared_interval
-        # the target's request window, as far as its headers tell (see release)
-        self._requests_window = WINDOW
         self._tpm = tokens_per_minute
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_start = 0.0
-        self._starts: deque[float] = deque()
         self._spent: deque[tuple[float, int]] = deque()
-        self._in_flight: list[Ticket] = []
-        # what the target last said. With a reset time: requests left until then. Without one: the
-        # window's limit and the requests other clients of the same key spend in it
-        self._requests_left: int | None = None
-        self._requests_reset: float | None = None
-        self._limit: int | None = None
-        self._others = 0
-        self._tokens_left: int | None = None
-        self._tokens_reset: float | None = None
+        self._buckets: dict[str, _Announced] = {}
         self._paused_until = 0.0
         self._backoff = BACKOFF_BASE
         # when the current pause for a 429 began: requests already in flight then may still get
@@ -136,46 +145,49 @@ class Throttle:
         self._pause_began = float("-inf")
         self.stats = ThrottleStats()
 
-    def acquire(self, tokens: int) -> Ticket:
-        """Block until a request of ``tokens`` may start; the ticket goes back with ``release``."""
+    def acquire(self, tokens: int, bucket: str = "") -> Ticket:
+        """Block until a request of ``tokens`` to ``bucket`` (its model) may start; the ticket goes
+        back with ``release``."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                when = self._earliest(now, tokens)
+                announced = self._buckets.setdefault(bucket, _Announced())
+                when = self._earliest(now, tokens, announced)
                 if when <= now:
-                    ticket = Ticket(now, tokens)
+                    ticket = Ticket(now, tokens, bucket)
                     self._next_start = now + self._interval
-                    self._starts.append(now)
                     self._spent.append((now, tokens))
-                    self._in_flight.append(ticket)
-                    if self._requests_left is not None:
-                        self._requests_left -= 1
-                    if self._tokens_left is not None:
-                        self._tokens_left -= tokens
+                    announced.starts.append(now)
+                    announced.in_flight.append(ticket)
+                    if announced.requests_left is not None:
+                        announced.requests_left -= 1
+                    if announced.tokens_left is not None:
+                        announced.tokens_left -= tokens
                     self.stats.waited += waited
                     return ticket
             pause = min(when - now, 5.0)  # re-evaluate at least every 5 s: other answers may change it
             self._sleep(pause)
             waited += pause
 
-    def _earliest(self, now: float, tokens: int) -> float:
-        while self._starts and self._starts[0] <= now - WINDOW:
-            self._starts.popleft()
+    def _earliest(self, now: float, tokens: int, announced: _Announced) -> float:
+        while announced.starts and announced.starts[0] <= now - WINDOW:
+            announced.starts.popleft()
         while self._spent and self._spent[0][0] <= now - WINDOW:
             self._spent.popleft()
         when = max(now, self._next_start, self._paused_until)
-        if self._requests_reset is not None:
-            if self._requests_left is not None and self._requests_left <= 0:
-                when = max(when, self._requests_reset)
-        elif self._limit is not None:
+        if announced.requests_reset is not None:
+            if announced.requests_left is not None and announced.requests_left <= 0:
+                when = max(when, announced.requests_reset)
+        elif announced.limit is not None:
             # a sliding window: the suite's own starts in it, plus the others', stay under the limit
-            mine = self._own_in_window(now)
-            excess = len(mine) + self._others + 1 - self._limit
+            mine = _in_window(announced, now)
+            excess = len(mine) + announced.others + 1 - announced.limit
             if excess > 0:
-                when = max(when, mine[min(excess, len(mine)) - 1] + self._requests_window if mine else now)
-        if self._tokens_left is not None and self._tokens_left < tokens and self._spent:
-            when = max(when, self._tokens_reset if self._tokens_reset is not None else self._spent[0][0] + WINDOW)
+                when = max(when, mine[min(excess, len(mine)) - 1] + announced.requests_window if mine else now)
+        if announced.tokens_left is not None and announced.tokens_left < tokens and announced.starts:
+            reset = announced.tokens_reset
+            when = max(when, reset if reset is not None else announced.starts[0] + WINDOW)
         if self._tpm is not None and self._spent:
             spent = sum(n for _, n in self._spent)
             if spent + tokens > self._tpm:
@@ -189,35 +201,33 @@ class Throttle:
                 when = max(when, at)
         return when
 
-    def _own_in_window(self, now: float) -> list[float]:
-        return [start for start in self._starts if start > now - self._requests_window]
-
     def release(self, ticket: Ticket, status: int | None, headers: Mapping[str, str]) -> float | None:
         """Learn from an answer; for a 429, how long every start now waits (the caller's retry delay)."""
         with self._lock:
             now = self._clock()
-            if ticket in self._in_flight:
-                self._in_flight.remove(ticket)
-            flying = len(self._in_flight)
-            flying_tokens = sum(t.tokens for t in self._in_flight)
+            announced = self._buckets.setdefault(ticket.bucket, _Announced())
+            if ticket in announced.in_flight:
+                announced.in_flight.remove(ticket)
+            flying = len(announced.in_flight)
+            flying_tokens = sum(t.tokens for t in announced.in_flight)
             remaining = _int(headers, "x-ratelimit-remaining-requests")
             limit = _int(headers, "x-ratelimit-limit-requests")
             reset = parse_duration(headers.get("x-ratelimit-reset-requests", "") or "")
             if limit is not None and limit > 0:
-                self._requests_window = min(max(WINDOW * limit / self._rpm, 1.0), WINDOW)
+                announced.requests_window = min(max(WINDOW * limit / self._rpm, 1.0), WINDOW)
             if remaining is not None and reset is not None:
-                self._requests_left = remaining - flying
-                self._requests_reset = now + reset
+                announced.requests_left = remaining - flying
+                announced.requests_reset = now + reset
             elif remaining is not None:
-                mine = len(self._own_in_window(now))
-                self._limit = limit if limit is not None and limit > 0 else remaining + mine
-                self._others = max(self._limit - remaining - mine, 0)
-                self._requests_reset = None
+                mine = len(_in_window(announced, now))
+                announced.limit = limit if limit is not None and limit > 0 else remaining + mine
+                announced.others = max(announced.limit - remaining - mine, 0)
+                announced.requests_reset = None
             remaining_tokens = _int(headers, "x-ratelimit-remaining-tokens")
             if remaining_tokens is not None:
-                self._tokens_left = remaining_tokens - flying_tokens
+                announced.tokens_left = remaining_tokens - flying_tokens
                 reset = parse_duration(headers.get("x-ratelimit-reset-tokens", "") or "")
-                self._tokens_reset = now + reset if reset is not None else None
+                announced.tokens_reset = now + reset if reset is not None else None
             if status != 429:
                 self._backoff = BACKOFF_BASE
                 # back towards the declared rate, a little with every answer
@@ -229,9 +239,14 @@ class Throttle:
                 return max(delay if delay is not None else 0.0, self._paused_until - now)
             if delay is None:
                 delay, self._backoff = self._backoff, min(self._backoff * 2, WINDOW)
-            # the rate that caused it was too high for the target, whatever the profile declares
+            # the rate that caused it was too high for the target, whatever the profile declares; a
+            # 429 may be for the whole key, so every start waits, whatever its model
             self._interval = min(self._interval * 2, WINDOW)
             self._pause_began = now
             self._paused_until = max(self._paused_until, now + delay)
             self.stats.paused_by_target += 1
             return delay
+
+
+def _in_window(announced: _Announced, now: float) -> list[float]:
+    return [start for start in announced.starts if start > now - announced.requests_window]

@@ -132,3 +132,18 @@ def test_after_a_429_starts_are_spaced_wider_then_narrow_back_to_the_declared_ra
     assert times[2] - times[1] == pytest.approx(2 * declared * 0.97, abs=0.01)
     times = starts(gate, clock, 40)
     assert times[-1] - times[-2] == pytest.approx(declared, abs=0.01)
+
+
+def test_a_limit_announced_for_one_model_does_not_hold_back_the_others():
+    # LiteLLM and OpenAI announce per model: a model allowing 2 a minute must not slow the rest
+    gate, clock = throttle()
+    ticket = gate.acquire(1, "mock-limited")
+    gate.release(ticket, 200, {"x-ratelimit-limit-requests": "2", "x-ratelimit-remaining-requests": "0"})
+    times = [clock.now]
+    for _ in range(5):
+        ticket = gate.acquire(1, "mock-gpt")
+        times.append(clock.now)
+        gate.release(ticket, 200, {})
+    assert times[-1] - times[0] < 0.1
+    gate.acquire(1, "mock-limited")
+    assert clock.now >= 1.0  # that model's own window is respected
