@@ -91,6 +91,10 @@ class RunState:
     shared_dir: Path | None = None
     # the controller has made the planned exchanges for the workers
     shared_ready: bool = False
+    # under xdist: the tests (node ids) still to finish before the checks that run last may start
+    awaited: set[str] | None = None
+    # exchanges xdist workers made or read
+    worker_made: set[str] = field(default_factory=set)
 
     @property
     def requests_sent(self) -> int:
@@ -325,21 +329,23 @@ class RunHooks:
         self.progress = Progress(state, config) if state.config.live else None
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        callspec = getattr(item, "callspec", None)
-        check = callspec.params.get("check") if callspec else None
+        check = _check_of(item)
         if self.progress is not None and isinstance(check, Check):
             self.progress.enter(check.row)
+        shared = self.state.store.shared
+        if check is not None and check.runs_last and shared is not None and hasattr(item.config, "workerinput"):
+            # an xdist worker: the other workers may still be running checks this one must follow
+            shared.wait_for_rest()
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Run the checks in the order of the feature table, so run-wide checks (errors-rate-limit,
-        which reads every exchange) come last."""
+        """Run the checks in the order of the feature table, and those that run last (the
+        rate-limit burst, and the checks that read every exchange) after all the others."""
         order = {row.id: position for position, row in enumerate(ROWS)}
 
-        def position(item: pytest.Item) -> int:
-            callspec = getattr(item, "callspec", None)
-            check = callspec.params.get("check") if callspec else None
-            return order.get(check.row, len(order)) if isinstance(check, Check) else len(order)
+        def position(item: pytest.Item) -> tuple[bool, int]:
+            check = _check_of(item)
+            return (check.runs_last, order[check.row]) if check is not None else (True, len(order))
 
         items.sort(key=position)
 
@@ -385,8 +391,13 @@ class RunHooks:
         if state.shared_ready or state.store.shared is None:
             return
         state.shared_ready = True
-        matches = [_NODE_CHECK.search(node_id) for node_id in ids]
-        planned = _planned_checks(state, [CHECKS.get(match["check"]) for match in matches if match])
+        checks = {
+            node_id: CHECKS.get(match["check"]) if (match := _NODE_CHECK.search(node_id)) else None for node_id in ids
+        }
+        state.awaited = {node_id for node_id, check in checks.items() if check is None or not check.runs_last}
+        if not state.awaited:
+            state.store.shared.mark_rest_done()
+        planned = _planned_checks(state, list(checks.values()))
         if not planned:
             return
         if self.progress is not None:
@@ -397,6 +408,12 @@ class RunHooks:
         state.store.get_many(planned[1:])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        state = self.state
+        # a test is over after its teardown ("???": xdist's report of a test whose worker crashed)
+        if state.awaited and report.when in ("teardown", "???") and report.nodeid in state.awaited:
+            state.awaited.discard(report.nodeid)
+            if not state.awaited and state.store.shared is not None:
+                state.store.shared.mark_rest_done()
         # on xdist's controller this is the only way results arrive from the workers
         for name, value in report.user_properties:
             if name == RESULT:
@@ -414,6 +431,7 @@ class RunHooks:
         self.state.worker_requests += int(output.get("conformance_requests", 0))
         self.state.worker_retries += int(output.get("conformance_retries", 0))
         self.state.worker_waited += float(output.get("conformance_waited", 0.0))
+        self.state.worker_made.update(output.get("conformance_made", ()))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         workeroutput = getattr(session.config, "workeroutput", None)
@@ -421,6 +439,7 @@ class RunHooks:
             workeroutput["conformance_requests"] = self.state.store.requests_sent
             workeroutput["conformance_retries"] = self.state.store.retries
             workeroutput["conformance_waited"] = self.state.store.waited_for_limits
+            workeroutput["conformance_made"] = sorted(self.state.store.made())
             return
         if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:  # nothing selected: a usage error, no report
             return
@@ -461,6 +480,7 @@ class RunHooks:
             requests_sent=state.requests_sent,
             retries=state.store.retries + state.worker_retries,
             waited_for_limits=state.store.waited_for_limits + state.worker_waited,
+            exchanges_made=len(set(state.store.made()) | state.worker_made),
             base_url=state.base_url if state.config.live else None,
             cassettes=_cassettes_stamp(state),
             complete=complete,

@@ -50,6 +50,9 @@ class Check:
     # timing or rate-limit checks that say nothing about a replay
     live_only: bool = False
     extra: ExtraPlanner | None = None
+    # runs after every other check of the run (also under xdist): it reads every exchange, or it
+    # exhausts a limit other checks would meet
+    runs_last: bool = False
 
 
 PROBES: dict[str, Probe] = {}
@@ -78,6 +81,7 @@ def check(
     needs: tuple[str, ...] = (),
     live_only: bool = False,
     extra: ExtraPlanner | None = None,
+    runs_last: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check. ``needs`` names the probes it reads; a check that sends requests of its own
     (``ctx.fetch``) declares them with ``extra``, so that a dry run can count them."""
@@ -92,7 +96,7 @@ def check(
             raise ValueError(f"check {check_id!r} is registered twice")
         # the claim is the docstring's first paragraph, on one line
         claim = " ".join(inspect.cleandoc(func.__doc__ or check_id).split("\n\n")[0].split())
-        CHECKS[check_id] = Check(check_id, row, level, source, tuple(needs), func, claim, live_only, extra)
+        CHECKS[check_id] = Check(check_id, row, level, source, tuple(needs), func, claim, live_only, extra, runs_last)
         return func
 
     return register

@@ -29,7 +29,7 @@ from conformance.schemas import digest_of
 from conformance.sdk_oracle import SDK_VERSION
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"  # 1.1: run.retries_after_429, waited_for_limits, exchanges_made
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 
@@ -115,6 +115,7 @@ def build_report(
     base_url: str | None,
     retries: int = 0,
     waited_for_limits: float = 0.0,
+    exchanges_made: int | None = None,
     cassettes: dict[str, Any] | None,
     complete: bool,
     problems: list[str],
@@ -164,6 +165,7 @@ def build_report(
             "retries_after_429": retries,
             "waited_for_limits": round(waited_for_limits, 3),
             "exchanges": len(cited),
+            "exchanges_made": len(cited) if exchanges_made is None else exchanges_made,
             "complete": complete,
             "problems": problems,
             "exit_code": exit_code,

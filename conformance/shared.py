@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from conformance.exchange import Exchange
 
 # a hung process must not hold the others forever: longer than any response may take (the deadline)
 LOCK_TIMEOUT = 900.0
+# written by the controller once every check but those that run last has finished
+REST_DONE = "rest-of-run.done"
 
 
 class SharedExchanges:
@@ -43,6 +46,19 @@ class SharedExchanges:
             tmp.write_text(json.dumps(exchange_to_dict(exchange)), encoding="utf-8")
             tmp.replace(path)
             return exchange, True
+
+    def mark_rest_done(self) -> None:
+        """Every check but those that run last has finished (the controller says so)."""
+        (self.directory / REST_DONE).touch()
+
+    def wait_for_rest(self, timeout: float = LOCK_TIMEOUT) -> bool:
+        """Wait until every check but those that run last has finished; False if it took too long."""
+        deadline = time.monotonic() + timeout
+        while not (self.directory / REST_DONE).exists():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def get(self, exchange_id: str) -> Exchange | None:
         """The exchange if a process of this run has made it (files appear whole: see get_or_make)."""

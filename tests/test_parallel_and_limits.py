@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def test_a_declared_limit_that_matches_the_target_meets_no_429(cli, tmp_path, cl
     assert statuses(limited) == statuses(reference)
     run = limited.report["run"]
     assert run["retries_after_429"] == 0, limited.stdout
-    assert run["requests_sent"] == run["exchanges"] == reference.report["run"]["requests_sent"]
+    assert run["requests_sent"] == run["exchanges_made"] == reference.report["run"]["requests_sent"]
     # the declared rate spaces the starts: ~113 of them at 20 a second
     assert run["waited_for_limits"] > 2
 
@@ -79,8 +80,8 @@ def test_an_undeclared_limit_costs_retries_not_verdicts(cli, tmp_path, clean):
     run = limited.report["run"]
     assert run["retries_after_429"] > 0, limited.stdout
     # a retried request is sent again, but judged once
-    assert run["requests_sent"] == run["exchanges"] + run["retries_after_429"]
-    assert run["exchanges"] == reference.report["run"]["exchanges"]
+    assert run["requests_sent"] == run["exchanges_made"] + run["retries_after_429"]
+    assert run["exchanges_made"] == reference.report["run"]["exchanges_made"]
     # none of the suite's own 429s is judged: the run met none
     judged = [c for c in limited.report["checks"] if c["id"] == "errors-rate-limit.every_429_is_well_formed"]
     assert judged[0]["status"] == "skipped"
@@ -94,13 +95,21 @@ def test_xdist_shares_the_exchanges_of_a_live_run(cli, tmp_path):
     parallel = cli("run", "--mode", "live", "--", "-n", "2", env={"TMPDIR": str(shared_tmp)})
     assert statuses(parallel) == statuses(alone)
     run = parallel.report["run"]
-    assert run["requests_sent"] == run["exchanges"] == alone.report["run"]["requests_sent"]
+    assert run["requests_sent"] == run["exchanges_made"] == alone.report["run"]["requests_sent"]
     assert parallel.report["run"]["complete"] is True
     # the report cites the same exchanges, whichever process made them
     assert set(parallel.report["exchanges"]) == set(alone.report["exchanges"])
     assert "2 workers" in parallel.stdout
     # the folder the processes shared is gone
     assert not list(shared_tmp.glob("conformance-shared-*"))
+    # the burst, which exhausts a model's limit, starts after every other check's exchanges ended
+    evidence = parallel.report["exchanges"]
+    burst = [e for exchange_id, e in evidence.items() if exchange_id.startswith("errors-rate-limit/")]
+    others = [e for exchange_id, e in evidence.items() if not exchange_id.startswith("errors-rate-limit/")]
+    assert burst
+    first_burst = min(datetime.fromisoformat(e["started_at"]).timestamp() for e in burst)
+    last_other = max(datetime.fromisoformat(e["started_at"]).timestamp() + e["elapsed"] for e in others)
+    assert first_burst >= last_other - 0.002
 
 
 def test_xdist_records_what_a_single_process_replays(cli, tmp_path):
@@ -110,7 +119,7 @@ def test_xdist_records_what_a_single_process_replays(cli, tmp_path):
     replayed_in_parallel = cli("run", "--cassette-dir", str(cassettes), "--", "-n", "2")
     assert statuses(recorded) == statuses(replayed) == statuses(replayed_in_parallel)
     assert replayed.code == 0, replayed.stdout
-    assert recorded.report["run"]["requests_sent"] == recorded.report["run"]["exchanges"]
+    assert recorded.report["run"]["requests_sent"] == recorded.report["run"]["exchanges_made"]
     assert replayed.report["run"]["complete"]
     assert replayed_in_parallel.report["run"]["complete"]
 

@@ -1,6 +1,7 @@
 """Row ``errors-rate-limit``: 429s are well formed, and a burst is limited and then recovers.
 
-Every 429 the run meets is judged (this row runs last, so it sees every exchange). Provoking one
+Every 429 the run meets is judged (these checks run last, also under xdist, so they see every
+exchange, and the burst exhausts no limit another check still needs). Provoking one
 is opt-in (``--allow-rate-limit-probe`` or ``[rate_limit] probe = true``): it spends up to the
 profile's budget of tiny requests, and waits for the window to pass before checking recovery
 (a replay does not wait).
@@ -95,7 +96,7 @@ def _every_429(ctx: CheckContext) -> list[Exchange]:
     return [e for e in ctx.every_exchange() if e.response is not None and e.response.status == 429]
 
 
-@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=_burst_plan)
+@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=_burst_plan, runs_last=True)
 def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     """A burst of requests over the target's limit gets a 429, and after Retry-After the target answers again
     (opt-in)."""
@@ -124,7 +125,7 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     return Note(f"429 after {number} requests; answered again after {wait if wait is not None else '?'} s", details)
 
 
-@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=_burst_plan)
+@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=_burst_plan, runs_last=True)
 def every_429_is_well_formed(ctx: CheckContext) -> str | None:
     """Every 429 the run met is JSON in the error envelope (the SDK raises RateLimitError), and its Retry-After,
     if any, parses."""
@@ -142,7 +143,7 @@ def every_429_is_well_formed(ctx: CheckContext) -> str | None:
     return f"{len(limited)} 429s"
 
 
-@check("errors-rate-limit", Level.SHOULD, source="openai-errors", extra=_burst_plan)
+@check("errors-rate-limit", Level.SHOULD, source="openai-errors", extra=_burst_plan, runs_last=True)
 def rate_limited_answers_say_when_to_retry(ctx: CheckContext) -> str | None:
     """Every 429 says when to retry: a Retry-After (or retry-after-ms) header."""
     limited = _every_429(ctx)
