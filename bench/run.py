@@ -119,7 +119,7 @@ def measure_live(work: Path, latency: float, workers: int | None = None) -> dict
         "latency_seconds": latency,
         "concurrency": concurrency,
         "requests_sent": run["requests_sent"],
-        "exchanges": run["exchanges"],
+        "exchanges": run["exchanges_made"],
         "retries_after_429": run["retries_after_429"],
         "run_seconds": run["duration"],
         "process_seconds": round(wall, 3),
