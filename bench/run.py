@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ def measure_live(work: Path, latency: float, workers: int | None = None) -> dict
         wall = _timed(command, work)
     report = _report(report_dir)
     run = report["run"]
-    concurrency = 4  # the reference profile's [limits] concurrency
+    concurrency = int(tomllib.loads(profile.read_text())["limits"]["concurrency"])
     ideal = run["requests_sent"] * latency / concurrency
     return {
         "latency_seconds": latency,

@@ -122,7 +122,9 @@ def _parser() -> argparse.ArgumentParser:
         help="how the key limit speaks: Retry-After and x-ratelimit-* with resets (openai), only "
         "x-ratelimit-limit/remaining-requests (llama), or a bare 429 (silent)",
     )
-    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="hold every answer back this long")
+    serve.add_argument(
+        "--latency", type=_seconds, default=0.0, metavar="SECONDS", help="hold every answer back this long"
+    )
 
     render = commands.add_parser("render", help="render a report.json as Markdown, HTML or JUnit XML")
     render._sub = "render"  # type: ignore[attr-defined]
@@ -177,6 +179,16 @@ def _key_limit(text: str) -> tuple[int, float]:
     if limit[0] < 1 or limit[1] <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: the count and the seconds must be positive")
     return limit
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the seconds cannot be negative")
+    return seconds
 
 
 def _fail(message: str, code: int = ExitCode.USAGE) -> int:
@@ -307,7 +319,7 @@ def _serve(args: argparse.Namespace) -> int:
         faults=frozenset(args.fault),
         key_limit=args.key_limit,
         key_limit_style=args.key_limit_style,
-        latency=max(args.latency, 0.0),
+        latency=args.latency,
     )
     server = ReferenceServer(config, host=args.host, port=args.port)
 

@@ -1,10 +1,17 @@
 """Hand-made exchanges and contexts, so each check can be shown to pass on good input and to fail
-on exactly the deviation it targets."""
+on exactly the deviation it targets; and ``Cli``, which runs the command as a user would."""
 
 from __future__ import annotations
 
 import json as jsonlib
+import os
+import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from conformance.context import CheckContext
@@ -192,3 +199,46 @@ def chat_exchange(exchange_id: str, body: Any = None, **kwargs: Any) -> Exchange
     return make_exchange(
         exchange_id, method="POST", path="/chat/completions", body=chat_completion() if body is None else body, **kwargs
     )
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    report_dir: Path
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return jsonlib.loads((self.report_dir / "report.json").read_text())
+
+    def verdicts(self) -> dict[str, str]:
+        return {check["id"]: check["status"] for check in self.report["checks"]}
+
+
+class Cli:
+    """Runs ``python -m conformance`` in a clean working directory; its reports go under ``tmp_path``."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+    ) -> Run:
+        report_dir = self.tmp_path / f"report-{secrets.token_hex(3)}"
+        full = list(args)
+        if args and args[0] == "run" and "--report-dir" not in args:
+            full[1:1] = ["--report-dir", str(report_dir)]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+        environment.update(env or {})
+        started = time.monotonic()
+        completed = subprocess.run(
+            [sys.executable, "-m", "conformance", *full],
+            cwd=cwd or self.tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return Run(completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started, report_dir)

@@ -40,6 +40,10 @@ def one_line_error(run) -> str:
         (["detect", "--fault", "no-such-fault"], {}, "unknown faults no-such-fault (list them with: conformance"),
         (["detect", "--jobs", "0"], {}, "--jobs must be at least 1"),
         (["serve-reference", "--fault", "no-such-fault"], {}, "unknown faults no-such-fault"),
+        (["serve-reference", "--key-limit", "10"], {}, "'10' is not COUNT/SECONDS, e.g. 10/60"),
+        (["serve-reference", "--key-limit", "0/60"], {}, "the count and the seconds must be positive"),
+        (["serve-reference", "--latency", "-1"], {}, "'-1': the seconds cannot be negative"),
+        (["run", "--target", "nope", "--dry-run"], {}, "unknown target 'nope' (known targets:"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(cli, args, env, expected):

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from helpers import Cli, Run
 
 from conformance.reference import ReferenceConfig, ReferenceServer
 
@@ -24,26 +24,18 @@ def statuses(run) -> dict[str, str]:
     return run.verdicts()
 
 
-def profile(tmp_path: Path, rpm: int, **limits: object) -> Path:
-    """The reference profile with other declared limits, and without the rate-limit burst (its
+def profile(tmp_path: Path, rpm: int) -> Path:
+    """The reference profile declaring ``rpm`` requests a minute, without the rate-limit burst (its
     unpaced requests would meet the key's limit, whose 429s are judged as they are)."""
     text = (ROOT / "targets" / "reference.toml").read_text()
-    extra = "".join(f"{name} = {value}\n" for name, value in limits.items())
-    text = re.sub(r"requests_per_minute = \d+\n", f"requests_per_minute = {rpm}\n{extra}", text)
+    text = re.sub(r"requests_per_minute = \d+\n", f"requests_per_minute = {rpm}\n", text)
     text = re.sub(r"(?m)^probe = true$", "probe = false", text)
     path = tmp_path / f"reference-{rpm}.toml"
     path.write_text(text)
     return path
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    """A plain live run against an unlimited reference server."""
-    tmp_path = tmp_path_factory.mktemp("clean")
-    return run_against(Cli(tmp_path), tmp_path, ReferenceConfig(api_keys=frozenset({"sk-clean"})), 6000)
-
-
-def run_against(cli, tmp_path, config: ReferenceConfig, rpm: int, *extra: str):
+def run_against(cli: Cli, tmp_path: Path, rpm: int, config: ReferenceConfig) -> Run:
     key = next(iter(config.api_keys))
     with ReferenceServer(config) as server:
         return cli(
@@ -52,38 +44,46 @@ def run_against(cli, tmp_path, config: ReferenceConfig, rpm: int, *extra: str):
             str(profile(tmp_path, rpm)),
             "--base-url",
             server.base_url,
-            *extra,
             env={"REFERENCE_API_KEY": key},
             timeout=300,
         )
 
 
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Run:
+    """A plain live run against an unlimited reference server."""
+    tmp_path = tmp_path_factory.mktemp("clean")
+    return run_against(Cli(tmp_path), tmp_path, 6000, ReferenceConfig(api_keys=frozenset({"sk-clean"})))
+
+
+def limited_run(cli: Cli, tmp_path: Path, clean: Run, *, declared_rpm: int, style: str) -> dict:
+    """A run against a server allowing each key 20 requests a second, announced in ``style``; its
+    verdicts must be the clean run's. Returns the report's ``run``."""
+    config = ReferenceConfig(api_keys=frozenset({"sk-limited"}), key_limit=(20, 1.0), key_limit_style=style)
+    limited = run_against(cli, tmp_path, declared_rpm, config)
+    assert statuses(limited) == statuses(clean)
+    return limited.report
+
+
 def test_a_declared_limit_that_matches_the_target_meets_no_429(cli, tmp_path, clean):
-    reference = clean
-    # 20 requests a second, announced the Llama API way (limit and remaining, no reset time)
-    config = ReferenceConfig(api_keys=frozenset({"sk-limited"}), key_limit=(20, 1.0), key_limit_style="llama")
-    limited = run_against(cli, tmp_path, config, 1200)
-    assert statuses(limited) == statuses(reference)
-    run = limited.report["run"]
-    assert run["retries_after_429"] == 0, limited.stdout
-    assert run["requests_sent"] == run["exchanges_made"] == reference.report["run"]["requests_sent"]
-    # the declared rate spaces the starts: ~113 of them at 20 a second
+    # 20 a second, announced the Llama API way (limit and remaining, no reset time), declared as 1200 a minute
+    run = limited_run(cli, tmp_path, clean, declared_rpm=1200, style="llama")["run"]
+    assert run["retries_after_429"] == 0
+    assert run["requests_sent"] == run["exchanges_made"] == clean.report["run"]["requests_sent"]
+    # the declared rate spaces the starts: about 108 of them at 20 a second, 4 threads waiting
     assert run["waited_for_limits"] > 2
 
 
 def test_an_undeclared_limit_costs_retries_not_verdicts(cli, tmp_path, clean):
-    reference = clean
     # the profile claims 6000 a minute; the server allows 20 a second and says nothing but 429
-    config = ReferenceConfig(api_keys=frozenset({"sk-limited"}), key_limit=(20, 1.0), key_limit_style="silent")
-    limited = run_against(cli, tmp_path, config, 6000)
-    assert statuses(limited) == statuses(reference)
-    run = limited.report["run"]
-    assert run["retries_after_429"] > 0, limited.stdout
+    report = limited_run(cli, tmp_path, clean, declared_rpm=6000, style="silent")
+    run = report["run"]
+    assert run["retries_after_429"] > 0
     # a retried request is sent again, but judged once
     assert run["requests_sent"] == run["exchanges_made"] + run["retries_after_429"]
-    assert run["exchanges_made"] == reference.report["run"]["exchanges_made"]
+    assert run["exchanges_made"] == clean.report["run"]["exchanges_made"]
     # none of the suite's own 429s is judged: the run met none
-    judged = [c for c in limited.report["checks"] if c["id"] == "errors-rate-limit.every_429_is_well_formed"]
+    judged = [c for c in report["checks"] if c["id"] == "errors-rate-limit.every_429_is_well_formed"]
     assert judged[0]["status"] == "skipped"
     assert judged[0]["message"] == "the run met no 429"
 
