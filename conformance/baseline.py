@@ -10,8 +10,11 @@ job; improvements are listed so the baseline can be rewritten.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from conformance import jsonparse
+from conformance.errors import ConfigError
 from conformance.report import now_iso
 
 BASELINE_VERSION = "1.0"
@@ -33,6 +36,32 @@ def write_baseline(report: dict[str, Any]) -> dict[str, Any]:
         "rows": {row["id"]: row["status"] for row in report["rows"]},
         "checks": {check["id"]: check["status"] for check in report["checks"]},
     }
+
+
+def read_baseline(path: Path) -> dict[str, Any]:
+    """A baseline from a file, or a ConfigError saying in one line why it is not one."""
+    try:
+        data = jsonparse.loads(path.read_text(encoding="utf-8"), limit=2 * jsonparse.MAX_DEPTH)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ConfigError(f"cannot read the baseline {path}: {reason}") from None
+    problem = _baseline_problem(data)
+    if problem:
+        raise ConfigError(f"{path} is not a baseline written by 'conformance baseline write': {problem}")
+    return data
+
+
+def _baseline_problem(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return "it is not a JSON object"
+    for key, ranks in (("checks", CHECK_RANK), ("rows", ROW_RANK)):
+        entries = data.get(key)
+        if not isinstance(entries, dict):
+            return f"{key!r} is {'missing' if entries is None else 'not an object'}"
+        for name, status in entries.items():
+            if status not in ranks:
+                return f"{key}.{name} has the unknown status {str(status)[:40]!r}"
+    return None
 
 
 @dataclass(frozen=True)

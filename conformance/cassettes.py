@@ -22,37 +22,51 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
 from conformance import __version__
 from conformance.errors import ReplayError
-from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure
+from conformance.exchange import Chunk, Exchange, FailureKind, RecordedRequest, Request, Response, TransportFailure
 from conformance.redaction import BASE_URL
 
 FORMAT = 1
 SET_FILE = "cassette-set.yaml"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+# a file name part longer than this is cut and made unique by a digest (model ids come from targets)
+MAX_NAME = 80
+# no cassette the suite writes comes near this: bodies over the cap are kept as their first bytes
+MAX_CASSETTE_BYTES = 64 * 1024**2
 
 
 def cassette_path(directory: Path, exchange_id: str) -> Path:
     parts = []
     for part in exchange_id.split("/"):
         safe = _SAFE.sub("_", part) or "_"
-        if safe != part or safe.startswith("."):
-            safe = f"{safe.lstrip('.')}-{hashlib.sha256(part.encode()).hexdigest()[:8]}"
+        if safe != part or safe.startswith(".") or len(safe) > MAX_NAME:
+            digest = hashlib.sha256(part.encode()).hexdigest()[:8]
+            safe = f"{safe.lstrip('.')[: MAX_NAME - 9]}-{digest}"
         parts.append(safe)
     return directory.joinpath(*parts[:-1], f"{parts[-1]}.yaml")
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+class _Dumper(yaml.CSafeDumper if hasattr(yaml, "CSafeDumper") else yaml.SafeDumper):  # type: ignore[misc]
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # never anchors and aliases: every value is written where it is
+
+
+# characters a YAML literal block keeps as they are; others (CR, NEL, the Unicode line and
+# paragraph separators, BOM, C0/C1 controls but tab and LF, non-characters) make PyYAML normalise
+# or refuse it, so such a text is written double-quoted with escapes instead
+_BLOCK_SAFE = re.compile(r"[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    # literal blocks keep stream bodies readable; PyYAML falls back to quoting when they cannot
-    style = "|" if "\n" in value else None
+    # literal blocks keep stream bodies readable
+    style = "|" if "\n" in value and _BLOCK_SAFE.fullmatch(value) else None
+    if style is None and not _BLOCK_SAFE.fullmatch(value):
+        style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -72,6 +86,15 @@ def _dump(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=2**31 - 1)
 
 
+def _load(text: str) -> Any:
+    """YAML as the suite writes it: no anchors or aliases (an alias bomb is refused, not expanded)."""
+    if "*" in text or "&" in text:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ValueError("it uses YAML anchors or aliases, which the suite never writes")
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
 def _encode_bytes(data: bytes) -> dict[str, str]:
     try:
         return {"text": data.decode("utf-8")}
@@ -81,7 +104,9 @@ def _encode_bytes(data: bytes) -> dict[str, str]:
 
 def _decode_bytes(node: dict[str, Any], where: str) -> bytes:
     if "text" in node:
-        return str(node["text"]).encode("utf-8")
+        if not isinstance(node["text"], str):
+            raise ValueError(f"{where}: text is not a string")
+        return node["text"].encode("utf-8")
     if "base64" in node:
         return base64.b64decode(node["base64"], validate=True)
     raise ValueError(f"{where} has neither text nor base64")
@@ -121,6 +146,10 @@ def exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
             "headers": [_Pair((name, value)) for name, value in response.headers],
             "chunks": [{"t": chunk.t, **_encode_bytes(chunk.data)} for chunk in response.chunks],
         }
+        if response.body_size is not None:
+            # only the first bytes of a body too large to keep
+            data["response"]["body_size"] = response.body_size
+            data["response"]["body_sha256"] = response.body_sha256
     if exchange.failure is not None:
         data["failure"] = {"kind": exchange.failure.kind, "message": exchange.failure.message}
     return data
@@ -155,10 +184,15 @@ def exchange_from_dict(data: dict[str, Any]) -> Exchange:
                 for index, chunk in enumerate(resp.get("chunks") or [])
             ),
             decoded_from=resp.get("decoded_from"),
+            body_size=None if resp.get("body_size") is None else int(resp["body_size"]),
+            body_sha256=None if resp.get("body_sha256") is None else str(resp["body_sha256"]),
         )
     failure = None
     if data.get("failure") is not None:
-        failure = TransportFailure(kind=data["failure"]["kind"], message=str(data["failure"]["message"]))
+        kind = data["failure"]["kind"]
+        if kind not in get_args(FailureKind) or kind == "stopped":
+            raise ValueError(f"unknown failure kind {kind!r}")
+        failure = TransportFailure(kind=kind, message=str(data["failure"]["message"]))
     return Exchange(
         id=str(data["id"]),
         purpose=str(data.get("purpose") or ""),
@@ -170,6 +204,27 @@ def exchange_from_dict(data: dict[str, Any]) -> Exchange:
         ttfb=None if data.get("ttfb") is None else float(data["ttfb"]),
         replayed=True,
     )
+
+
+def dump_exchange(exchange: Exchange) -> str:
+    """The cassette text of an exchange, checked to give back every byte of every chunk; where the
+    YAML emitter would change a text chunk (it may normalise line breaks), the chunks go as base64."""
+    data = exchange_to_dict(exchange)
+    text = _dump(data)
+    if exchange.response is None or _chunks_of(text) == exchange.response.chunks:
+        return text
+    data["response"]["chunks"] = [
+        {"t": chunk.t, "base64": base64.b64encode(chunk.data).decode("ascii")} for chunk in exchange.response.chunks
+    ]
+    return _dump(data)
+
+
+def _chunks_of(text: str) -> tuple[Chunk, ...] | None:
+    try:
+        response = exchange_from_dict(_load(text)).response
+    except (yaml.YAMLError, ValueError, KeyError, TypeError):
+        return None
+    return None if response is None else response.chunks
 
 
 _DATA_URL = re.compile(r"^data:([^;,]*);base64,.*$", re.DOTALL)
@@ -215,9 +270,12 @@ class CassetteSetInfo:
     recorded_at: str
     suite_version: str
     recorded_from: str
+    # the target as it was recorded (models, dialect, ...): a replay of a target given on the
+    # command line, with no profile, is built from it
+    profile: dict[str, Any] | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        return dict(self.__dict__)
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
 
 
 # cassette sets already read in this process, by directory, with the files' names, times and sizes
@@ -242,7 +300,10 @@ class CassetteSet:
         """The cassettes under ``directory``; loading the same unchanged files again in one process
         (the CLI checks them before pytest starts, the plugin then uses them) reads them once."""
         paths = sorted(directory.rglob("*.yaml")) if directory.is_dir() else []
-        stamp = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+        try:
+            stamp = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+        except OSError as exc:
+            raise ReplayError(f"cassette {exc.filename} is unreadable: {exc.strerror or exc}") from None
         cached = _LOADED.get(directory.resolve())
         if cached is not None and cached[0] == stamp:
             return cached[1]
@@ -259,14 +320,14 @@ class CassetteSet:
             raise ReplayError(f"no cassettes for this target in {directory}; record them with --mode record")
         for path in paths:
             try:
-                data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+                data = _load(_read_text(path))
                 if path.name == SET_FILE:
                     info = dict(data or {})
                     continue
                 if not isinstance(data, dict):
                     raise ValueError("not a mapping")
                 exchange = exchange_from_dict(data)
-            except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
+            except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 reason = " ".join(str(exc).split())[:200] or type(exc).__name__
                 raise ReplayError(f"cassette {path} is unreadable: {reason}") from exc
             if cassette_path(directory, exchange.id) != path:
@@ -274,6 +335,16 @@ class CassetteSet:
             exchanges[exchange.id] = exchange
             files[exchange.id] = path
         return cls(directory, exchanges, files, info)
+
+    @classmethod
+    def read_info(cls, directory: Path) -> dict[str, Any]:
+        """What ``cassette-set.yaml`` says about a set ({} when there is none or it is unreadable;
+        loading the set reports an unreadable one)."""
+        try:
+            data = _load(_read_text(directory / SET_FILE))
+        except (OSError, yaml.YAMLError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def get(self, exchange_id: str) -> Exchange | None:
         return self._exchanges.get(exchange_id)
@@ -283,6 +354,17 @@ class CassetteSet:
 
     def path_of(self, exchange_id: str) -> Path:
         return self._files.get(exchange_id, cassette_path(self.directory, exchange_id))
+
+
+def _read_text(path: Path) -> str:
+    """A cassette's text: a regular file (not a device, a FIFO or a link to one) of bounded size."""
+    if not path.is_file():
+        raise ValueError("it is not a regular file")
+    with path.open("rb") as file:
+        data = file.read(MAX_CASSETTE_BYTES + 1)
+    if len(data) > MAX_CASSETTE_BYTES:
+        raise ValueError(f"it is larger than {MAX_CASSETTE_BYTES // 1024**2} MiB, more than the suite ever writes")
+    return data.decode("utf-8")
 
 
 class CassetteWriter:
@@ -295,7 +377,7 @@ class CassetteWriter:
 
     def write(self, exchange: Exchange) -> Path:
         path = cassette_path(self.directory, exchange.id)
-        text = _dump(exchange_to_dict(exchange))
+        text = dump_exchange(exchange)
         with self._lock:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".yaml.tmp")
@@ -339,7 +421,14 @@ def describe_set(info: dict[str, Any]) -> str:
     return f"recorded {when} by suite {version} from {origin}"
 
 
-def new_set_info(target: str, dialect: str, recorded_at: str, recorded_from: str) -> CassetteSetInfo:
+def new_set_info(
+    target: str, dialect: str, recorded_at: str, recorded_from: str, profile: dict[str, Any] | None = None
+) -> CassetteSetInfo:
     return CassetteSetInfo(
-        target=target, dialect=dialect, recorded_at=recorded_at, suite_version=__version__, recorded_from=recorded_from
+        target=target,
+        dialect=dialect,
+        recorded_at=recorded_at,
+        suite_version=__version__,
+        recorded_from=recorded_from,
+        profile=profile,
     )

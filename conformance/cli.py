@@ -16,18 +16,21 @@ other exit codes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-from conformance import __version__
-from conformance.baseline import describe, gate, write_baseline
+from conformance import __version__, stopping
+from conformance.baseline import describe, gate, read_baseline, write_baseline
 from conformance.cassettes import CassetteSet
 from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.plan import Plan
@@ -67,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--vision-model", metavar="ID", help="vision model id")
     target.add_argument("--moderation-model", metavar="ID", help="moderation model id")
     target.add_argument("--dialect", help="the dialect the target claims: openai or llama-api")
-    target.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
+    target.add_argument(
+        "--timeout", type=_timeout, metavar="SECONDS", help="connect timeout and the longest wait between two reads"
+    )
     target.add_argument(
         "--allow-rate-limit-probe",
         action="store_true",
@@ -92,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve-reference", help="start the reference server (Ctrl-C stops it)")
     serve._sub = "serve-reference"  # type: ignore[attr-defined]
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8089, help="port (default 8089; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8089, help="port (default 8089; 0 picks a free one)")
     serve.add_argument(
         "--api-key-env", metavar="VAR", default="REFERENCE_API_KEY", help="variable holding the key it accepts"
     )
@@ -181,6 +186,28 @@ def _key_limit(text: str) -> tuple[int, float]:
     return limit
 
 
+def _timeout(text: str) -> float:
+    from conformance.profiles import MAX_SECONDS
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: a timeout is more than 0 and at most {MAX_SECONDS:g} seconds")
+    return seconds
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: a port is from 0 to 65535")
+    return port
+
+
 def _seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -188,6 +215,8 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not seconds >= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: the seconds cannot be negative")
+    if seconds > 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: at most 3600 seconds")
     return seconds
 
 
@@ -261,7 +290,8 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     if config.dry_run:
         pytest_args += ["-p", "no:terminal"]  # the plan is the whole output
     outcome = _Outcome()
-    code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])
+    with _stopped_by_signals() as received:
+        code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])
     global _RUN_FINISHED
     _RUN_FINISHED = True
     if config.dry_run:
@@ -277,13 +307,42 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         return ExitCode.OK
     if outcome.code is not None:
         return outcome.code
+    if received:
+        return stopping.SIGNAL_CODES[received[0]]
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         if code == pytest.ExitCode.NO_TESTS_COLLECTED:
             return _fail("no check matched the selection given to pytest")
         return ExitCode.USAGE
     if code == pytest.ExitCode.INTERRUPTED:
-        return 130
-    return ExitCode.INTERNAL
+        return ExitCode.INTERRUPTED
+    return _fail("the run ended before its report was written (see the output above)", ExitCode.INTERNAL)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[list[str]]:
+    """SIGINT and SIGTERM stop the run gracefully: requests in flight are cut, no further check runs,
+    and the report of what was judged is written with exit 130 or 143. A second signal interrupts
+    at once."""
+    received: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handle(number: int, frame: object) -> None:
+        name = signal.Signals(number).name
+        received.append(name)
+        stop = stopping.current()
+        if len(received) == 1 and stop is not None:
+            stop.request(f"stopped by {name}", stopping.SIGNAL_CODES[name])
+            return
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, handle) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class _Outcome:
@@ -367,11 +426,9 @@ def _compare(args: argparse.Namespace) -> int:
 def _gate(args: argparse.Namespace) -> int:
     path = Path(args.baseline)
     try:
-        baseline_data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(baseline_data, dict) or "checks" not in baseline_data or "rows" not in baseline_data:
-            raise ValueError("no checks and rows in it")
-    except (OSError, ValueError) as exc:
-        return _fail(f"cannot read the baseline {path}: {exc}")
+        baseline_data = read_baseline(path)
+    except ConfigError as exc:
+        return _fail(str(exc))
     result = gate(baseline_data, read_report(Path(args.report)))
     for line in describe(result):
         print(line)

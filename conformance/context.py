@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from conformance.registry import PROBES
+from conformance.stopping import RunStop, RunStopped
 from conformance.verdicts import EnvironmentProblem, NotApplicable
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class CheckContext:
     schemas: SchemaSet
     source: ExchangeSource
     used: list[str] = field(default_factory=list)
+    # the run's stop (signals, the run's time bound): waits end early when it is set
+    stop: RunStop | None = None
 
     @property
     def mode(self) -> str:
@@ -66,7 +69,15 @@ class CheckContext:
         under pytest-xdist, also those other processes made)."""
         return list(self.source.every_exchange().values())
 
+    def pause(self, seconds: float) -> None:
+        """Wait (for a rate-limit window to pass); a stopped run ends the check instead."""
+        stop = self.stop or RunStop()
+        if stop.wait(seconds):
+            raise RunStopped(stop.reason or "the run was stopped")
+
     def _note(self, exchange: Exchange) -> Exchange:
+        if exchange.failure is not None and exchange.failure.kind == "stopped":
+            raise RunStopped(exchange.failure.message)
         if exchange.id not in self.used:
             self.used.append(exchange.id)
         if exchange.failure is not None and exchange.failure.kind == "connect":

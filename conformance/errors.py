@@ -7,7 +7,12 @@ Exit codes a CI can rely on::
     2  USAGE          a usage or configuration error (unknown target, missing key variable,
                       malformed URL, unreadable, missing or unused cassette)
     3  ENVIRONMENT    the environment stopped the run (target unreachable, key rejected everywhere)
-    4  INTERNAL       the suite itself broke (a bug in a check or in the harness)
+    4  INTERNAL       the suite itself broke (a bug in a check or in the harness), or the run
+                      ended before any check was judged
+    5  RUN_TIMEOUT    the run reached its time bound (limits.run_timeout); the report holds what
+                      was judged until then
+  130  INTERRUPTED    stopped by SIGINT (Ctrl-C); the report holds what was judged until then
+  143  TERMINATED     stopped by SIGTERM; likewise
 
 Exceptions::
 
@@ -28,6 +33,9 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     ENVIRONMENT = 3
     INTERNAL = 4
+    RUN_TIMEOUT = 5
+    INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class ConformanceError(Exception):

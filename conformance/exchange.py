@@ -7,10 +7,12 @@ request and everything that came back: status, headers, the raw body as the chun
 
 from __future__ import annotations
 
-import json
+import json as _json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
+
+from conformance import jsonparse
 
 if TYPE_CHECKING:
     from conformance.sse import Stream
@@ -19,8 +21,9 @@ if TYPE_CHECKING:
 # malformed Authorization header
 AuthMode = Literal["key", "none", "wrong-key", "malformed"]
 
-# why an exchange ended without a complete response
-FailureKind = Literal["connect", "timeout", "protocol", "too-large", "deadline", "replay"]
+# why an exchange ended without a complete response ("stopped": the run itself was stopped, by a
+# signal or its time bound; such an exchange says nothing about the target and is never judged)
+FailureKind = Literal["connect", "timeout", "protocol", "too-large", "deadline", "replay", "stopped"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Request:
             return self.body
         if self.json is None:
             return None
-        return json.dumps(self.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return _json.dumps(self.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
     def header_items(self) -> list[tuple[str, str]]:
         """Headers the suite sends besides authentication, as an OpenAI SDK would."""
@@ -84,7 +87,7 @@ class RecordedRequest:
         if self.body is None:
             return None
         try:
-            return json.loads(self.body)
+            return jsonparse.loads(self.body)
         except ValueError:
             return None
 
@@ -98,6 +101,10 @@ class Response:
     chunks: tuple[Chunk, ...]
     # the body was sent with this Content-Encoding and is stored decoded
     decoded_from: str | None = None
+    # set when only the first bytes of a body too large to keep are: its size as far as it was
+    # read, and the SHA-256 of those bytes
+    body_size: int | None = None
+    body_sha256: str | None = None
 
     @cached_property
     def body(self) -> bytes:
@@ -150,7 +157,9 @@ class Exchange:
         except UnicodeDecodeError as exc:
             return JsonBody(ok=False, error=f"body is not valid UTF-8 ({exc.reason} at byte {exc.start})")
         try:
-            return JsonBody(ok=True, value=json.loads(text))
+            return JsonBody(ok=True, value=jsonparse.loads(text))
+        except jsonparse.TooDeep as exc:
+            return JsonBody(ok=False, error=f"body is JSON {exc}, past what the suite parses")
         except ValueError as exc:
             return JsonBody(ok=False, error=f"body is not JSON ({exc})")
 

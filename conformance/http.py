@@ -1,14 +1,18 @@
 """The one place that talks HTTP.
 
 ``HttpClient.send`` turns a ``Request`` into an ``Exchange``: it reads the response incrementally,
-keeps every chunk with its arrival time, and never waits longer than the target's limits allow (a
-timeout between reads, a deadline for the whole response, a cap on the body size). Transport
-failures become part of the exchange, never exceptions, so a misbehaving target yields verdicts.
-Secrets are removed before the exchange leaves this module.
+keeps every chunk with its arrival time, and never waits longer than the target's limits allow: a
+timeout between reads, a deadline for the whole request from its first byte sent to the last byte
+received, headers included, whatever the target trickles (``conformance.deadline``); a cap on the
+body, compressed and decoded alike (``conformance.decoding``), and on what a whole run keeps. A body
+over a cap is kept as its first bytes, its size and its digest. Transport failures become part of
+the exchange, never exceptions, so a misbehaving target yields verdicts. Secrets are removed before
+the exchange leaves this module.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from datetime import UTC, datetime
@@ -17,14 +21,24 @@ import httpx2
 
 from conformance import __version__
 from conformance.budget import token_bound
+from conformance.deadline import Bound, BoundedTransport, bounded
+from conformance.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingFailed, TooLarge
 from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure
 from conformance.profiles import Auth, Limits
 from conformance.redaction import Redactor
+from conformance.stopping import RunStop, RunStopped
 from conformance.throttle import Throttle
 
 USER_AGENT = f"openai-conformance/{__version__}"
 # sent when a probe asks for a wrong key; it is not a secret and may appear in recordings
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
+# of a body too large to keep, this much is kept (and its size and digest)
+HEAD_BYTES = 16 * 1024
+
+
+class RequestNotSent(Exception):
+    """The suite could not even send the request (a bug, or input that slipped past validation);
+    the message is redacted."""
 
 
 class HttpClient:
@@ -37,25 +51,35 @@ class HttpClient:
         limits: Limits,
         redactor: Redactor,
         max_tokens_param: str = "max_tokens",
+        stop: RunStop | None = None,
     ):
         self._base_url = base_url.rstrip("/")
         self._auth = auth
         self._api_key = api_key
         self._limits = limits
         self._redactor = redactor
-        self._throttle = Throttle(limits.requests_per_minute, limits.tokens_per_minute)
+        self._stop = stop or RunStop()
+        self._throttle = Throttle(
+            limits.requests_per_minute, limits.tokens_per_minute, sleep=self._pause, longest_wait=limits.max_retry_wait
+        )
         self._max_tokens_param = max_tokens_param
         self._client = httpx2.Client(
             timeout=httpx2.Timeout(limits.timeout),
             follow_redirects=False,
-            headers={"user-agent": USER_AGENT},
-            limits=httpx2.Limits(max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency),
+            headers={"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING},
+            transport=BoundedTransport(max_connections=limits.concurrency),
             trust_env=False,
         )
         self.requests_sent = 0
         # 429s the suite caused itself and absorbed by waiting and retrying
         self.retries = 0
+        # body bytes kept by this run so far (bounded by limits.max_run_bytes)
+        self.kept_bytes = 0
         self._count_lock = threading.Lock()
+
+    def _pause(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise RunStopped(self._stop.reason or "the run was stopped")
 
     def close(self) -> None:
         self._client.close()
@@ -80,6 +104,12 @@ class HttpClient:
         rate-limit probe) goes at once and keeps whatever it gets."""
         if not request.paced:
             return self._send_once(request)
+        try:
+            return self._send_paced(request)
+        except RunStopped:
+            return self._stopped(request)
+
+    def _send_paced(self, request: Request) -> Exchange:
         tokens = sum(bound or 0 for bound in token_bound(request, self._max_tokens_param)[:2])
         # targets announce their limits per model
         model = request.json.get("model") if isinstance(request.json, dict) else None
@@ -96,49 +126,83 @@ class HttpClient:
             with self._count_lock:
                 self.retries += 1
 
-    def _send_once(self, request: Request) -> Exchange:
-        with self._count_lock:
-            self.requests_sent += 1
-        url = self._base_url + request.path
+    def _recorded(self, request: Request) -> RecordedRequest:
         body = request.body_bytes()
-        sent_headers = request.header_items()
-        recorded = RecordedRequest(
+        return RecordedRequest(
             method=request.method,
-            url=self._redactor.text(url),
-            headers=tuple(sent_headers),
+            url=self._redactor.text(self._base_url + request.path),
+            headers=tuple(request.header_items()),
             auth=request.auth,
             body=None if body is None else self._redactor.data(body),
         )
-        started_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def _stopped(self, request: Request) -> Exchange:
+        """The exchange of a request the stopped run did not send (or cut short)."""
+        reason = self._stop.reason or "the run was stopped"
+        return Exchange(
+            id=request.id,
+            purpose=request.purpose,
+            request=self._recorded(request),
+            response=None,
+            failure=TransportFailure("stopped", f"not completed: {reason}"),
+            started_at=_now(),
+            elapsed=0.0,
+            ttfb=None,
+        )
+
+    def _send_once(self, request: Request) -> Exchange:
+        if self._stop.stopped:
+            return self._stopped(request)
+        with self._count_lock:
+            self.requests_sent += 1
+        url = self._base_url + request.path
+        recorded = self._recorded(request)
+        started_at = _now()
         t0 = time.monotonic()
+        limits = self._limits
         response: Response | None = None
         failure: TransportFailure | None = None
         ttfb: float | None = None
-        try:
-            with self._client.stream(
-                request.method, url, content=body, headers=sent_headers + self._auth_headers(request)
-            ) as reply:
-                ttfb = time.monotonic() - t0
-                chunks, failure = self._read_body(reply, t0)
-                encoding = reply.headers.get("content-encoding", "").strip().lower()
-                response = Response(
-                    status=reply.status_code,
-                    reason=reply.reason_phrase,
-                    http_version=reply.http_version,
-                    headers=self._redactor.headers(list(reply.headers.multi_items())),
-                    chunks=self._redactor.chunks(chunks),
-                    decoded_from=encoding if encoding not in ("", "identity") else None,
+        with bounded(t0 + limits.deadline, self._stop.event) as bound:
+            try:
+                with self._client.stream(
+                    request.method,
+                    url,
+                    content=request.body_bytes(),
+                    headers=request.header_items() + self._auth_headers(request),
+                ) as reply:
+                    ttfb = time.monotonic() - t0
+                    chunks, failure, cut = self._read_body(reply, t0, bound)
+                    response = Response(
+                        status=reply.status_code,
+                        reason=self._redactor.text(reply.reason_phrase),
+                        http_version=reply.http_version,
+                        headers=self._redactor.headers(reply.headers.multi_items()),
+                        chunks=chunks,
+                        decoded_from=BodyDecoder(reply.headers.get("content-encoding")).encoding,
+                        body_size=cut[0] if cut else None,
+                        body_sha256=cut[1] if cut else None,
+                    )
+            except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
+                failure = self._cut(bound) or TransportFailure(
+                    "connect", self._redactor.text(f"cannot connect: {_reason(exc)}")
                 )
-        except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
-            failure = TransportFailure("connect", self._redactor.text(f"cannot connect: {_reason(exc)}"))
-        except httpx2.TimeoutException:
-            failure = TransportFailure(
-                "timeout", f"no response headers within {self._limits.timeout:g} s (the read timeout)"
-            )
-        except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as exc:
-            failure = TransportFailure(
-                "protocol", self._redactor.text(f"connection failed before a response: {_reason(exc)}")
-            )
+            except httpx2.TimeoutException:
+                failure = self._cut(bound) or TransportFailure(
+                    "timeout", f"no response headers within {limits.timeout:g} s (the read timeout)"
+                )
+            except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as exc:
+                failure = self._cut(bound) or TransportFailure(
+                    "protocol", self._redactor.text(f"connection failed before a response: {_reason(exc)}")
+                )
+            except (httpx2.HTTPError, ValueError, UnicodeError, OverflowError, OSError) as exc:
+                raise RequestNotSent(
+                    self._redactor.text(
+                        f"{request.method} {request.path} could not be sent: {type(exc).__name__}: {_reason(exc)}"
+                    )
+                ) from None
+        if failure is not None and failure.kind == "stopped":
+            return self._stopped(request)
         return Exchange(
             id=request.id,
             purpose=request.purpose,
@@ -150,34 +214,115 @@ class HttpClient:
             ttfb=None if ttfb is None else round(ttfb, 4),
         )
 
-    def _read_body(self, reply: httpx2.Response, t0: float) -> tuple[list[Chunk], TransportFailure | None]:
-        chunks: list[Chunk] = []
-        size = 0
-        limits = self._limits
-        try:
-            for data in reply.iter_bytes():
-                now = time.monotonic() - t0
-                chunks.append(Chunk(round(now, 4), data))
-                size += len(data)
-                if size > limits.max_body_bytes:
-                    return chunks, TransportFailure(
-                        "too-large", f"body exceeded {limits.max_body_bytes} bytes; reading stopped"
-                    )
-                if now > limits.deadline:
-                    return chunks, TransportFailure(
-                        "deadline", f"body still arriving after {limits.deadline:g} s (the deadline); reading stopped"
-                    )
-        except httpx2.TimeoutException:
-            return chunks, TransportFailure(
-                "timeout", f"body stalled: no data for {limits.timeout:g} s after {size} bytes (the read timeout)"
+    def _cut(self, bound: Bound) -> TransportFailure | None:
+        """The failure of a request the deadline or the stop cut short, before its headers were in."""
+        if bound.cut == "stopped":
+            return TransportFailure("stopped", "the run was stopped")
+        if bound.cut == "deadline":
+            return TransportFailure(
+                "deadline",
+                f"no complete response headers within {self._limits.deadline:g} s (the deadline); "
+                "the target sent them too slowly",
             )
+        return None
+
+    def _read_body(
+        self, reply: httpx2.Response, t0: float, bound: Bound
+    ) -> tuple[tuple[Chunk, ...], TransportFailure | None, tuple[int, str] | None]:
+        """The body's chunks (redacted), why reading stopped early, and for a body too large to
+        keep whole its size as far as it was read and its digest."""
+        limits = self._limits
+        cap = limits.max_body_bytes
+        decoder = BodyDecoder(reply.headers.get("content-encoding"))
+        chunks: list[Chunk] = []
+        size = raw_size = 0
+        digest = hashlib.sha256()
+        failure: TransportFailure | None = None
+        too_large = TransportFailure("too-large", f"body exceeded {cap} bytes; reading stopped")
+        try:
+            for raw in reply.iter_raw():
+                raw_size += len(raw)
+                data = decoder.decode(raw, cap - size)
+                now = time.monotonic() - t0
+                if data:
+                    chunks.append(Chunk(round(now, 4), data))
+                    size += len(data)
+                    digest.update(data)
+                if raw_size > cap:
+                    failure = too_large
+                    break
+                if now > limits.deadline:
+                    failure = self._deadline_failure()
+                    break
+            else:
+                tail = decoder.flush(cap - size)
+                if tail:
+                    chunks.append(Chunk(round(time.monotonic() - t0, 4), tail))
+                    size += len(tail)
+                    digest.update(tail)
+        except TooLarge:
+            failure = too_large
+        except httpx2.TimeoutException:
+            if bound.cut == "stopped":
+                failure = TransportFailure("stopped", "the run was stopped")
+            elif bound.cut == "deadline":
+                failure = self._deadline_failure()
+            else:
+                failure = TransportFailure(
+                    "timeout", f"body stalled: no data for {limits.timeout:g} s after {size} bytes (the read timeout)"
+                )
         except (httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
-            return chunks, TransportFailure(
+            failure = TransportFailure(
                 "protocol", self._redactor.text(f"connection broke after {size} bytes: {_reason(exc)}")
             )
-        except httpx2.DecodingError as exc:
-            return chunks, TransportFailure("protocol", f"body could not be decoded: {_reason(exc)}")
-        return chunks, None
+        except DecodingFailed as exc:
+            failure = TransportFailure("protocol", f"body could not be decoded: {exc}")
+        keep = failure is not None and failure.kind == "too-large"
+        if not keep and size > HEAD_BYTES:
+            with self._count_lock:
+                if self.kept_bytes + size > limits.max_run_bytes:
+                    keep = True
+                    failure = TransportFailure(
+                        "too-large",
+                        f"body of {size} bytes not kept: the run has kept {self.kept_bytes} bytes of answers, "
+                        f"close to its bound of {limits.max_run_bytes} (limits.max_run_bytes)",
+                    )
+                else:
+                    self.kept_bytes += size
+        if keep:
+            return self._head(chunks), failure, (size, digest.hexdigest())
+        return self._redactor.chunks(chunks), failure, None
+
+    def _deadline_failure(self) -> TransportFailure:
+        return TransportFailure(
+            "deadline", f"body still arriving after {self._limits.deadline:g} s (the deadline); reading stopped"
+        )
+
+    def _head(self, chunks: list[Chunk]) -> tuple[Chunk, ...]:
+        """The first HEAD_BYTES of a body, redacted (with a margin, so that no secret is cut in two
+        before it is found)."""
+        margin = HEAD_BYTES + self._redactor.max_match
+        head: list[Chunk] = []
+        taken = 0
+        for chunk in chunks:
+            if taken >= margin:
+                break
+            piece = chunk.data[: margin - taken]
+            head.append(Chunk(chunk.t, piece))
+            taken += len(piece)
+        kept: list[Chunk] = []
+        taken = 0
+        for chunk in self._redactor.chunks(head):
+            if taken >= HEAD_BYTES:
+                break
+            piece = chunk.data[: HEAD_BYTES - taken]
+            kept.append(Chunk(chunk.t, piece))
+            taken += len(piece)
+        return tuple(kept)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _reason(exc: BaseException) -> str:

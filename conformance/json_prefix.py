@@ -7,8 +7,9 @@ is not. This is a small recursive-descent recogniser that accepts any prefix of 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+
+from conformance import jsonparse
 
 _WHITESPACE = " \t\n\r"
 _LITERALS = ("true", "false", "null")
@@ -134,8 +135,10 @@ class _Reader:
 
 def check_prefix(text: str) -> PrefixVerdict:
     """Whether ``text`` is a JSON document or the beginning of one."""
+    if jsonparse.depth_exceeds(text):
+        return PrefixVerdict(False, False, 0, f"nested deeper than {jsonparse.MAX_DEPTH} levels")
     try:
-        json.loads(text)
+        jsonparse.loads(text)
     except ValueError:
         pass
     else:

@@ -89,6 +89,19 @@ class Plan:
         }
 
 
+def time_bound(requests: int, target: Target) -> float:
+    """The default bound on a live run's time (``limits.run_timeout``): long enough that every planned
+    request may take its whole deadline, at the declared rate and concurrency, with the waits the
+    429 policy and the rate-limit burst allow; a bound that ends a run, not an estimate."""
+    limits, burst = target.limits, target.rate_limit
+    waves = -(-requests // limits.concurrency)
+    seconds = 60 + waves * limits.deadline + requests * 60 / limits.requests_per_minute
+    seconds += limits.retries * limits.max_retry_wait
+    if burst.probe:
+        seconds += burst.max_wait + -(-burst.budget // limits.concurrency) * limits.deadline
+    return seconds
+
+
 def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan:
     """The distinct requests the checks will send against ``target``, in run order."""
     chosen = [c for c in checks if c.row not in target.capabilities.unsupported]

@@ -10,43 +10,38 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from pytest_recording import network
 
-from conformance import generation
+from conformance import environment, generation, redaction, stopping
 from conformance import report as reporting
-from conformance.cassettes import (
-    CassetteSet,
-    CassetteWriter,
-    describe_set,
-    new_set_info,
-    prune,
-    write_set_info,
-)
+from conformance.cassettes import CassetteSet, CassetteWriter, describe_set
 from conformance.context import CheckContext
-from conformance.errors import ConformanceError
+from conformance.errors import ConformanceError, ExitCode
+from conformance.finish import EXIT_MEANING, finish
 from conformance.http import HttpClient
-from conformance.plan import Plan, make_plan
+from conformance.plan import Plan, make_plan, time_bound
 from conformance.profiles import Limits
+from conformance.progress import Progress
 from conformance.redaction import Redactor
 from conformance.registry import CHECKS, PROBES, Check, load_all
-from conformance.rows import ROWS, ROWS_BY_ID
+from conformance.rows import ROWS
 from conformance.runconfig import RunConfig, RunOptions, resolve
 from conformance.runner import run_check
-from conformance.schemas import SchemaSet, schema_set
+from conformance.runstate import RunState
+from conformance.schemas import schema_set
 from conformance.shared import SharedExchanges
 from conformance.store import ExchangeStore
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
-
-if TYPE_CHECKING:
-    from conformance.reference import ReferenceServer
 
 RESULT = "conformance.result"
 EVIDENCE = "conformance.evidence"
@@ -64,41 +59,6 @@ _OPTIONS = {
     "report-dir": "where report.json goes (default: reports/<target>)",
     "cassette-dir": "root folder of cassette sets (default: ./cassettes, then the bundled ones)",
 }
-
-
-@dataclass
-class RunState:
-    config: RunConfig
-    schemas: SchemaSet
-    store: ExchangeStore
-    base_url: str | None
-    cassettes: CassetteSet | None
-    server: ReferenceServer | None
-    started_at: str
-    t0: float
-    results: dict[str, CheckResult] = field(default_factory=dict)
-    exchanges: dict[str, dict[str, Any]] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    # set when the environment stopped the run before any check
-    aborted: str | None = None
-    report_path: str | None = None
-    exit_code: int = 0
-    # requests sent, 429s retried and seconds waited for limits by xdist workers
-    worker_requests: int = 0
-    worker_retries: int = 0
-    worker_waited: float = 0.0
-    # under xdist, on the controller of a live run: where the processes share their exchanges
-    shared_dir: Path | None = None
-    # the controller has made the planned exchanges for the workers
-    shared_ready: bool = False
-    # under xdist: the tests (node ids) still to finish before the checks that run last may start
-    awaited: set[str] | None = None
-    # exchanges xdist workers made or read
-    worker_made: set[str] = field(default_factory=set)
-
-    @property
-    def requests_sent(self) -> int:
-        return self.store.requests_sent + self.worker_requests
 
 
 STATE = pytest.StashKey[RunState]()
@@ -148,8 +108,10 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     # a replay judges recorded requests: nothing needs generating (see conformance.generation)
     generation.use_placeholders(run.mode == "replay")
+    stop = stopping.begin()
+    redactor = None
     schemas = schema_set(run.dialect)
-    server = cassettes = None
+    server = cassettes = writer = None
     base_url = run.target.base_url
     limits = run.target.limits
     # an xdist worker of a live run: the controller's target, key and exchanges (see pytest_configure_node)
@@ -183,16 +145,26 @@ def pytest_configure(config: pytest.Config) -> None:
             base_url = server.start()
         assert base_url is not None
         writer = CassetteWriter(run.cassette_dir) if run.mode == "record" else None
+        redactor = Redactor(run.api_key, base_url)
         client = HttpClient(
             base_url=base_url,
             auth=run.target.auth,
             api_key=run.api_key,
             limits=limits,
-            redactor=Redactor(run.api_key, base_url),
+            redactor=redactor,
             max_tokens_param=run.target.max_tokens_param,
+            stop=stop,
         )
         shared = SharedExchanges(Path(worker["conformance_shared"])) if worker is not None else None
-        store = ExchangeStore(run.mode, client=client, writer=writer, concurrency=limits.concurrency, shared=shared)
+        store = ExchangeStore(
+            run.mode,
+            client=client,
+            writer=writer,
+            concurrency=limits.concurrency,
+            shared=shared,
+            redactor=redactor,
+        )
+    redaction.activate(redactor)
     state = RunState(
         config=run,
         schemas=schemas,
@@ -202,7 +174,12 @@ def pytest_configure(config: pytest.Config) -> None:
         server=server,
         started_at=reporting.now_iso(),
         t0=time.monotonic(),
+        stop=stop,
+        redactor=redactor,
+        writer=writer if run.mode == "record" else None,
     )
+    if worker is not None and worker.get("conformance_ends_at") is not None:
+        _end_at(state, float(worker["conformance_ends_at"]))
     config.stash[STATE] = state
     config.pluginmanager.register(RunHooks(state, config), "conformance-run")
 
@@ -257,11 +234,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     if state.config.mode == "replay":
         network.unblock()
+    if state.timer is not None:
+        state.timer.cancel()
     state.store.close()
     if state.shared_dir is not None:
         shutil.rmtree(state.shared_dir, ignore_errors=True)
     if state.server is not None:
         state.server.stop()
+    redaction.activate(None)
+
+
+def _end_at(state: RunState, ends_at: float) -> None:
+    """End the run at ``ends_at`` (a time.time()): requests in flight are cut, no check follows."""
+    state.ends_at = ends_at
+    seconds = max(ends_at - time.time(), 0.0)
+
+    def expire() -> None:
+        state.stop.request(
+            f"the run reached its time bound of {seconds:g} s (limits.run_timeout)", ExitCode.RUN_TIMEOUT
+        )
+
+    state.timer = threading.Timer(seconds, expire)
+    state.timer.daemon = True
+    state.timer.start()
 
 
 @pytest.fixture
@@ -279,10 +274,10 @@ def conformance_check(request: pytest.FixtureRequest) -> Callable[[Check], None]
                 state.aborted,
                 check.claim,
                 check.source,
-                error_cause=ErrorCause.ENVIRONMENT,
+                error_cause=state.abort_cause,
             )
         else:
-            ctx = CheckContext(state.config.target, state.config.dialect, state.schemas, state.store)
+            ctx = CheckContext(state.config.target, state.config.dialect, state.schemas, state.store, stop=state.stop)
             result = run_check(check, ctx)
         cited = {exchange_id: state.store.lookup(exchange_id) for exchange_id in result.exchanges}
         evidence = {
@@ -290,6 +285,10 @@ def conformance_check(request: pytest.FixtureRequest) -> Callable[[Check], None]
             for exchange_id, exchange in cited.items()
             if exchange is not None
         }
+        if state.stop.stopped:
+            request.session.shouldstop = state.stop.reason or "the run was stopped"
+        if result.stopped:  # cut short by the stop: no verdict, and no place in the report
+            pytest.skip(f"{result.check_id}: {result.message}")
         request.node.user_properties.append((RESULT, result.as_dict()))
         request.node.user_properties.append((EVIDENCE, evidence))
         _to_pytest(result)
@@ -310,15 +309,6 @@ def _to_pytest(result: CheckResult) -> None:
         pytest.skip(f"{result.status}: {text}")
     elif result.status == Status.ERROR:
         pytest.fail(f"error ({result.error_cause}): {text}", pytrace=False)
-
-
-_EXIT_MEANING = {
-    0: "no MUST-level failure",
-    1: "MUST-level conformance failures",
-    2: "the cassettes do not match the suite",
-    3: "the environment stopped the run",
-    4: "the suite itself broke (a bug in a check)",
-}
 
 
 class RunHooks:
@@ -351,21 +341,50 @@ class RunHooks:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         state = self.state
+        state.stop.on_stop(lambda reason: setattr(session, "shouldstop", reason))
         if state.config.mode == "replay":
             return
         planned = _planned(state, session.items)
         if not planned:
             return
-        first = state.store.get(planned[0])  # a preflight: is the target there at all?
-        if first.failure is not None and first.failure.kind == "connect":
-            state.aborted = f"the target is unreachable: {first.failure.message}"
-            return
         if self.progress is not None:
             self.progress.planned = len(planned)
-        if hasattr(session.config, "workerinput"):
-            # an xdist worker collects every check but runs only some: it makes exchanges as they are needed
+        worker = hasattr(session.config, "workerinput")
+        self._bound_run([_check_of(item) for item in session.items])
+        try:
+            self._preflight(planned)
+        except Exception as exc:  # the harness broke before the first check: never a green run
+            state.abort(
+                redaction.scrub(f"the suite broke making the first request: {type(exc).__name__}: {exc}"),
+                ErrorCause.HARNESS,
+            )
             return
-        state.store.prefetch(planned[1:])
+        if state.aborted is None and not worker:
+            # an xdist worker collects every check but runs only some: it makes exchanges as they are needed
+            state.store.prefetch(planned[1:])
+
+    def _bound_run(self, checks: list[Check | None]) -> None:
+        """Start the clock of the run's time bound (the profile's, or one from the plan)."""
+        state = self.state
+        if state.ends_at is not None:
+            return
+        chosen = [check for check in checks if check is not None]
+        target = state.config.target
+        bound = target.limits.run_timeout or time_bound(
+            len(make_plan(chosen, target, state.config.dialect).requests), target
+        )
+        _end_at(state, time.time() + bound)
+
+    def _preflight(self, planned: list[Any]) -> None:
+        """Is the target there at all? Its first answer (and a second, if the first got none) says."""
+        state = self.state
+        first = state.store.get(planned[0])
+        second = state.store.get(planned[1]) if environment.unanswered(first) and len(planned) > 1 else None
+        if first.failure is not None and first.failure.kind == "stopped":
+            return
+        problem = environment.preflight(first, second)
+        if problem is not None:
+            state.abort(problem)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -382,6 +401,7 @@ class RunHooks:
         if state.config.start_builtin and state.config.api_key is not None:
             # the built-in server's key is made up for this run, so the workers cannot know it
             node.workerinput["conformance_api_key"] = state.config.api_key
+        node.workerinput["conformance_ends_at"] = state.ends_at
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -402,9 +422,10 @@ class RunHooks:
             return
         if self.progress is not None:
             self.progress.planned = len(planned)
-        first = state.store.get(planned[0])
-        if first.failure is not None and first.failure.kind == "connect":
-            return  # every worker reads this failure as its preflight and stops
+        self._bound_run(list(checks.values()))
+        self._preflight(planned)
+        if state.aborted is not None:
+            return  # every worker reads the same answers as its preflight and stops
         state.store.get_many(planned[1:])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -444,50 +465,18 @@ class RunHooks:
         if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:  # nothing selected: a usage error, no report
             return
         state = self.state
-        results = list(state.results.values())
-        complete = set(state.results) == set(CHECKS) and not session.shouldfail and not session.shouldstop
-        if state.aborted:
-            state.problems.append(state.aborted)
-        rejected = _key_rejected_everywhere(state) if state.config.live else None
-        if rejected:
-            state.problems.append(rejected)
-            for result in results:
-                if result.status in (Status.FAIL, Status.SKIPPED, Status.DEVIATION):
-                    result.status, result.error_cause = Status.ERROR, ErrorCause.ENVIRONMENT
-                    result.message = f"not judged: {rejected}. Observed: {result.message}"
-        cited = {exchange_id for result in results for exchange_id in result.exchanges}
-        cassette_problem = _unused_recordings(state, cited) if complete else False
-        for result in results:
-            if result.error_cause == ErrorCause.CASSETTE and result.message not in state.problems:
-                state.problems.append(result.message)
-        if state.config.mode == "record":
-            if complete:
-                prune(state.config.cassette_dir, cited)
-            write_set_info(
-                state.config.cassette_dir,
-                new_set_info(
-                    state.config.target.name, state.config.dialect.name, state.started_at, _recorded_from(state)
-                ),
+        if exitstatus == pytest.ExitCode.INTERRUPTED and not state.stop.stopped:
+            # a KeyboardInterrupt that did not come through the CLI's handler (a second Ctrl-C)
+            state.stop.request("interrupted", ExitCode.INTERRUPTED)
+        try:
+            finish(state, stopped_early=bool(session.shouldfail or session.shouldstop))
+        except OSError as exc:
+            # the report folder was checked before the run; it went away or filled up since
+            state.report_path = None
+            state.exit_code = ExitCode.USAGE
+            sys.stderr.write(
+                f"conformance: error: cannot write the report to {state.config.report_dir}: {exc.strerror or exc}\n"
             )
-        state.exit_code = reporting.exit_code_for(results, cassette_problem, state.aborted is not None)
-        document = reporting.build_report(
-            config=state.config,
-            results=results,
-            exchanges=state.exchanges,
-            started_at=state.started_at,
-            finished_at=reporting.now_iso(),
-            duration=time.monotonic() - state.t0,
-            requests_sent=state.requests_sent,
-            retries=state.store.retries + state.worker_retries,
-            waited_for_limits=state.store.waited_for_limits + state.worker_waited,
-            exchanges_made=len(set(state.store.made()) | state.worker_made),
-            base_url=state.base_url if state.config.live else None,
-            cassettes=_cassettes_stamp(state),
-            complete=complete,
-            problems=state.problems,
-            exit_code=state.exit_code,
-        )
-        state.report_path = str(reporting.write_report(document, state.config.report_dir))
         session.exitstatus = state.exit_code
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -520,7 +509,8 @@ class RunHooks:
         for problem in state.problems:
             terminalreporter.write_line(f"problem: {problem}", red=True)
         terminalreporter.write_line(f"report: {state.report_path}")
-        terminalreporter.write_line(f"exit {state.exit_code}: {_EXIT_MEANING[state.exit_code]}", bold=True)
+        meaning = EXIT_MEANING.get(state.exit_code, "")
+        terminalreporter.write_line(f"exit {state.exit_code}: {meaning}", bold=True)
 
 
 # a check's test is named by its id: conformance/suite/test_models.py::test_models[models.list-shape]
@@ -542,88 +532,3 @@ def _planned_checks(state: RunState, checks: list[Check | None]) -> list[Any]:
             if request is not None:
                 requests.setdefault(request.id, request)
     return list(requests.values())
-
-
-def _unused_recordings(state: RunState, cited: set[str]) -> bool:
-    """In a complete replay, recordings no check read are stale: say so and fail the run."""
-    if state.config.mode != "replay" or state.cassettes is None:
-        return False
-    unused = sorted(state.cassettes.ids() - cited)
-    if unused:
-        state.problems.append(
-            f"{len(unused)} recordings in {_display_path(state.config.cassette_dir)} were not used by any check "
-            f"({', '.join(unused[:3])}{', ...' if len(unused) > 3 else ''}); "
-            "they are stale: re-record with --mode record or delete them"
-        )
-    return bool(unused)
-
-
-def _key_rejected_everywhere(state: RunState) -> str | None:
-    """When every request that carried the key was refused, the key is the problem, not the target."""
-    statuses = [
-        evidence["response"]["status"] if evidence["response"] else None
-        for evidence in state.exchanges.values()
-        if evidence["request"]["auth"] == "key"
-    ]
-    refused = [status for status in statuses if status in (401, 403)]
-    succeeded = [status for status in statuses if status is not None and 200 <= status < 300]
-    # nothing succeeded and (nearly) everything was refused: paths that answer 404 before checking
-    # keys, such as an unknown route, do not count against the verdict
-    if refused and not succeeded and len(refused) >= 0.8 * len(statuses):
-        variable = state.config.target.api_key_env or "the key variable"
-        return (
-            f"the target rejected the API key on {len(refused)} of the {len(statuses)} requests that used it "
-            f"(HTTP {refused[0]}) and accepted none; check {variable}"
-        )
-    return None
-
-
-def _recorded_from(state: RunState) -> str:
-    if state.config.start_builtin:
-        return "the suite's built-in reference server"
-    return str(reporting.redact_base_url(state.base_url))
-
-
-def _cassettes_stamp(state: RunState) -> dict[str, Any] | None:
-    if state.config.mode == "live":
-        return None
-    info = dict(state.cassettes.info) if state.cassettes is not None else {}
-    return {"path": _display_path(state.config.cassette_dir), **{k: str(v) for k, v in info.items()}}
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return path.name
-
-
-class Progress:
-    """One line per feature row as a live run reaches it: requests made of those planned, failures so far."""
-
-    def __init__(self, state: RunState, config: pytest.Config) -> None:
-        self.state = state
-        self.planned = 0
-        self.failures = 0
-        self.row: str | None = None
-        from rich.console import Console  # only live runs print progress
-
-        self.console = Console(stderr=True, highlight=False)
-        self.capture = config.pluginmanager.getplugin("capturemanager")
-
-    def enter(self, row: str) -> None:
-        if row == self.row:
-            return
-        self.row = row
-        sent = self.state.requests_sent
-        planned = max(self.planned, sent)
-        colour = "red" if self.failures else "green"
-        line = (
-            f"[bold]{ROWS_BY_ID[row].title}[/bold] · {sent}/{planned}+ requests · "
-            f"[{colour}]{self.failures} failure{'' if self.failures == 1 else 's'} so far[/{colour}]"
-        )
-        if self.capture is None:
-            self.console.print(line)
-            return
-        with self.capture.global_and_fixture_disabled():
-            self.console.print(line)

@@ -7,6 +7,8 @@ without a profile builds one from the options alone.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +28,12 @@ DEFAULT_IMAGE_URL = (
 )
 
 
+# an HTTP header name (RFC 9110 token)
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# the longest a timeout, deadline or wait may be: a bound, so that every run ends
+MAX_SECONDS = 3600.0
+
+
 class Auth(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,6 +42,20 @@ class Auth(BaseModel):
     scheme: str = "Bearer"
     # "none": the target takes no key at all
     kind: Literal["key", "none"] = "key"
+
+    @field_validator("header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        if not _TOKEN.match(value):
+            raise ValueError(f"{value!r} is not an HTTP header name")
+        return value
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme_word(cls, value: str) -> str:
+        if value and not _TOKEN.match(value):
+            raise ValueError(f"{value!r} is not an authentication scheme word (e.g. Bearer)")
+        return value
 
 
 class Models(BaseModel):
@@ -75,12 +97,21 @@ class Limits(BaseModel):
     # a 429 the suite did not ask for is retried (after Retry-After) this many times, never judged
     retries: int = Field(default=4, ge=0, le=20)
     # the longest single wait for a retry; a target asking for more gets its 429 judged
-    max_retry_wait: float = Field(default=65.0, ge=0)
+    max_retry_wait: float = Field(default=65.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
     # seconds to wait for a connection, and between two reads of a response
-    timeout: float = Field(default=30.0, gt=0)
-    # seconds one response may take from the request to its last byte (bounds endless streams)
-    deadline: float = Field(default=120.0, gt=0)
-    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    timeout: float = Field(default=30.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
+    # seconds one request may take from its first byte sent to the last byte of the answer, headers
+    # included, however slowly the target trickles them (bounds endless and dripping answers)
+    deadline: float = Field(default=120.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
+    # seconds the whole run may take; then it ends with a report of what it judged (exit 5). By
+    # default, long enough for every planned request to take its whole deadline
+    run_timeout: float | None = Field(default=None, gt=0, le=24 * MAX_SECONDS, allow_inf_nan=False)
+    # the largest body one answer may have, compressed or decoded; a larger one is a verdict
+    # ("too large") and only its first bytes, size and digest are kept
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=1024**3)
+    # the most body bytes a run keeps in all (memory and cassettes); past it, answers are kept as
+    # their first bytes, size and digest, and judged too large
+    max_run_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024, le=16 * 1024**3)
 
 
 class RateLimit(BaseModel):
@@ -92,7 +123,7 @@ class RateLimit(BaseModel):
     model: str | None = None
     budget: int = Field(default=20, ge=2, le=500)
     # the longest the suite waits for the window to pass before checking recovery
-    max_wait: float = Field(default=65.0, ge=0)
+    max_wait: float = Field(default=65.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
 
 
 class Capabilities(BaseModel):
@@ -151,19 +182,56 @@ class Target(BaseModel):
 
 
 def normalise_base_url(value: str) -> str:
-    """Check a base URL and drop its trailing slash; raise ValueError with a one-line reason."""
-    parts = urlsplit(value.strip())
+    """Check a base URL and drop its trailing slash; raise ValueError with a one-line reason that
+    names the URL."""
+    text = value.strip()
+    bad = next((ch for ch in text if ch.isspace() or not ch.isprintable()), None)
+    if bad is not None:
+        raise ValueError(f"malformed base URL {text!r}: it holds {_describe_char(bad)}")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"malformed base URL {text!r}: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"malformed base URL {value!r}: expected http(s)://host[:port]/path")
+        raise ValueError(f"malformed base URL {text!r}: expected http(s)://host[:port]/path")
     if parts.username or parts.password:
         raise ValueError("the base URL must not carry credentials; put the key in the key variable")
     if parts.query or parts.fragment:
-        raise ValueError(f"malformed base URL {value!r}: no query string or fragment allowed")
+        raise ValueError(f"malformed base URL {text!r}: no query string or fragment allowed")
+    problem = _host_problem(parts.hostname, bracketed="[" in parts.netloc)
+    if problem:
+        raise ValueError(f"malformed base URL {text!r}: {problem}")
+    return text.rstrip("/")
+
+
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+
+
+def _host_problem(host: str, *, bracketed: bool) -> str | None:
+    """Why ``host`` is not a host name or an IP address, or None."""
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return f"{host!r} is not an IPv6 address"
+        return None
     try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise ValueError(f"malformed base URL {value!r}: {exc}") from exc
-    return value.strip().rstrip("/")
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return f"{host!r} is not a valid host name"
+    labels = ascii_host.rstrip(".").split(".")
+    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
+        return f"{host!r} is not a valid host name"
+    return None
+
+
+def _describe_char(ch: str) -> str:
+    import unicodedata
+
+    name = unicodedata.name(ch, "")
+    kind = "a space" if ch == " " else ("a control character" if ord(ch) < 32 or ord(ch) == 127 else "a character")
+    return f"{kind} (U+{ord(ch):04X}{' ' + name if name else ''})"
 
 
 def known_targets(search: list[Path] | None = None) -> list[str]:

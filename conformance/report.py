@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from conformance import __version__
+from conformance import __version__, jsonparse
 from conformance.errors import ConfigError
 from conformance.exchange import Exchange
 from conformance.redaction import HOST
@@ -32,6 +32,8 @@ from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_sta
 REPORT_VERSION = "1.1"  # 1.1: run.retries_after_429, waited_for_limits, exchanges_made
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
+# a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)
+MAX_REPORT_BYTES = 256 * 1024**2
 
 
 def now_iso() -> str:
@@ -190,18 +192,35 @@ def _schemas_digest() -> str:
     return digest_of(schemas_dir())
 
 
-def exit_code_for(results: list[CheckResult], problems_cassette: bool, aborted: bool) -> int:
-    """0 ok, 1 MUST failures, 2 cassette problems, 3 environment, 4 a bug in the suite."""
+def exit_code_for(results: list[CheckResult], problems_cassette: bool, aborted: ErrorCause | None) -> int:
+    """0 ok, 1 MUST failures, 2 cassette problems (or nothing to judge), 3 environment, 4 a bug in
+    the suite (or a run that ended before any check)."""
     causes = {result.error_cause for result in results if result.status == Status.ERROR}
-    if problems_cassette or ErrorCause.CASSETTE in causes:
+    if problems_cassette or ErrorCause.CASSETTE in causes or aborted == ErrorCause.CASSETTE:
         return 2
-    if aborted or ErrorCause.ENVIRONMENT in causes:
+    if aborted == ErrorCause.ENVIRONMENT or ErrorCause.ENVIRONMENT in causes:
         return 3
-    if ErrorCause.HARNESS in causes:
+    if aborted == ErrorCause.HARNESS or ErrorCause.HARNESS in causes or not results:
         return 4
+    if not any(result.status in JUDGED for result in results):
+        return 2
     if any(r.status == Status.FAIL and r.level == Level.MUST for r in results):
         return 1
     return 0
+
+
+# the statuses of a check that reached a verdict about the target
+JUDGED = frozenset({Status.PASS, Status.FAIL, Status.DEVIATION})
+
+
+def nothing_judged(results: list[CheckResult]) -> str | None:
+    """A problem line when no check reached a verdict (a run like that never exits 0)."""
+    if not results:
+        return "no check ran: the run ended before judging anything"
+    if any(result.status in JUDGED for result in results):
+        return None
+    counts = Counter(str(result.status) for result in results)
+    return "no check reached a verdict (" + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + ")"
 
 
 def write_report(report: dict[str, Any], directory: Path) -> Path:
@@ -221,10 +240,13 @@ def write_report(report: dict[str, Any], directory: Path) -> Path:
 def read_report(path: Path) -> dict[str, Any]:
     """A report from a file, or a ConfigError saying in one line why it is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the report {path}: {exc}") from exc
-    problems = report_problems(data)
+        if path.is_file() and path.stat().st_size > MAX_REPORT_BYTES:
+            raise ValueError(f"it is larger than {MAX_REPORT_BYTES // 1024**2} MiB")
+        data = jsonparse.loads(path.read_text(encoding="utf-8"), limit=2 * jsonparse.MAX_DEPTH)
+        problems = report_problems(data)
+    except (OSError, ValueError, RecursionError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ConfigError(f"cannot read the report {path}: {reason}") from None
     if problems:
         raise ConfigError(f"{path} is not a conformance report ({len(problems)} problems, first: {problems[0]})")
     return data

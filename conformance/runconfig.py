@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,10 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
         data = load_profile(find_profile(target_name, _search_path(cwd)))
     elif base_url is not None:
         data = {"name": "custom", "dialect": "openai"}
+    elif options.name:
+        # a target once given on the command line, known by its name: its recordings describe it
+        root = Path(options.cassette_dir) if options.cassette_dir else None
+        data = _recorded_profile(options.name, _cassette_dir(options.name, root, cwd, writing=False))
     else:
         data = load_profile(find_profile(DEFAULT_TARGET, _search_path(cwd)))
 
@@ -128,6 +133,9 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
         api_key = "sk-reference-" + secrets.token_hex(16) if start_builtin else _api_key(target, env)
 
     report_dir = Path(options.report_dir) if options.report_dir else cwd / "reports" / target.name
+    check_output_dir(report_dir, "the report folder")
+    if mode == "record" and not options.dry_run:
+        check_output_dir(cassette_dir, "the cassette folder")
     return RunConfig(
         target=target,
         dialect=dialect,
@@ -138,6 +146,15 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
         start_builtin=start_builtin and not options.dry_run,
         dry_run=bool(options.dry_run),
     )
+
+
+def _recorded_profile(name: str, cassette_dir: Path) -> dict[str, object]:
+    """The profile a cassette set was recorded with (models, dialect, limits...), or a bare one."""
+    info = CassetteSet.read_info(cassette_dir)
+    profile = info.get("profile")
+    data: dict[str, object] = dict(profile) if isinstance(profile, dict) else {"dialect": info.get("dialect", "openai")}
+    data.update(name=name, origin="command line")
+    return data
 
 
 def _search_path(cwd: Path) -> list[Path]:
@@ -161,4 +178,48 @@ def _api_key(target: Target, env: Mapping[str, str]) -> str:
     value = env.get(variable, "").strip()
     if not value:
         raise ConfigError(f"environment variable {variable} is not set; it must hold the API key for {target.name!r}")
+    problem = key_problem(value)
+    if problem:
+        raise ConfigError(f"the key in {variable} {problem}")
     return value
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot go into an HTTP header as it is, or None. It never repeats the key: it
+    names the position and the kind of the first character that does not belong."""
+    for position, ch in enumerate(key, start=1):
+        if "!" <= ch <= "~":
+            continue
+        if ch.isspace() and ch.isascii():
+            kind = "a space" if ch == " " else "a line break or tab"
+        elif ord(ch) < 32 or ord(ch) == 127:
+            kind = "a control character"
+        else:
+            import unicodedata
+
+            name = unicodedata.name(ch, "")
+            kind = f"a non-ASCII character (U+{ord(ch):04X}{' ' + name if name else ''})"
+        return (
+            f"has {kind} at position {position} of {len(key)}; a key is printable ASCII without spaces "
+            "(was it pasted from a web page or a file with line breaks?)"
+        )
+    return None
+
+
+def check_output_dir(path: Path, what: str) -> None:
+    """Fail now, with one line, if the run could not write into ``path`` at its end."""
+    existing = path
+    while not existing.exists():
+        if existing.is_symlink():  # a dangling link
+            raise ConfigError(f"{what} {path}: {existing} is a broken symbolic link")
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is" if existing == path else f"is under {existing}, which is"
+        raise ConfigError(f"{what} {path} {where} not a directory")
+    try:
+        probe = tempfile.mkdtemp(prefix=".conformance-write-test-", dir=existing)
+        Path(probe).rmdir()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} is not writable: {exc.strerror or exc}") from None

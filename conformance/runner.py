@@ -7,7 +7,10 @@ import traceback
 
 from conformance.context import CheckContext
 from conformance.errors import ReplayError
+from conformance.http import RequestNotSent
+from conformance.redaction import scrub
 from conformance.registry import Check
+from conformance.stopping import RunStopped
 from conformance.verdicts import (
     CheckFailed,
     CheckResult,
@@ -73,12 +76,21 @@ def _judge(check: Check, ctx: CheckContext, result: CheckResult) -> None:
         result.status = Status.ERROR
         result.error_cause = ErrorCause.CASSETTE
         result.message = str(exc)
+    except RunStopped as exc:
+        result.status = Status.SKIPPED
+        result.message = f"not judged: {exc}"
+        result.stopped = True
+    except RequestNotSent as exc:
+        result.status = Status.ERROR
+        result.error_cause = ErrorCause.HARNESS
+        result.message = f"{exc}; this is a bug in the suite or input it did not validate"
     except Exception as exc:
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         result.status = Status.ERROR
         result.error_cause = ErrorCause.HARNESS
-        result.message = (
-            f"internal error in check {check.id}: {type(exc).__name__}: {exc} "
+        text = " ".join(str(exc).split())[:300]
+        result.message = scrub(
+            f"internal error in check {check.id}: {type(exc).__name__}: {text} "
             f"(at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}); this is a bug in the suite"
         )
     else:

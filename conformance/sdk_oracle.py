@@ -110,6 +110,8 @@ def judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
         return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
     except ValueError as exc:  # JSONDecodeError and friends surface unwrapped
         return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
+    except Exception as exc:  # whatever else the SDK raises on this answer is what user code would get
+        return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)) or "raised while reading the answer")
     return SdkVerdict(True, None, "parsed", value)
 
 
@@ -173,8 +175,8 @@ def parse_structured(exchange: Exchange, response_format: type[Any]) -> SdkVerdi
         return SdkVerdict(False, type(exc).__name__, _validation_detail(exc))
     except (openai.APIError, openai.OpenAIError) as exc:
         return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
-    except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
-        return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
+    except Exception as exc:  # pydantic's ValidationError, and whatever else user code would get
+        return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)) or "raised while reading the answer")
     if parsed is None:
         return SdkVerdict(False, None, "returns no parsed object (message.parsed is None)")
     return SdkVerdict(True, None, "parsed", parsed)

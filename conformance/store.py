@@ -18,12 +18,14 @@ import queue
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Literal
 
 from conformance.cassettes import CassetteSet, CassetteWriter, request_mismatch
 from conformance.errors import ReplayError
 from conformance.exchange import Exchange, Request
 from conformance.http import HttpClient
+from conformance.redaction import Redactor
 from conformance.shared import SharedExchanges
 
 Mode = Literal["live", "record", "replay"]
@@ -41,6 +43,7 @@ class ExchangeStore:
         writer: CassetteWriter | None = None,
         concurrency: int = 4,
         shared: SharedExchanges | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         if mode == "replay" and cassettes is None:
             raise ValueError("replay needs a cassette set")
@@ -51,6 +54,7 @@ class ExchangeStore:
         self._cassettes = cassettes
         self._writer = writer
         self.shared = shared
+        self.redactor = redactor
         # a replay under pytest-xdist: other processes read the rest of the recordings
         self.whole_set = False
         self._futures: dict[str, Future[Exchange]] = {}
@@ -144,10 +148,16 @@ class ExchangeStore:
     def _completed(self, future: Future[Exchange]) -> None:
         if not future.cancelled() and future.exception() is None:
             exchange = future.result()
+            if exchange.failure is not None and exchange.failure.kind == "stopped":
+                return  # the stopped run cut it: it is nobody's evidence
             with self._lock:
                 self._made[exchange.id] = exchange
 
     def _submit(self, request: Request, priority: int) -> Future[Exchange]:
+        if self.redactor is not None and self.redactor.text(request.id) != request.id:
+            # an id built from what the target said (a model id) that holds the key: the request
+            # still goes to the target that said it, but nothing named after it holds the key
+            request = replace(request, id=self.redactor.text(request.id), purpose=self.redactor.text(request.purpose))
         with self._lock:
             known = self._requests.get(request.id)
             if known is not None:
@@ -206,7 +216,9 @@ class ExchangeStore:
     def _send(self, request: Request) -> Exchange:
         assert self._client is not None
         exchange = self._client.send(request)
-        # the process that makes an exchange records it
-        if self._writer is not None and not (exchange.failure and exchange.failure.kind == "connect"):
+        # the process that makes an exchange records it (what the stopped run cut short says
+        # nothing about the target, and an unreachable one said nothing at all)
+        kind = exchange.failure.kind if exchange.failure else None
+        if self._writer is not None and kind not in ("connect", "stopped"):
             self._writer.write(exchange)
         return exchange

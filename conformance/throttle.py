@@ -126,6 +126,7 @@ class Throttle:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        longest_wait: float = 3600.0,
     ) -> None:
         self._rpm = requests_per_minute
         self._declared_interval = WINDOW / requests_per_minute * SLACK
@@ -134,6 +135,9 @@ class Throttle:
         self._tpm = tokens_per_minute
         self._clock = clock
         self._sleep = sleep
+        # no start waits longer than this for what the target announces (a reset an hour away is
+        # believed only this far; the 429 that may follow is retried or judged)
+        self._longest_wait = longest_wait
         self._lock = threading.Lock()
         self._next_start = 0.0
         self._spent: deque[tuple[float, int]] = deque()
@@ -149,11 +153,12 @@ class Throttle:
         """Block until a request of ``tokens`` to ``bucket`` (its model) may start; the ticket goes
         back with ``release``."""
         waited = 0.0
+        latest = self._clock() + self._longest_wait
         while True:
             with self._lock:
                 now = self._clock()
                 announced = self._buckets.setdefault(bucket, _Announced())
-                when = self._earliest(now, tokens, announced)
+                when = min(self._earliest(now, tokens, announced), latest)
                 if when <= now:
                     ticket = Ticket(now, tokens, bucket)
                     self._next_start = now + self._interval

@@ -90,6 +90,8 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     error_cause: ErrorCause | None = None
     duration: float = 0.0
+    # the run was stopped (a signal, its time bound) before this check could be judged
+    stopped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -208,6 +208,8 @@ class Run:
     stderr: str
     seconds: float
     report_dir: Path
+    # the largest resident set of the run's process, when it was measured
+    max_rss_mb: float | None = None
 
     @property
     def report(self) -> dict[str, Any]:
@@ -224,21 +226,35 @@ class Cli:
         self.tmp_path = tmp_path
 
     def __call__(
-        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        cwd: Path | None = None,
+        rss: bool = False,
     ) -> Run:
+        """Run the command; with ``rss``, through a parent that measures the run's peak memory."""
         report_dir = self.tmp_path / f"report-{secrets.token_hex(3)}"
         full = list(args)
         if args and args[0] == "run" and "--report-dir" not in args:
             full[1:1] = ["--report-dir", str(report_dir)]
         environment = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
         environment.update(env or {})
+        command = [sys.executable, "-m", "conformance", *full]
+        rss_file = self.tmp_path / f"rss-{secrets.token_hex(3)}"
+        if rss:
+            command = [sys.executable, "-c", _MEASURE, str(rss_file), *command]
         started = time.monotonic()
         completed = subprocess.run(
-            [sys.executable, "-m", "conformance", *full],
-            cwd=cwd or self.tmp_path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+            command, cwd=cwd or self.tmp_path, env=environment, capture_output=True, text=True, timeout=timeout
         )
-        return Run(completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started, report_dir)
+        seconds = time.monotonic() - started
+        peak = int(rss_file.read_text()) / 1024 if rss else None
+        return Run(completed.returncode, completed.stdout, completed.stderr, seconds, report_dir, peak)
+
+
+# runs a command as its only child and writes the child's peak resident set (KiB) to argv[1]
+_MEASURE = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[2:]); "
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); sys.exit(code)"
+)

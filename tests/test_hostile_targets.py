@@ -30,10 +30,6 @@ def profile(tmp_path: Path, base_url: str) -> Path:
 @pytest.mark.parametrize(
     ("behaviour", "expected"),
     [
-        ("hang", "no response headers within 0.5 s"),
-        ("drop-mid-stream", "cut short: connection broke after"),
-        ("drop-mid-body", "cut short: connection broke after 14 bytes"),
-        ("endless", "still arriving after 1.5 s"),
         ("huge", "body exceeded 1048576 bytes"),
         ("invalid-utf8", "not valid UTF-8"),
         ("not-json", "expected Content-Type application/json, got text/html"),
@@ -57,4 +53,34 @@ def test_a_hostile_target_gets_clear_failures_and_the_run_goes_on(cli, tmp_path,
     assert set(verdicts) == set(CHECKS)
     assert all(check["status"] == "fail" for check in verdicts.values()), verdicts
     assert any(expected in check["message"] for check in verdicts.values()), [c["message"] for c in verdicts.values()]
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "expected"),
+    [
+        ("hang", "no response headers within 0.5 s"),
+        ("drop-mid-stream", "connection broke after"),
+        ("drop-mid-body", "connection broke after 14 bytes"),
+        ("endless", "still arriving after 1.5 s"),
+        ("close", "connection failed before a response"),
+    ],
+)
+def test_a_target_that_answers_nothing_completely_stops_the_run_with_exit_3(cli, tmp_path, behaviour, expected):
+    """Hangs, resets and endless answers on every request are the network's verdict, not the
+    checks': the run stops after the first two requests and says why, without a MUST failure."""
+    with HostileServer(behaviour) as server:
+        run = cli(
+            "run",
+            "--target",
+            str(profile(tmp_path, server.base_url)),
+            env={"HOSTILE_KEY": "sk-hostile-0123456789"},
+            timeout=60,
+        )
+    assert run.code == 3, run.stdout + run.stderr
+    assert run.seconds < 30
+    problems = run.report["run"]["problems"]
+    assert any("answered neither of the first two requests" in p and expected in p for p in problems), problems
+    assert run.report["summary"]["fail"] == 0
+    assert run.report["run"]["exit_code"] == 3
     assert "Traceback" not in run.stdout + run.stderr

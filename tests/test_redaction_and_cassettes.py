@@ -40,12 +40,17 @@ def test_bearer_tokens_in_headers_are_masked_and_account_headers_dropped():
     assert headers == (("x-echo", "Bearer <redacted>"), ("content-type", "x"))
 
 
-def test_a_secret_split_across_chunks_collapses_the_chunks():
+def test_a_secret_split_across_chunks_keeps_the_chunk_boundaries():
     redactor = Redactor(KEY, None)
-    chunks = [Chunk(0.1, b"before " + KEY[:10].encode()), Chunk(0.2, KEY[10:].encode() + b" after")]
+    chunks = [
+        Chunk(0.1, b"before " + KEY[:10].encode()),
+        Chunk(0.2, KEY[10:20].encode()),
+        Chunk(0.3, KEY[20:].encode() + b" after"),
+    ]
     redacted = redactor.chunks(chunks)
-    assert len(redacted) == 1
-    assert redacted[0].data == b"before <API_KEY> after"
+    # the placeholder goes where the key began; the chunks (and their times) stay
+    assert [chunk.t for chunk in redacted] == [0.1, 0.2, 0.3]
+    assert [chunk.data for chunk in redacted] == [b"before <API_KEY>", b"", b" after"]
     untouched = [Chunk(0.1, b"a"), Chunk(0.2, b"b")]
     assert redactor.chunks(untouched) == tuple(untouched)
 

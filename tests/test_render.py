@@ -107,7 +107,7 @@ def test_compare_puts_rows_against_targets():
     reports = [REFERENCE, VLLM, bundled("llamaserver"), bundled("litellm")]
     table = compare_markdown(reports)
     lines = table.splitlines()
-    assert lines[0].startswith("| Feature | reference (llama-api, ")
+    assert lines[0].startswith("| Feature | `reference (llama-api, ")
     assert len(lines) == 2 + 13
     assert "| Moderation | ✅ Supported | ❌ Unsupported |" in table
     by_check = compare_markdown(reports, checks=True)
@@ -206,7 +206,7 @@ def test_render_and_compare_commands(cli, tmp_path):
     assert page.read_text().startswith("<!doctype html>")
     compared = cli("compare", str(ROOT / "reports/reference/report.json"), str(ROOT / "reports/vllm/report.json"))
     assert compared.code == 0
-    assert compared.stdout.startswith("| Feature | reference")
+    assert compared.stdout.startswith("| Feature | `reference")
 
 
 def test_every_bundled_report_is_rendered_in_every_format():

@@ -57,13 +57,17 @@ def test_a_row_declared_unsupported_is_unsupported():
 @pytest.mark.parametrize(
     ("results", "cassette", "aborted", "code"),
     [
-        ([result(Status.PASS), result(Status.FAIL, Level.SHOULD)], False, False, 0),
-        ([result(Status.PASS), result(Status.FAIL)], False, False, 1),
-        ([result(Status.FAIL), result(Status.ERROR, cause=ErrorCause.HARNESS)], False, False, 4),
-        ([result(Status.FAIL), result(Status.ERROR, cause=ErrorCause.ENVIRONMENT)], False, False, 3),
-        ([result(Status.PASS)], False, True, 3),
-        ([result(Status.ERROR, cause=ErrorCause.CASSETTE)], False, False, 2),
-        ([result(Status.PASS)], True, False, 2),
+        ([result(Status.PASS), result(Status.FAIL, Level.SHOULD)], False, None, 0),
+        ([result(Status.PASS), result(Status.FAIL)], False, None, 1),
+        ([result(Status.FAIL), result(Status.ERROR, cause=ErrorCause.HARNESS)], False, None, 4),
+        ([result(Status.FAIL), result(Status.ERROR, cause=ErrorCause.ENVIRONMENT)], False, None, 3),
+        ([result(Status.PASS)], False, ErrorCause.ENVIRONMENT, 3),
+        ([result(Status.PASS)], False, ErrorCause.HARNESS, 4),
+        ([result(Status.ERROR, cause=ErrorCause.CASSETTE)], False, None, 2),
+        ([result(Status.PASS)], True, None, 2),
+        # nothing judged never exits 0
+        ([], False, None, 4),
+        ([result(Status.SKIPPED), result(Status.UNSUPPORTED)], False, None, 2),
     ],
 )
 def test_exit_codes(results, cassette, aborted, code):

@@ -111,7 +111,7 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     expect_error_envelope(ctx, limited, "this check")
     wait = retry_after(limited)
     if ctx.mode != "replay":
-        time.sleep(min(wait if wait is not None else settings.max_wait, settings.max_wait))
+        ctx.pause(min(wait if wait is not None else settings.max_wait, settings.max_wait))
     recovery = _burst_request(ctx.target, 0, "errors-rate-limit/recovery")
     assert recovery is not None
     answer = ctx.fetch(recovery)

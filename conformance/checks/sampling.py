@@ -257,10 +257,12 @@ def stop_keeps_the_text_before_it(ctx: CheckContext) -> str | None:
     if request is None or full is None:
         raise NotApplicable("no stop sequence could be taken from the answer without stop")
     exchange = ctx.fetch(request)
-    body = succeeded(exchange, "sampling.stop_is_honoured")
+    succeeded(exchange, "sampling.stop_is_honoured")
     stop = request.json["stop"][0]
     expected = full[: full.index(stop)]
-    text = body["choices"][0]["message"].get("content")
+    text = _answer_text(exchange)
+    if text is None:
+        raise NotApplicable(f"{exchange.describe()} holds no answer text; sampling.stop_is_honoured reports its shape")
     if text != expected and text != expected.rstrip():
         raise CheckFailed(
             f"{exchange.describe()}: with stop [{stop!r}] the answer is {shown(text or '', 80)}, expected the text "

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from conformance import sdk_oracle, sse
+from conformance import jsonparse, sdk_oracle, sse
 from conformance.checks._expect import complete_response_of, expect_chat_completion, shown, unsupported_if_refused
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
@@ -83,7 +83,7 @@ def _whole_event(data: str) -> bool:
     if data == "[DONE]":
         return True
     try:
-        return isinstance(json.loads(data), dict)
+        return isinstance(jsonparse.loads(data), dict)
     except ValueError:
         return False
 
@@ -97,13 +97,22 @@ def chunks(exchange: Exchange) -> list[Chunk]:
         if data is None or data == "[DONE]":
             continue
         try:
-            found.append(Chunk(number, json.loads(data)))
-        except ValueError:
-            raise CheckFailed(f"{exchange.describe()}: event {number} is not JSON: {shown(data)}") from None
+            value = jsonparse.loads(data)
+        except ValueError as exc:
+            raise CheckFailed(f"{exchange.describe()}: event {number} is not JSON ({exc}): {shown(data)}") from None
+        if not isinstance(value, dict):
+            raise CheckFailed(f"{exchange.describe()}: event {number} is {shown(data, 60)}, expected a JSON object")
+        found.append(Chunk(number, value))
     return found
 
 
-def _choices(chunk: Chunk) -> list[dict[str, Any]]:
+def choice_index(choice: dict[str, Any]) -> Any:
+    """A choice's index, as something a set can hold (whatever type the target sent)."""
+    index = choice.get("index")
+    return index if isinstance(index, int | str | float | bool) or index is None else repr(index)
+
+
+def choices_of(chunk: Chunk) -> list[dict[str, Any]]:
     choices = chunk.value.get("choices") if isinstance(chunk.value, dict) else None
     return [choice for choice in choices if isinstance(choice, dict)] if isinstance(choices, list) else []
 
@@ -111,7 +120,7 @@ def _choices(chunk: Chunk) -> list[dict[str, Any]]:
 def joined_content(found: list[Chunk], index: int = 0) -> str:
     parts = []
     for chunk in found:
-        for choice in _choices(chunk):
+        for choice in choices_of(chunk):
             delta = choice.get("delta")
             if choice.get("index") == index and isinstance(delta, dict) and isinstance(delta.get("content"), str):
                 parts.append(delta["content"])
@@ -236,8 +245,8 @@ def role_comes_first_and_once(ctx: CheckContext) -> str | None:
     exchange = ctx.exchange(BASIC)
     seen: set[Any] = set()
     for chunk in chunks(exchange):
-        for choice in _choices(chunk):
-            index = choice.get("index")
+        for choice in choices_of(chunk):
+            index = choice_index(choice)
             delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
             role = delta.get("role")
             if index not in seen:
@@ -264,8 +273,8 @@ def one_finish_reason_per_choice(ctx: CheckContext) -> str | None:
     finished: dict[Any, int] = {}
     indexes: set[Any] = set()
     for chunk in chunks(exchange):
-        for choice in _choices(chunk):
-            index = choice.get("index")
+        for choice in choices_of(chunk):
+            index = choice_index(choice)
             indexes.add(index)
             delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
             if index in finished and (delta.get("content") or delta.get("tool_calls")):
@@ -428,7 +437,7 @@ def mid_stream_error_is_a_data_event(ctx: CheckContext) -> str | None:
     for event in exchange.stream.events:
         data = event.data or ""
         try:
-            value = json.loads(data) if data != "[DONE]" else None
+            value = jsonparse.loads(data) if data != "[DONE]" else None
         except ValueError:
             continue
         if event.field("event") == "error" or (isinstance(value, dict) and "error" in value):

@@ -9,13 +9,12 @@ schema the recording itself asked for.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 import jsonschema
 from pydantic import BaseModel
 
-from conformance import sdk_oracle
+from conformance import jsonparse, sdk_oracle
 from conformance.checks._expect import expect_chat_completion, expect_refusal, shown, unsupported_if_refused
 from conformance.checks._requests import JSON_TOKENS, chat_request
 from conformance.context import CheckContext
@@ -197,7 +196,7 @@ def _content(ctx: CheckContext, exchange: Exchange, what: str, *, judge_cut: boo
 
 def _parsed(exchange: Exchange, content: str) -> Any:
     try:
-        return json.loads(content)
+        return jsonparse.loads(content)
     except ValueError as exc:
         raise CheckFailed(f"{exchange.describe()}: the answer is not JSON ({exc}): {shown(content, 120)}") from None
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import jsonschema
 
+from conformance import jsonparse
 from conformance.checks._expect import expect_chat_completion, shown, unsupported_if_refused
 from conformance.checks._requests import JSON_TOKENS, chat_request
-from conformance.checks.streaming import chunks
+from conformance.checks.streaming import choices_of, chunks
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.json_prefix import check_prefix
@@ -208,7 +209,7 @@ def check_call(exchange: Exchange, call: dict[str, Any], offered: set[str], wher
         raise CheckFailed(f"{exchange.describe()}: {where} has no id")
     if call.get("type") != "function":
         raise CheckFailed(f"{exchange.describe()}: {where} has type {call.get('type')!r}, expected 'function'")
-    if name not in offered:
+    if not isinstance(name, str) or name not in offered:
         raise CheckFailed(f"{exchange.describe()}: {where} calls {name!r}, which was not offered ({sorted(offered)})")
     arguments = function.get("arguments")
     if not isinstance(arguments, str):
@@ -217,7 +218,7 @@ def check_call(exchange: Exchange, call: dict[str, Any], offered: set[str], wher
             f"{shown(json.dumps(arguments), 80)}, expected a JSON string"
         )
     try:
-        parsed = json.loads(arguments)
+        parsed = jsonparse.loads(arguments)
     except ValueError:
         raise CheckFailed(
             f"{exchange.describe()}: {where}.function.arguments is not JSON: {shown(arguments, 80)}"
@@ -370,15 +371,25 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
     calls: dict[int, dict[str, Any]] = {}
     finish = None
     for chunk in chunks(exchange):
-        for choice in chunk.value.get("choices") or []:
+        for choice in choices_of(chunk):
             finish = choice.get("finish_reason") or finish
-            delta = choice.get("delta") or {}
-            for position, part in enumerate(delta.get("tool_calls") or []):
+            delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+            parts = delta.get("tool_calls") or []
+            if not isinstance(parts, list):
+                raise CheckFailed(
+                    f"{exchange.describe()}: chunk {chunk.number} has delta.tool_calls {shown(json.dumps(parts), 80)}, "
+                    "expected an array"
+                )
+            for position, part in enumerate(parts):
                 where = f"chunk {chunk.number}, delta.tool_calls[{position}]"
+                if not isinstance(part, dict):
+                    raise CheckFailed(f"{exchange.describe()}: {where} is {shown(json.dumps(part), 60)}, not an object")
                 index = part.get("index")
-                if not isinstance(index, int):
+                if not isinstance(index, int) or isinstance(index, bool):
                     raise CheckFailed(f"{exchange.describe()}: {where} has no index; clients cannot tell calls apart")
                 function = part.get("function") or {}
+                if not isinstance(function, dict):
+                    raise CheckFailed(f"{exchange.describe()}: {where} has a function that is not an object")
                 if index not in calls:
                     if not part.get("id") or part.get("type") != "function" or not function.get("name"):
                         raise CheckFailed(

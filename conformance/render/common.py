@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 ROW_LABELS = {"supported": "Supported", "partial": "Partial", "unsupported": "Unsupported", "untested": "Untested"}
@@ -59,3 +60,24 @@ def noteworthy(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         elif status == "unsupported":
             sections["Unsupported"].append(check)
     return sections
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def md_code(text: str, limit: int = 2000, *, table: bool = False) -> str:
+    """Text from a target as a Markdown code span: nothing in it is read as HTML, a link, an image
+    or emphasis (GitHub renders a code span literally). Line breaks become spaces, other control
+    characters are shown escaped, a pipe is escaped in a table cell, and the fence is longer than any
+    run of backticks inside."""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
+    if table:
+        text = text.replace("|", "\\|")
+    if not text:
+        return "` `"
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

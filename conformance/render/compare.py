@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from conformance.render.common import ROW_LABELS, ROW_SYMBOLS
+from conformance.render.common import ROW_LABELS, ROW_SYMBOLS, md_code
 
 STATUS_SYMBOLS = {"pass": "✅", "fail": "❌", "deviation": "🟣", "unsupported": "➖", "skipped": "⚪", "error": "⚠️"}
 
@@ -62,12 +62,13 @@ def _label(status: str) -> str:
 def compare_markdown(reports: list[dict[str, Any]], *, checks: bool = False) -> str:
     labels, grid = _grid(reports, checks)
     head = "Check" if checks else "Feature"
-    lines = [f"| {head} | " + " | ".join(_columns(reports)) + " |", "|---|" + "---|" * len(reports)]
+    columns = [md_code(column, table=True) for column in _columns(reports)]
+    lines = [f"| {head} | " + " | ".join(columns) + " |", "|---|" + "---|" * len(reports)]
     for label, line in zip(labels, grid, strict=True):
         cells = " | ".join(f"{_symbol(status)} {_label(status)}" for status, _ in line)
-        lines.append(f"| {f'`{label}`' if checks else label} | {cells} |")
+        lines.append(f"| {md_code(label, table=True) if checks else label} | {cells} |")
     for note in _notes(reports):
-        lines += ["", f"> Note: {note}"]
+        lines += ["", f"> Note: {md_code(note)}"]
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,7 @@ import json
 from html import escape
 from typing import Any
 
+from conformance import jsonparse
 from conformance.exchange import Chunk
 from conformance.render.common import ROW_LABELS, noteworthy, stamp
 from conformance.sse import parse
@@ -76,7 +77,7 @@ SCRIPT = """
 
 def _pretty(text: str) -> str:
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        return json.dumps(jsonparse.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
         return text
 

@@ -6,10 +6,19 @@ deviation -> a passing case whose system-out names the documented deviation.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from conformance.render.common import evidence_line
+
+# characters XML 1.0 cannot hold at all, not even escaped
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """Text from a target, fit for an XML document (what XML cannot hold is shown escaped)."""
+    return _NOT_XML.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def render_junit(report: dict[str, Any]) -> str:
@@ -43,15 +52,17 @@ def render_junit(report: dict[str, Any]) -> str:
         detail = "\n".join([check["claim"], *(evidence_line(report, e) for e in check["evidence"])])
         status = check["status"]
         if status == "fail":
-            element = ET.SubElement(case, "failure", message=check["message"], type=check["level"])
-            element.text = detail
+            element = ET.SubElement(case, "failure", message=_xml(check["message"]), type=check["level"])
+            element.text = _xml(detail)
         elif status == "error":
-            element = ET.SubElement(case, "error", message=check["message"], type=check["error_cause"] or "error")
-            element.text = detail
+            element = ET.SubElement(
+                case, "error", message=_xml(check["message"]), type=check["error_cause"] or "error"
+            )
+            element.text = _xml(detail)
         elif status in ("skipped", "unsupported"):
-            ET.SubElement(case, "skipped", message=f"{status}: {check['message']}")
+            ET.SubElement(case, "skipped", message=_xml(f"{status}: {check['message']}"))
         elif status == "deviation":
-            ET.SubElement(case, "system-out").text = check["message"]
+            ET.SubElement(case, "system-out").text = _xml(check["message"])
     root = ET.Element("testsuites", name="openai-conformance")
     root.append(suite)
     ET.indent(root)

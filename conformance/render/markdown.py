@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.render.common import ROW_LABELS, ROW_SYMBOLS, evidence_line, noteworthy, stamp
+from conformance.render.common import ROW_LABELS, ROW_SYMBOLS, evidence_line, md_code, noteworthy, stamp
 
 COUNTED = ("pass", "fail", "deviation", "unsupported", "skipped", "error")
 
@@ -16,9 +16,9 @@ def _cell(text: str) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     target, summary, run = report["target"], report["summary"], report["run"]
     lines = [
-        f"# Conformance of `{target['name']}` ({target['dialect_title']})",
+        f"# Conformance of {md_code(target['name'])} ({_cell(target['dialect_title'])})",
         "",
-        f"_{stamp(report)}_",
+        md_code(stamp(report)),
         "",
         f"**{summary['checks']} checks: {summary['must_failures']} MUST failures, {summary['should_failures']} SHOULD "
         f"failures, {summary['deviation']} documented deviations; exit code {run['exit_code']}.**",
@@ -31,7 +31,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         counts = " | ".join(str(row["counts"][status]) or "" for status in COUNTED)
         lines.append(f"| {row['title']} | {label} | {counts} |")
     for problem in run["problems"]:
-        lines += ["", f"> **Problem:** {_cell(problem)}"]
+        lines += ["", f"> **Problem:** {md_code(problem)}"]
     for title, checks in noteworthy(report).items():
         if not checks:
             continue
@@ -39,8 +39,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         for check in checks:
             source = check["source"]
             lines.append(f"- **`{check['id']}`** ({check['level']}): {_cell(check['claim'])}")
-            lines.append(f"  - Observed: {_cell(check['message'])}")
+            lines.append(f"  - Observed: {md_code(check['message'])}")
             for exchange_id in check["evidence"][:3]:
-                lines.append(f"  - Evidence: `{_cell(evidence_line(report, exchange_id))}`")
+                lines.append(f"  - Evidence: {md_code(evidence_line(report, exchange_id))}")
             lines.append(f"  - Source: [{_cell(source['title'])}]({source['url']})")
     return "\n".join(lines) + "\n"

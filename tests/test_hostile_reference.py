@@ -1,0 +1,219 @@
+"""The reference server behind a hostile front (``hostile_front``): every misbehaviour a target can
+aim at the suite itself ends in a verdict, bounded in time, memory and disk, without a traceback,
+without blaming the suite, and without the key anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hostile_front import ECHOES, INJECTION, HostileFront
+
+from conformance.reference import ReferenceConfig, ReferenceServer
+
+pytestmark = pytest.mark.e2e
+
+KEY = "sk-planted-Zq8xW3vB7nK2pL9tR4yCm1"
+TIMEOUT = 1.0
+DEADLINE = 2.0
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    server = ReferenceServer(ReferenceConfig(api_keys=frozenset({KEY}), flavour="openai", base_path="/v1"))
+    yield server.start()
+    server.stop()
+
+
+def profile(tmp_path: Path, base_url: str, **limits: float) -> Path:
+    values = {"timeout": TIMEOUT, "deadline": DEADLINE, "max_body_bytes": 1024 * 1024, **limits}
+    path = tmp_path / "hostile.toml"
+    path.write_text(
+        f'name = "hostile"\nbase_url = "{base_url}"\napi_key_env = "HOSTILE_KEY"\ndialect = "openai"\n'
+        "image_url = ''\n"
+        '[models]\nchat = "Llama-3.3-70B-Instruct"\nvision = "Llama-4-Scout-17B-16E-Instruct-FP8"\n'
+        'moderation = "omni-moderation-latest"\n[limits]\n' + "".join(f"{k} = {v}\n" for k, v in values.items())
+    )
+    return path
+
+
+def record(cli, tmp_path: Path, base_url: str, **limits: float):
+    cassettes = tmp_path / "cassettes"
+    run = cli(
+        "run",
+        "--target",
+        str(profile(tmp_path, base_url, **limits)),
+        "--mode",
+        "record",
+        "--cassette-dir",
+        str(cassettes),
+        env={"HOSTILE_KEY": KEY},
+        timeout=240,
+        rss=True,
+    )
+    return run, cassettes / "hostile"
+
+
+def replay(cli, tmp_path: Path):
+    return cli(
+        "run",
+        "--target",
+        str(tmp_path / "hostile.toml"),
+        "--mode",
+        "replay",
+        "--cassette-dir",
+        str(tmp_path / "cassettes"),
+        timeout=120,
+    )
+
+
+def encodings(key: str) -> dict[str, str]:
+    """The key in every form a server could echo it, each cut to the part that names the key alone."""
+    forms = {
+        "exact": key,
+        "upper": key.upper(),
+        "lower": key.lower(),
+        "hex": key.encode().hex(),
+        "json escapes": "".join(f"\\u{ord(ch):04x}" for ch in key),
+        "percent": "".join(f"%{ord(ch):02X}" for ch in key),
+        "html": "".join(f"&#x{ord(ch):x};" for ch in key[::2]),
+    }
+    for prefix in ("", "Bearer ", "k:", "x", "xy"):
+        for name, encode in (("base64", base64.b64encode), ("base64url", base64.urlsafe_b64encode)):
+            text = encode((prefix + key).encode()).decode()
+            skip = -(-len(prefix) // 3) * 4
+            forms[f"{name} of {prefix!r}+key"] = text[skip : skip + 20]
+    return forms
+
+
+def leaks(key: str, folders: list[Path], texts: dict[str, str]) -> list[str]:
+    found = []
+    forms = encodings(key)
+    for folder in folders:
+        for path in folder.rglob("*") if folder.exists() else []:
+            name = path.name.lower()
+            found += [f"{form} in the name {path}" for form, value in forms.items() if value.lower() in name]
+            if path.is_file():
+                data = path.read_bytes().decode("utf-8", "replace")
+                found += [f"{form} in {path}" for form, value in forms.items() if value in data]
+    for where, text in texts.items():
+        found += [f"{form} in {where}" for form, value in forms.items() if value in text]
+    return found
+
+
+def test_a_planted_key_is_found_nowhere_whatever_the_target_echoes(cli, tmp_path, upstream):
+    with HostileFront(upstream, set(ECHOES)) as front:
+        run, cassettes = record(cli, tmp_path, front.base_url)
+    assert run.code == 1, run.stdout + run.stderr  # the echoed model id is listed but cannot be retrieved
+    assert "Traceback" not in run.stdout + run.stderr
+    again = replay(cli, tmp_path)
+    assert again.verdicts() == run.verdicts()
+    found = leaks(
+        KEY,
+        [run.report_dir, again.report_dir, cassettes],
+        {"stdout": run.stdout + again.stdout, "stderr": run.stderr + again.stderr},
+    )
+    assert not found, found
+    # the echoes did arrive and were replaced
+    assert "<API_KEY>" in (cassettes / "models" / "list.yaml").read_text()
+    assert any("<API_KEY>" in path.name or "API_KEY" in path.name for path in cassettes.rglob("*.yaml"))
+
+
+def _stream_requests(method: str, path: str, body: bytes) -> bool:
+    return b'"stream":true' in body
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "where"),
+    [
+        ("trickle-headers", _stream_requests),
+        ("endless-headers", _stream_requests),
+        ("trickle-body", _stream_requests),
+        ("huge-body", None),
+        ("gzip-bomb", None),
+        ("deep-json", None),
+        ("wrong-types", None),
+        ("nel-in-text", None),
+        ("markdown-injection", None),
+    ],
+)
+def test_a_hostile_answer_is_a_verdict_in_bounded_time_memory_and_disk(cli, tmp_path, upstream, behaviour, where):
+    with HostileFront(upstream, {behaviour}, where or (lambda *_: True)) as front:
+        run, cassettes = record(cli, tmp_path, front.base_url)
+    output = run.stdout + run.stderr
+    assert run.code == 1, output  # MUST failures found: neither the suite's fault (4) nor nothing judged
+    assert "Traceback" not in output
+    assert "INTERNALERROR" not in output
+    assert run.report["summary"]["error"] == 0, [c["message"] for c in run.report["checks"] if c["status"] == "error"]
+    slow = {
+        exchange_id: exchange["elapsed"]
+        for exchange_id, exchange in run.report["exchanges"].items()
+        if exchange["elapsed"] > 2 * TIMEOUT + 0.5
+    }
+    assert not slow, slow
+    assert run.max_rss_mb is not None
+    assert run.max_rss_mb < 300
+    size = sum(path.stat().st_size for path in cassettes.rglob("*") if path.is_file())
+    assert size < 10 * 1024**2
+    # the cassettes give back the bytes they were given: the replay judges the same
+    assert replay(cli, tmp_path).verdicts() == run.verdicts()
+    if behaviour == "markdown-injection":
+        markdown = (run.report_dir / "report.md").read_text()
+        assert INJECTION.split()[0] in markdown  # it is shown ...
+        outside_code = re.sub(r"(`+)(?:(?!\1).)+?\1", "", markdown)
+        for markup in ("<img", "<script", "](https://evil", "**bold**"):
+            assert markup not in outside_code  # ... but only as code
+
+
+def test_a_run_ends_at_its_time_bound_with_the_report_of_what_it_judged(cli, tmp_path, upstream):
+    with HostileFront(upstream, {"trickle-body"}, _stream_requests) as front:
+        started = time.monotonic()
+        run, _ = record(cli, tmp_path, front.base_url, deadline=30, timeout=20, run_timeout=4)
+        seconds = time.monotonic() - started
+    assert run.code == 5, run.stdout + run.stderr
+    assert seconds < 15
+    report = run.report
+    assert report["run"]["complete"] is False
+    assert report["run"]["exit_code"] == 5
+    assert any("time bound of 4 s" in problem for problem in report["run"]["problems"])
+    assert report["summary"]["pass"] > 0  # what was judged before the bound is kept
+
+
+@pytest.mark.parametrize(("signal_number", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_within_2_s_with_a_report(tmp_path, upstream, signal_number, code):
+    report_dir = tmp_path / "report"
+    with HostileFront(upstream, {"trickle-body"}, _stream_requests) as front:
+        path = profile(tmp_path, front.base_url, deadline=60, timeout=30)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conformance", "run", "--target", str(path), "--report-dir", str(report_dir)],
+            cwd=tmp_path,
+            env={"HOSTILE_KEY": KEY, "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:  # the run is under way once it reaches the streaming row
+            if "Streaming ·" in line:
+                break
+        time.sleep(0.5)
+        sent = time.monotonic()
+        process.send_signal(signal_number)
+        rest, _ = process.communicate(timeout=30)
+        seconds = time.monotonic() - sent
+    assert process.returncode == code, rest
+    assert seconds < 2, rest
+    assert "Traceback" not in rest
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["run"]["complete"] is False
+    assert report["run"]["exit_code"] == code
+    assert report["summary"]["checks"] > 0
