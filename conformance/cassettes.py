@@ -360,6 +360,8 @@ def _read_text(path: Path) -> str:
     """A cassette's text: a regular file (not a device, a FIFO or a link to one) of bounded size."""
     if not path.is_file():
         raise ValueError("it is not a regular file")
+    if path.stat().st_size > MAX_CASSETTE_BYTES:
+        raise ValueError(f"it is larger than {MAX_CASSETTE_BYTES // 1024**2} MiB, more than the suite ever writes")
     with path.open("rb") as file:
         data = file.read(MAX_CASSETTE_BYTES + 1)
     if len(data) > MAX_CASSETTE_BYTES:

@@ -19,7 +19,11 @@ class DecodingFailed(Exception):
 
 
 class TooLarge(Exception):
-    """The decoded body would exceed the room it was given."""
+    """The decoded body would exceed the room it was given; ``data`` is what came out before."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        super().__init__(f"more than the room given ({len(data)} bytes decoded)")
+        self.data = data
 
 
 class _Layer:
@@ -42,7 +46,7 @@ class _Layer:
             raise DecodingFailed(f"{self.encoding}: {exc}") from None
         self._first = False
         if len(out) > room or self._zlib.unconsumed_tail:
-            raise TooLarge
+            raise TooLarge(out)
         return out
 
     def flush(self, room: int) -> bytes:
@@ -51,7 +55,7 @@ class _Layer:
         except zlib.error as exc:
             raise DecodingFailed(f"{self.encoding}: {exc}") from None
         if len(out) > room:
-            raise TooLarge
+            raise TooLarge(out)
         return out
 
 

@@ -177,7 +177,7 @@ class HttpClient:
                         status=reply.status_code,
                         reason=self._redactor.text(reply.reason_phrase),
                         http_version=reply.http_version,
-                        headers=self._redactor.headers(reply.headers.multi_items()),
+                        headers=self._redactor.headers(_headers_as_sent(reply)),
                         chunks=chunks,
                         decoded_from=BodyDecoder(reply.headers.get("content-encoding")).encoding,
                         body_size=cut[0] if cut else None,
@@ -260,7 +260,9 @@ class HttpClient:
                     chunks.append(Chunk(round(time.monotonic() - t0, 4), tail))
                     size += len(tail)
                     digest.update(tail)
-        except TooLarge:
+        except TooLarge as exc:
+            size += len(exc.data)
+            digest.update(exc.data)
             failure = too_large
         except httpx2.TimeoutException:
             if bound.cut == "stopped":
@@ -290,7 +292,8 @@ class HttpClient:
                 else:
                     self.kept_bytes += size
         if keep:
-            return self._head(chunks), failure, (size, digest.hexdigest())
+            # as far as it was read: decoded, or as sent where that was more
+            return self._head(chunks), failure, (max(size, raw_size), digest.hexdigest())
         return self._redactor.chunks(chunks), failure, None
 
     def _deadline_failure(self) -> TransportFailure:
@@ -319,6 +322,13 @@ class HttpClient:
             kept.append(Chunk(chunk.t, piece))
             taken += len(piece)
         return tuple(kept)
+
+
+def _headers_as_sent(reply: httpx2.Response) -> list[tuple[str, str]]:
+    """The response headers with their names as the target sent them (httpx lower-cases them)."""
+    names = [name.decode("latin-1") for name, _ in reply.headers.raw]
+    values = [value for _, value in reply.headers.multi_items()]
+    return list(zip(names, values, strict=True)) if len(names) == len(values) else reply.headers.multi_items()
 
 
 def _now() -> str:

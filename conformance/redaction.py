@@ -114,9 +114,10 @@ class Redactor:
         return self._key_bytes is not None and self._key_bytes.search(value) is not None
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-        """Headers without the dropped ones, secrets replaced in their names and values."""
+        """Headers without the dropped ones, secrets replaced in their names (as they were sent:
+        lower-casing first would hide a base64 echo from the redaction) and values; names lower-cased."""
         return tuple(
-            (self.text(name.lower()), self.text(value))
+            (_lower(self.text(name)), self.text(value))
             for name, value in headers
             if name.lower() not in DROPPED_RESPONSE_HEADERS
         )
@@ -162,6 +163,13 @@ class Redactor:
             return False
         path.write_bytes(self._key_bytes.sub(API_KEY.encode(), data))
         return True
+
+
+def _lower(name: str) -> str:
+    lowered = name.lower()
+    for placeholder in (API_KEY, BASE_URL, HOST):
+        lowered = lowered.replace(placeholder.lower(), placeholder)
+    return lowered
 
 
 _ACTIVE: Redactor | None = None

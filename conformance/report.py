@@ -29,7 +29,9 @@ from conformance.schemas import digest_of
 from conformance.sdk_oracle import SDK_VERSION
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
 
-REPORT_VERSION = "1.1"  # 1.1: run.retries_after_429, waited_for_limits, exchanges_made
+# 1.1: run.retries_after_429, waited_for_limits, exchanges_made; 1.2: exit codes 5, 130 and 143, and
+# the size and digest of a body too large to keep
+REPORT_VERSION = "1.2"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 # a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)
@@ -86,6 +88,8 @@ def exchange_evidence(exchange: Exchange) -> dict[str, Any]:
             "chunks": len(resp.chunks),
             **_body(resp.body, MAX_BODY_IN_REPORT),
         }
+        if resp.body_size is not None:  # only the first bytes of it were kept
+            response.update(body_bytes=resp.body_size, body_truncated=True, body_sha256=resp.body_sha256)
     return {
         "purpose": exchange.purpose,
         "replayed": exchange.replayed,

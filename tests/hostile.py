@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 import socketserver
 import threading
 import time
+import zlib
 
 BEHAVIOURS = (
     "hang",
@@ -16,6 +19,10 @@ BEHAVIOURS = (
     "invalid-utf8",
     "slow-drip",
     "close",
+    "trickle-headers",
+    "endless-headers",
+    "gzip-bomb",
+    "huge-gzip",
 )
 
 
@@ -62,6 +69,24 @@ class _Handler(socketserver.BaseRequestHandler):
                 while not stop.is_set():
                     sock.sendall(b'data: {"choices": []}\n\n')
                     time.sleep(0.02)
+            elif behaviour == "trickle-headers":
+                for byte in _head(200, "application/json", 2) + b"{}":
+                    if stop.wait(0.3):
+                        return
+                    sock.sendall(bytes([byte]))
+            elif behaviour == "endless-headers":
+                sock.sendall(b"HTTP/1.1 200 OK\r\n")
+                number = 0
+                while not stop.wait(0.05):
+                    sock.sendall(f"x-more-{number}: y\r\n".encode())
+                    number += 1
+            elif behaviour in ("gzip-bomb", "huge-gzip"):
+                # 100 MiB of zeros in about 100 KiB, or 4 MiB of noise compressed as it is
+                body = _BOMB if behaviour == "gzip-bomb" else gzip.compress(os.urandom(4 * 1024 * 1024), 1)
+                head = _head(200, "application/json", len(body)).replace(
+                    b"\r\n\r\n", b"\r\ncontent-encoding: gzip\r\n\r\n"
+                )
+                sock.sendall(head + body)
             elif behaviour == "slow-drip":
                 sock.sendall(_head(200, "application/json", 10_000))
                 while not stop.is_set():
@@ -69,6 +94,15 @@ class _Handler(socketserver.BaseRequestHandler):
                     stop.wait(0.3)
         except OSError:
             return
+
+
+def _zeros_gzip(size: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = b"\0" * 1024**2
+    return b"".join(compressor.compress(block) for _ in range(size // len(block))) + compressor.flush()
+
+
+_BOMB = _zeros_gzip(100 * 1024**2)
 
 
 def _head(status: int, content_type: str, length: int | None) -> bytes:

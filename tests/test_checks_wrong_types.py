@@ -145,8 +145,6 @@ def test_a_wrongly_typed_answer_is_a_verdict_not_an_internal_error(name, check_i
         document = _set(_documents(exchange)[index], path, new)
         changed = {**exchanges, exchange_id: _with_document(exchange, index, document)}
         result = run_check(CHECKS[check_id], _context(name, changed))
-        assert result.error_cause != ErrorCause.HARNESS, (
-            f"{exchange_id} with {path} = {new!r}: {result.message}"
-        )
+        assert result.error_cause != ErrorCause.HARNESS, f"{exchange_id} with {path} = {new!r}: {result.message}"
 
     judge()

@@ -19,6 +19,7 @@ import pytest
 from hostile_front import ECHOES, INJECTION, HostileFront
 
 from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.report import report_problems
 
 pytestmark = pytest.mark.e2e
 
@@ -160,6 +161,7 @@ def test_a_hostile_answer_is_a_verdict_in_bounded_time_memory_and_disk(cli, tmp_
         if exchange["elapsed"] > 2 * TIMEOUT + 0.5
     }
     assert not slow, slow
+    assert report_problems(run.report) == []
     assert run.max_rss_mb is not None
     assert run.max_rss_mb < 300
     size = sum(path.stat().st_size for path in cassettes.rglob("*") if path.is_file())
@@ -182,6 +184,7 @@ def test_a_run_ends_at_its_time_bound_with_the_report_of_what_it_judged(cli, tmp
     assert run.code == 5, run.stdout + run.stderr
     assert seconds < 15
     report = run.report
+    assert report_problems(report) == []
     assert report["run"]["complete"] is False
     assert report["run"]["exit_code"] == 5
     assert any("time bound of 4 s" in problem for problem in report["run"]["problems"])
@@ -214,6 +217,7 @@ def test_a_signal_stops_the_run_within_2_s_with_a_report(tmp_path, upstream, sig
     assert seconds < 2, rest
     assert "Traceback" not in rest
     report = json.loads((report_dir / "report.json").read_text())
+    assert report_problems(report) == []
     assert report["run"]["complete"] is False
     assert report["run"]["exit_code"] == code
     assert report["summary"]["checks"] > 0

@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from conformance.exchange import Request
-from conformance.http import HttpClient
+from conformance.http import HEAD_BYTES, HttpClient
 from conformance.profiles import Auth, Limits
 from conformance.redaction import Redactor
 from conformance.reference import ReferenceConfig, ReferenceServer
@@ -57,6 +57,11 @@ def test_connection_refused_is_a_connect_failure():
         ("slow-drip", "deadline", "still arriving after 1.5 s", 3.5),
         ("huge", "too-large", "exceeded 1048576 bytes", 5.0),
         ("close", "protocol", "connection failed before a response", 2.5),
+        # every byte resets the read timeout: only the deadline ends these
+        ("trickle-headers", "deadline", "no complete response headers within 1.5 s", 2.5),
+        ("endless-headers", "deadline", "no complete response headers within 1.5 s", 2.5),
+        ("gzip-bomb", "too-large", "exceeded 1048576 bytes", 2.5),
+        ("huge-gzip", "too-large", "exceeded 1048576 bytes", 2.5),
     ],
 )
 def test_misbehaving_servers_end_in_a_failure_within_bounded_time(behaviour, kind, fragment, bound):
@@ -68,6 +73,14 @@ def test_misbehaving_servers_end_in_a_failure_within_bounded_time(behaviour, kin
     assert exchange.failure.kind == kind
     assert fragment in exchange.failure.message
     assert took < bound
+    if kind == "too-large":
+        # only the first bytes of a body too large to keep stay, with its size and digest
+        assert exchange.response is not None
+        assert len(exchange.response.body) <= HEAD_BYTES
+        assert exchange.response.body_size is not None
+        assert exchange.response.body_size > 1024 * 1024
+        assert exchange.response.body_sha256 is not None
+        assert len(exchange.response.body_sha256) == 64
 
 
 def test_invalid_utf8_is_kept_byte_exact():

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import os
+from dataclasses import replace
+
 import pytest
 from helpers import make_exchange
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.cassettes import (
     CassetteSet,
     CassetteWriter,
+    _load,
     cassette_path,
+    dump_exchange,
     exchange_from_dict,
     exchange_to_dict,
     prune,
@@ -161,3 +169,128 @@ def test_prune_keeps_only_what_was_used(tmp_path):
     assert [p.name for p in removed] == ["thing.yaml"]
     assert not (tmp_path / "old").exists()
     assert CassetteSet.load(tmp_path).ids() == {"models/list", "models/retrieve/a"}
+
+
+def _percent(text: str) -> str:
+    return "".join(f"%{ord(ch):02X}" for ch in text)
+
+
+def _json_escapes(text: str) -> str:
+    return "".join(f"\\u{ord(ch):04x}" for ch in text)
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        pytest.param(KEY, id="exact"),
+        pytest.param(KEY.upper(), id="upper case"),
+        pytest.param(KEY.swapcase(), id="swapped case"),
+        pytest.param(_percent(KEY), id="percent-encoded"),
+        pytest.param(_percent(KEY).lower(), id="percent-encoded, lower hex"),
+        pytest.param(_json_escapes(KEY), id="JSON escapes"),
+        pytest.param(_json_escapes(KEY[:9]) + KEY[9:], id="JSON escapes mixed with text"),
+        pytest.param("".join(f"&#{ord(ch)};" for ch in KEY), id="HTML decimal references"),
+        pytest.param("".join(f"&#x{ord(ch):X};" for ch in KEY), id="HTML hex references"),
+        pytest.param(KEY.encode().hex(), id="hex"),
+        pytest.param(KEY.encode().hex().upper(), id="upper hex"),
+        pytest.param(base64.b64encode(f"Bearer {KEY}".encode()).decode(), id="base64 of Bearer key"),
+        pytest.param(base64.b64encode(KEY.encode()).decode(), id="base64"),
+        pytest.param(base64.b64encode(f"x{KEY}".encode()).decode(), id="base64 at offset 1"),
+        pytest.param(base64.b64encode(f"xy{KEY}".encode()).decode(), id="base64 at offset 2"),
+        pytest.param(base64.urlsafe_b64encode(f"user:{KEY}".encode()).decode().rstrip("="), id="base64url"),
+    ],
+)
+def test_the_key_is_redacted_in_every_encoding(echo):
+    redactor = Redactor(KEY, BASE)
+    text = f'{{"echo": "{echo}"}}'
+    for redacted in (redactor.text(text), redactor.data(text.encode()).decode()):
+        assert "<API_KEY>" in redacted
+        # what is left names no more than a few characters of the key
+        leftover = redacted.split("<API_KEY>")
+        assert all(len(part) < len(text) - len(echo) + 12 for part in leftover)
+        for secret_part in (KEY[4:14], KEY[-10:]):
+            assert secret_part.lower() not in redacted.lower()
+    assert redactor.contains_secret(text.encode())
+    # in a header's name (as sent, before it is lower-cased) and its value
+    ((name, value),) = redactor.headers([(f"x-{echo}", echo)])
+    for redacted, before in ((name, f"x-{echo}"), (value, echo)):
+        assert "<API_KEY>" in redacted
+        assert len(redacted) - len("<API_KEY>") <= len(before) - len(echo) + 20  # "Bearer s" and an edge
+
+
+def test_redacting_a_stream_keeps_every_chunk_and_its_time():
+    redactor = Redactor(KEY, None)
+    events = [b"data: 1\n\n", f"data: {KEY[:5]}".encode(), f"{KEY[5:]} 2\n\n".encode(), b"data: 3\n\n"]
+    chunks = [Chunk(0.1 * (number + 1), data) for number, data in enumerate(events)]
+    redacted = redactor.chunks(chunks)
+    assert [chunk.t for chunk in redacted] == [chunk.t for chunk in chunks]
+    assert b"".join(chunk.data for chunk in redacted) == b"data: 1\n\ndata: <API_KEY> 2\n\ndata: 3\n\n"
+    assert redacted[0] == chunks[0]
+    assert redacted[3] == chunks[3]
+
+
+def test_an_id_built_from_an_answer_names_no_file_after_the_key(tmp_path):
+    redactor = Redactor(KEY, None)
+    exchange_id = redactor.text(f"models/retrieve/{KEY}")
+    assert KEY not in exchange_id
+    path = cassette_path(tmp_path, exchange_id)
+    assert KEY not in str(path)
+    long = cassette_path(tmp_path, "models/retrieve/" + "m" * 5000)
+    assert len(long.name) <= 90
+    assert long != cassette_path(tmp_path, "models/retrieve/" + "m" * 5001)
+
+
+@given(
+    st.lists(st.binary(max_size=40) | st.text(max_size=20).map(lambda text: text.encode("utf-8")), max_size=6),
+    st.sampled_from(["\x85", "\u2028", "\u2029", "\r", "\x00", "\ufeff", "\ufffe", "", "\t", " "]),
+)
+@settings(max_examples=150, derandomize=True, deadline=None)
+def test_any_chunks_round_trip_through_a_cassette_byte_for_byte(pieces, odd):
+    pieces = [piece + odd.encode("utf-8") + b"\n" + piece for piece in pieces]
+    exchange = make_exchange("streaming/raw", chunks=pieces, headers=[("content-type", "text/event-stream")])
+    loaded = exchange_from_dict(_load(dump_exchange(exchange)))
+    assert loaded.response is not None
+    assert [chunk.data for chunk in loaded.response.chunks] == pieces
+
+
+def test_a_body_too_large_to_keep_round_trips_as_its_head(tmp_path):
+    exchange = make_exchange("models/list", raw=b"x" * 100)
+    assert exchange.response is not None
+    truncated = replace(exchange, response=replace(exchange.response, body_size=10**9, body_sha256="ab" * 32))
+    CassetteWriter(tmp_path).write(truncated)
+    loaded = CassetteSet.load(tmp_path).get("models/list")
+    assert loaded is not None
+    assert loaded.response is not None
+    assert loaded.response.body_size == 10**9
+    assert loaded.response.body_sha256 == "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda path: path.write_text("a: &x [1, 2]\nb: *x\n"), "anchors or aliases"),
+        (lambda path: path.symlink_to("/dev/zero"), "not a regular file"),
+        (lambda path: path.write_bytes(b"") or os.truncate(path, 65 * 1024**2), "larger than 64 MiB"),
+        (lambda path: path.symlink_to(path.parent / "nowhere.yaml"), "unreadable"),
+        (lambda path: path.write_bytes(b"\xff\xfe not utf-8"), "unreadable"),
+        (lambda path: path.write_text("[" * 5000 + "]" * 5000), "unreadable"),
+    ],
+    ids=["alias bomb", "device", "oversized", "dangling link", "not UTF-8", "deep"],
+)
+def test_a_hostile_cassette_file_is_refused_in_one_line(tmp_path, make, expected):
+    (tmp_path / "models").mkdir()
+    make(tmp_path / "models" / "list.yaml")
+    with pytest.raises(ReplayError) as caught:
+        CassetteSet.load(tmp_path)
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_cassettes_hold_no_anchors_even_for_shared_values(tmp_path):
+    shared = {"role": "user", "content": "same"}
+    exchange = make_exchange(
+        "chat-completions/basic", method="POST", path="/chat/completions", request_json={"messages": [shared, shared]}
+    )
+    text = dump_exchange(exchange)
+    assert "&id" not in text
+    assert "*id" not in text

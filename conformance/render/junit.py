@@ -55,9 +55,7 @@ def render_junit(report: dict[str, Any]) -> str:
             element = ET.SubElement(case, "failure", message=_xml(check["message"]), type=check["level"])
             element.text = _xml(detail)
         elif status == "error":
-            element = ET.SubElement(
-                case, "error", message=_xml(check["message"]), type=check["error_cause"] or "error"
-            )
+            element = ET.SubElement(case, "error", message=_xml(check["message"]), type=check["error_cause"] or "error")
             element.text = _xml(detail)
         elif status in ("skipped", "unsupported"):
             ET.SubElement(case, "skipped", message=_xml(f"{status}: {check['message']}"))
