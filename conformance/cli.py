@@ -32,6 +32,7 @@ import pytest
 from conformance import __version__, stopping
 from conformance.baseline import describe, gate, read_baseline, write_baseline
 from conformance.cassettes import CassetteSet
+from conformance.console import redacted_console
 from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.plan import Plan
 from conformance.plan import render as render_plan
@@ -290,7 +291,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     if config.dry_run:
         pytest_args += ["-p", "no:terminal"]  # the plan is the whole output
     outcome = _Outcome()
-    with _stopped_by_signals() as received:
+    with _stopped_by_signals() as received, redacted_console(config.api_key if config.live else None):
         code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])
     global _RUN_FINISHED
     _RUN_FINISHED = True

@@ -42,6 +42,9 @@ _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=|:-]{8,}")
 def _char_forms(ch: str) -> str:
     """A regex for one character of the key in any of the encodings a server might use for it."""
     forms = [re.escape(ch)]
+    if ch.isspace() or not ch.isprintable():
+        # as Python's repr and most error messages show it
+        forms += [re.escape(repr(ch)[1:-1]), f"\\\\x{ord(ch):02x}"]
     for variant in dict.fromkeys((ch, ch.lower(), ch.upper())):
         code = ord(variant)
         if code < 256:

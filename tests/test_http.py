@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from conformance.exchange import Request
-from conformance.http import HEAD_BYTES, HttpClient
+from conformance.http import HEAD_BYTES, HttpClient, RequestNotSent
 from conformance.profiles import Auth, Limits
 from conformance.redaction import Redactor
 from conformance.reference import ReferenceConfig, ReferenceServer
@@ -239,3 +239,15 @@ def test_an_unpaced_request_keeps_its_429_at_once():
     # the probe's 429 does not hold back the suite's other requests: the throttle never saw it
     assert after.status == 200
     assert seen[1] - seen[0] < 5
+
+
+def test_a_request_that_cannot_be_sent_says_so_without_the_key():
+    key = "sk-embedded\nnewline-0123456789"
+    with HostileServer("hang") as server, pytest.raises(RequestNotSent) as caught:
+        HttpClient(
+            base_url=server.base_url, auth=Auth(), api_key=key, limits=Limits(), redactor=Redactor(key, None)
+        ).send(LIST)
+    message = str(caught.value)
+    assert "GET /models could not be sent" in message
+    assert "newline-0123456789" not in message
+    assert "sk-embedded" not in message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import sys
 from dataclasses import replace
 
 import pytest
@@ -22,6 +23,7 @@ from conformance.cassettes import (
     prune,
     request_mismatch,
 )
+from conformance.console import redacted_console
 from conformance.errors import ReplayError
 from conformance.exchange import Chunk, Request, TransportFailure
 from conformance.redaction import Redactor
@@ -294,3 +296,27 @@ def test_cassettes_hold_no_anchors_even_for_shared_values(tmp_path):
     text = dump_exchange(exchange)
     assert "&id" not in text
     assert "*id" not in text
+
+
+def test_the_console_holds_no_key_even_written_in_pieces(capsys):
+    with redacted_console(KEY) as streams:
+        sys.stdout.write(f"before {KEY[:6]}")
+        sys.stdout.flush()
+        sys.stdout.write(f"{KEY[6:]} after\n")
+        sys.stdout.write("task done\n")
+        sys.stderr.write(f"an error with {KEY.upper()}\n")
+    out, err = capsys.readouterr()
+    assert out == "before <API_KEY> after\ntask done\n"
+    assert KEY.upper() not in err
+    assert "the key appeared in 2 pieces of the console output and was removed" in err
+    assert all(stream.removed for stream in streams)
+
+
+def test_a_file_the_run_wrote_is_scrubbed_of_the_key(tmp_path):
+    path = tmp_path / "report.md"
+    path.write_text(f"leaked {base64.b64encode(KEY.encode()).decode()} and {KEY}")
+    redactor = Redactor(KEY, None)
+    assert redactor.scrub_file(path)
+    assert KEY not in path.read_text()
+    assert not redactor.contains_secret(path.read_bytes())
+    assert not redactor.scrub_file(path)
