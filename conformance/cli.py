@@ -25,13 +25,13 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
-from conformance import __version__, stopping
+from conformance import stopping
 from conformance.baseline import describe, gate, read_baseline, write_baseline
 from conformance.cassettes import CassetteSet
+from conformance.cli_parser import parser
 from conformance.console import redacted_console
 from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.plan import Plan
@@ -39,186 +39,7 @@ from conformance.plan import render as render_plan
 from conformance.profiles import build_target, default_search_path, find_profile, known_targets, load_profile
 from conformance.report import read_report
 from conformance.resources import suite_dir
-from conformance.rows import ROW_IDS
-from conformance.runconfig import MODES, RunOptions, resolve
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(ExitCode.USAGE, f"conformance: error: {message} (see conformance {self._sub} --help)\n")
-
-    _sub = ""
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="conformance", description="Conformance suite for OpenAI-compatible APIs.")
-    parser.add_argument("--version", action="version", version=f"openai-conformance {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    run = commands.add_parser(
-        "run",
-        help="run the suite against a target, live or from cassettes",
-        description="Run the suite. With no options it replays the bundled cassettes of the reference "
-        "target. Arguments after -- go to pytest (e.g. -k, -x, -n).",
-    )
-    run._sub = "run"  # type: ignore[attr-defined]
-    target = run.add_argument_group("target")
-    target.add_argument("--target", help="a profile name under targets/ or a path to a .toml profile")
-    target.add_argument("--name", help="the target's name (cassette and report folders) without a profile")
-    target.add_argument("--base-url", help="the API's base URL, e.g. https://api.llama.com/compat/v1")
-    target.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key")
-    target.add_argument("--model", metavar="ID", help="chat model id")
-    target.add_argument("--vision-model", metavar="ID", help="vision model id")
-    target.add_argument("--moderation-model", metavar="ID", help="moderation model id")
-    target.add_argument("--dialect", help="the dialect the target claims: openai or llama-api")
-    target.add_argument(
-        "--timeout", type=_timeout, metavar="SECONDS", help="connect timeout and the longest wait between two reads"
-    )
-    target.add_argument(
-        "--allow-rate-limit-probe",
-        action="store_true",
-        default=None,
-        help="provoke a 429 on purpose (spends up to the profile's rate_limit.budget requests)",
-    )
-    output = run.add_argument_group("mode and output")
-    output.add_argument(
-        "--mode", choices=MODES, help="live, record or replay (default: replay when cassettes exist, else live)"
-    )
-    output.add_argument("--report-dir", metavar="DIR", help="where report.json goes (default: reports/<target>)")
-    output.add_argument(
-        "--cassette-dir", metavar="DIR", help="root of cassette sets (default: ./cassettes, then the bundled ones)"
-    )
-    output.add_argument(
-        "--dry-run",
-        action="store_true",
-        default=None,
-        help="print what a live run would send (requests and tokens per row) and send nothing; needs no key",
-    )
-
-    serve = commands.add_parser("serve-reference", help="start the reference server (Ctrl-C stops it)")
-    serve._sub = "serve-reference"  # type: ignore[attr-defined]
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8089, help="port (default 8089; 0 picks a free one)")
-    serve.add_argument(
-        "--api-key-env", metavar="VAR", default="REFERENCE_API_KEY", help="variable holding the key it accepts"
-    )
-    serve.add_argument(
-        "--flavour",
-        choices=("llama-api", "openai"),
-        default="llama-api",
-        help="speak the Llama API compat layer (base path /compat/v1) or OpenAI's API (/v1)",
-    )
-    serve.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="switch a fault on for every request (repeatable; see conformance faults)",
-    )
-    serve.add_argument(
-        "--key-limit",
-        metavar="COUNT/SECONDS",
-        type=_key_limit,
-        help="limit each key to COUNT requests per SECONDS (a sliding window), e.g. 10/60",
-    )
-    serve.add_argument(
-        "--key-limit-style",
-        choices=("openai", "llama", "silent"),
-        default="openai",
-        help="how the key limit speaks: Retry-After and x-ratelimit-* with resets (openai), only "
-        "x-ratelimit-limit/remaining-requests (llama), or a bare 429 (silent)",
-    )
-    serve.add_argument(
-        "--latency", type=_seconds, default=0.0, metavar="SECONDS", help="hold every answer back this long"
-    )
-
-    render = commands.add_parser("render", help="render a report.json as Markdown, HTML or JUnit XML")
-    render._sub = "render"  # type: ignore[attr-defined]
-    render.add_argument("report", help="a report.json")
-    render.add_argument("--format", choices=("md", "html", "junit"), default="md")
-    render.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
-
-    compare = commands.add_parser("compare", help="compare reports: feature rows (or checks) by target")
-    compare._sub = "compare"  # type: ignore[attr-defined]
-    compare.add_argument("reports", nargs="+", help="report.json files")
-    compare.add_argument("--checks", action="store_true", help="one line per check instead of per feature row")
-    compare.add_argument("--format", choices=("md", "html"), default="md")
-    compare.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
-
-    baseline = commands.add_parser("baseline", help="write a baseline from a report (to standard output)")
-    baseline._sub = "baseline"  # type: ignore[attr-defined]
-    baseline.add_argument("action", choices=("write",))
-    baseline.add_argument("report", help="a report.json")
-
-    gate = commands.add_parser("gate", help="exit 1 if a report regresses from a baseline, 0 otherwise")
-    gate._sub = "gate"  # type: ignore[attr-defined]
-    gate.add_argument("--baseline", required=True, metavar="FILE", help="a baseline written by 'baseline write'")
-    gate.add_argument("report", help="a report.json")
-
-    commands.add_parser("targets", help="list the target profiles")
-    checks = commands.add_parser("checks", help="list the checks")
-    checks._sub = "checks"  # type: ignore[attr-defined]
-    checks.add_argument("--row", choices=ROW_IDS, help="only this feature row")
-
-    faults = commands.add_parser("faults", help="list the reference server's faults")
-    faults._sub = "faults"  # type: ignore[attr-defined]
-    faults.add_argument("--row", choices=ROW_IDS, help="only faults this feature row must catch")
-
-    detect = commands.add_parser(
-        "detect", help="run the suite against the reference server with each fault on; score what it catches"
-    )
-    detect._sub = "detect"  # type: ignore[attr-defined]
-    detect.add_argument("--fault", action="append", default=[], metavar="ID", help="only this fault (repeatable)")
-    detect.add_argument("--jobs", type=int, default=3, metavar="N", help="suite runs at a time (default 3)")
-    detect.add_argument(
-        "--output", default="reports/faults", metavar="DIR", help="where detection.json and .md go (reports/faults)"
-    )
-    return parser
-
-
-def _key_limit(text: str) -> tuple[int, float]:
-    count, _, seconds = text.partition("/")
-    try:
-        limit = (int(count), float(seconds))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not COUNT/SECONDS, e.g. 10/60") from None
-    if limit[0] < 1 or limit[1] <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: the count and the seconds must be positive")
-    return limit
-
-
-def _timeout(text: str) -> float:
-    from conformance.profiles import MAX_SECONDS
-
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < seconds <= MAX_SECONDS:
-        raise argparse.ArgumentTypeError(f"{text!r}: a timeout is more than 0 and at most {MAX_SECONDS:g} seconds")
-    return seconds
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r}: a port is from 0 to 65535")
-    return port
-
-
-def _seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not seconds >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: the seconds cannot be negative")
-    if seconds > 3600:
-        raise argparse.ArgumentTypeError(f"{text!r}: at most 3600 seconds")
-    return seconds
+from conformance.runconfig import RunOptions, resolve
 
 
 def _fail(message: str, code: int = ExitCode.USAGE) -> int:
@@ -248,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in argv:
         index = argv.index("--")
         argv, extra = argv[:index], argv[index + 1 :]
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         if args.command == "run":
             return _run(args, extra)

@@ -12,36 +12,29 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_recording import network
 
-from conformance import environment, generation, redaction, stopping
+from conformance import environment, redaction
 from conformance import report as reporting
-from conformance.cassettes import CassetteSet, CassetteWriter, describe_set
 from conformance.context import CheckContext
 from conformance.errors import ConformanceError, ExitCode
-from conformance.finish import EXIT_MEANING, finish
-from conformance.http import HttpClient
+from conformance.finish import finish
 from conformance.plan import Plan, make_plan, time_bound
-from conformance.profiles import Limits
-from conformance.progress import Progress
-from conformance.redaction import Redactor
+from conformance.progress import Progress, write_summary
 from conformance.registry import CHECKS, PROBES, Check, load_all
 from conformance.rows import ROWS
 from conformance.runconfig import RunConfig, RunOptions, resolve
 from conformance.runner import run_check
 from conformance.runstate import RunState
-from conformance.schemas import schema_set
 from conformance.shared import SharedExchanges
-from conformance.store import ExchangeStore
-from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
+from conformance.startup import end_at, start_run
+from conformance.verdicts import CheckResult, ErrorCause, Level, Status
 
 RESULT = "conformance.result"
 EVIDENCE = "conformance.evidence"
@@ -106,80 +99,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if run.dry_run:
         config.pluginmanager.register(DryRun(run, config), "conformance-dry-run")
         return
-    # a replay judges recorded requests: nothing needs generating (see conformance.generation)
-    generation.use_placeholders(run.mode == "replay")
-    stop = stopping.begin()
-    redactor = None
-    schemas = schema_set(run.dialect)
-    server = cassettes = writer = None
-    base_url = run.target.base_url
-    limits = run.target.limits
-    # an xdist worker of a live run: the controller's target, key and exchanges (see pytest_configure_node)
     worker = _xdist_worker_input(config) if run.live else None
-    if worker is not None:
-        base_url = worker["conformance_base_url"]
-        run = replace(run, api_key=worker.get("conformance_api_key", run.api_key), start_builtin=False)
-        limits = _share_limits(limits, int(worker.get("workercount", 1)))
-    if run.mode == "replay":
-        try:
-            cassettes = CassetteSet.load(run.cassette_dir)
-        except ConformanceError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        store = ExchangeStore("replay", cassettes=cassettes)
-        # under xdist, a worker's run-wide checks read what the other workers replay too
-        store.whole_set = hasattr(config, "workerinput")
-        network.block()
-    else:
-        if run.start_builtin:
-            from conformance.reference import ReferenceConfig, ReferenceServer  # only live runs need a server
-
-            assert run.api_key is not None
-            flavour = "openai" if run.target.builtin_server == "reference-openai" else "llama-api"
-            server = ReferenceServer(
-                ReferenceConfig(
-                    api_keys=frozenset({run.api_key}),
-                    flavour=flavour,
-                    base_path="/v1" if flavour == "openai" else "/compat/v1",
-                )
-            )
-            base_url = server.start()
-        assert base_url is not None
-        writer = CassetteWriter(run.cassette_dir) if run.mode == "record" else None
-        redactor = Redactor(run.api_key, base_url)
-        client = HttpClient(
-            base_url=base_url,
-            auth=run.target.auth,
-            api_key=run.api_key,
-            limits=limits,
-            redactor=redactor,
-            max_tokens_param=run.target.max_tokens_param,
-            stop=stop,
-        )
-        shared = SharedExchanges(Path(worker["conformance_shared"])) if worker is not None else None
-        store = ExchangeStore(
-            run.mode,
-            client=client,
-            writer=writer,
-            concurrency=limits.concurrency,
-            shared=shared,
-            redactor=redactor,
-        )
-    redaction.activate(redactor)
-    state = RunState(
-        config=run,
-        schemas=schemas,
-        store=store,
-        base_url=base_url,
-        cassettes=cassettes,
-        server=server,
-        started_at=reporting.now_iso(),
-        t0=time.monotonic(),
-        stop=stop,
-        redactor=redactor,
-        writer=writer if run.mode == "record" else None,
-    )
-    if worker is not None and worker.get("conformance_ends_at") is not None:
-        _end_at(state, float(worker["conformance_ends_at"]))
+    try:
+        state = start_run(run, worker, in_worker=hasattr(config, "workerinput"))
+    except ConformanceError as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[STATE] = state
     config.pluginmanager.register(RunHooks(state, config), "conformance-run")
 
@@ -187,22 +111,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def _xdist_worker_input(config: pytest.Config) -> dict[str, Any] | None:
     workerinput = getattr(config, "workerinput", None)
     return workerinput if workerinput is not None and "conformance_shared" in workerinput else None
-
-
-def _share_limits(limits: Limits, workers: int) -> Limits:
-    """A worker's part of the target's limits: the workers send at the same time, the controller
-    (which sends the planned exchanges before any check runs) does not."""
-    if workers <= 1:
-        return limits
-    return limits.model_copy(
-        update={
-            "requests_per_minute": max(limits.requests_per_minute // workers, 1),
-            "tokens_per_minute": None
-            if limits.tokens_per_minute is None
-            else max(limits.tokens_per_minute // workers, 1),
-            "concurrency": max(-(-limits.concurrency // workers), 1),
-        }
-    )
 
 
 PLAN = pytest.StashKey[Plan]()
@@ -242,21 +150,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state.server is not None:
         state.server.stop()
     redaction.activate(None)
-
-
-def _end_at(state: RunState, ends_at: float) -> None:
-    """End the run at ``ends_at`` (a time.time()): requests in flight are cut, no check follows."""
-    state.ends_at = ends_at
-    seconds = max(ends_at - time.time(), 0.0)
-
-    def expire() -> None:
-        state.stop.request(
-            f"the run reached its time bound of {seconds:g} s (limits.run_timeout)", ExitCode.RUN_TIMEOUT
-        )
-
-    state.timer = threading.Timer(seconds, expire)
-    state.timer.daemon = True
-    state.timer.start()
 
 
 @pytest.fixture
@@ -325,7 +218,7 @@ class RunHooks:
         shared = self.state.store.shared
         if check is not None and check.runs_last and shared is not None and hasattr(item.config, "workerinput"):
             # an xdist worker: the other workers may still be running checks this one must follow
-            shared.wait_for_rest()
+            shared.wait_for_rest(stop=self.state.stop)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -373,7 +266,7 @@ class RunHooks:
         bound = target.limits.run_timeout or time_bound(
             len(make_plan(chosen, target, state.config.dialect).requests), target
         )
-        _end_at(state, time.time() + bound)
+        end_at(state, time.time() + bound)
 
     def _preflight(self, planned: list[Any]) -> None:
         """Is the target there at all? Its first answer (and a second, if the first got none) says."""
@@ -395,7 +288,9 @@ class RunHooks:
             return
         if state.shared_dir is None:
             state.shared_dir = Path(tempfile.mkdtemp(prefix="conformance-shared-"))
-            state.store.shared = SharedExchanges(state.shared_dir)
+            shared = SharedExchanges(state.shared_dir)
+            state.store.shared = shared
+            state.stop.on_stop(lambda reason: shared.mark_stopped(reason, state.stop.code or ExitCode.INTERRUPTED))
         node.workerinput["conformance_shared"] = str(state.shared_dir)
         node.workerinput["conformance_base_url"] = state.base_url
         if state.config.start_builtin and state.config.api_key is not None:
@@ -480,37 +375,8 @@ class RunHooks:
         session.exitstatus = state.exit_code
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        state = self.state
-        if state.report_path is None:
-            return
-        run = state.config
-        source = describe_set(state.cassettes.info) if state.cassettes is not None else "live"
-        terminalreporter.section("conformance", sep="=", bold=True)
-        terminalreporter.write_line(
-            f"target {run.target.name} ({run.dialect.name} dialect), mode {run.mode} ({source})"
-        )
-        results = list(state.results.values())
-        colours = {"supported": {"green": True}, "partial": {"yellow": True}, "unsupported": {"red": True}}
-        for row in ROWS:
-            mine = [r for r in results if r.row == row.id]
-            status = str(row_status(mine, declared_unsupported=row.id in run.target.capabilities.unsupported))
-            counts = ", ".join(
-                f"{sum(1 for r in mine if r.status == s)} {s}" for s in Status if any(r.status == s for r in mine)
-            )
-            terminalreporter.write(f"  {row.id:<22}")
-            terminalreporter.write(f"{status:<12}", **colours.get(status, {}))
-            terminalreporter.write_line(counts)
-        must = sum(1 for r in results if r.status == Status.FAIL and r.level == Level.MUST)
-        should = sum(1 for r in results if r.status == Status.FAIL and r.level == Level.SHOULD)
-        terminalreporter.write_line(
-            f"{len(results)} checks: {must} MUST failures, {should} SHOULD failures; "
-            f"{state.requests_sent} requests sent"
-        )
-        for problem in state.problems:
-            terminalreporter.write_line(f"problem: {problem}", red=True)
-        terminalreporter.write_line(f"report: {state.report_path}")
-        meaning = EXIT_MEANING.get(state.exit_code, "")
-        terminalreporter.write_line(f"exit {state.exit_code}: {meaning}", bold=True)
+        if self.state.report_path is not None:
+            write_summary(terminalreporter, self.state)
 
 
 # a check's test is named by its id: conformance/suite/test_models.py::test_models[models.list-shape]

@@ -76,6 +76,20 @@ class Models(BaseModel):
     # a model this key may not use: errors-auth expects 403 for it
     forbidden: str | None = None
 
+    @field_validator("chat", "vision", "tools", "structured_output", "moderation", "text_only", "forbidden")
+    @classmethod
+    def _model_id(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_model_id(value)
+        return value
+
+    @field_validator("not_chat", "selection")
+    @classmethod
+    def _model_ids(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for model in value or ():
+            _check_model_id(model)
+        return value
+
     def for_role(self, role: str) -> str | None:
         """The model for a role; tools and structured output fall back to the chat model."""
         value = getattr(self, role)
@@ -85,6 +99,15 @@ class Models(BaseModel):
 
     def configured(self) -> dict[str, str]:
         return {role: value for role in MODEL_ROLES if (value := self.for_role(role)) is not None}
+
+
+def _check_model_id(value: str) -> None:
+    """A model id goes into URLs and bodies: it must be one printable token."""
+    if not value or len(value) > 256:
+        raise ValueError(f"a model id has 1 to 256 characters, not {len(value)}")
+    bad = next((ch for ch in value if ch.isspace() or not ch.isprintable()), None)
+    if bad is not None:
+        raise ValueError(f"the model id {value!r} holds {_describe_char(bad)}")
 
 
 class Limits(BaseModel):

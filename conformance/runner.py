@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 
@@ -44,7 +45,25 @@ def run_check(check: Check, ctx: CheckContext) -> CheckResult:
         _judge(check, ctx, result)
     result.exchanges = list(ctx.used)
     result.duration = time.perf_counter() - started
+    _bound(result)
     return result
+
+
+# a message quotes what the target sent: it says what matters in far less than this
+MAX_MESSAGE = 2000
+MAX_DETAILS = 16 * 1024
+
+
+def _bound(result: CheckResult) -> None:
+    """Keep a result's message and details to a size a report can hold, whatever the target sent."""
+    if len(result.message) > MAX_MESSAGE:
+        result.message = result.message[: MAX_MESSAGE - 1] + "…"
+    try:
+        size = len(json.dumps(result.details, default=str))
+    except (TypeError, ValueError, RecursionError):
+        size = MAX_DETAILS + 1
+    if size > MAX_DETAILS:
+        result.details = {"truncated": f"{size} bytes of details, more than the report keeps ({MAX_DETAILS})"}
 
 
 def _judge(check: Check, ctx: CheckContext, result: CheckResult) -> None:

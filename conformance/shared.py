@@ -15,19 +15,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from filelock import FileLock
 
-from conformance.cassettes import cassette_path, exchange_from_dict, exchange_to_dict
+from conformance.cassette_format import exchange_from_dict, exchange_to_dict
+from conformance.cassettes import cassette_path
 from conformance.exchange import Exchange
+from conformance.stopping import RunStop
 
 # a hung process must not hold the others forever: longer than any response may take (the deadline)
 LOCK_TIMEOUT = 900.0
 # written by the controller once every check but those that run last has finished
 REST_DONE = "rest-of-run.done"
+# written by the controller when the run is stopped
+STOPPED = "run.stopped"
 
 
 class SharedExchanges:
@@ -42,22 +47,53 @@ class SharedExchanges:
             if path.exists():
                 return _read(path), False
             exchange = make()
+            if exchange.failure is not None and exchange.failure.kind == "stopped":
+                return exchange, True  # the run was stopped: nothing to share
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(exchange_to_dict(exchange)), encoding="utf-8")
             tmp.replace(path)
             return exchange, True
 
+    def mark_stopped(self, reason: str, code: int) -> None:
+        """The run was stopped (a signal, its time bound): every process of it stops too."""
+        tmp = self.directory / f"{STOPPED}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"reason": reason, "code": code}), encoding="utf-8")
+        tmp.replace(self.directory / STOPPED)
+
+    def stopped(self) -> tuple[str, int] | None:
+        try:
+            data = json.loads((self.directory / STOPPED).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return str(data["reason"]), int(data["code"])
+
+    def follow_stop(self, stop: RunStop, every: float = 0.2) -> None:
+        """In a worker: stop this process's run when the controller's stops (checked in the background)."""
+
+        def watch() -> None:
+            while not stop.wait(every):
+                marked = self.stopped()
+                if marked is not None:
+                    stop.request(*marked)
+                    return
+
+        threading.Thread(target=watch, name="follow-stop", daemon=True).start()
+
     def mark_rest_done(self) -> None:
         """Every check but those that run last has finished (the controller says so)."""
         (self.directory / REST_DONE).touch()
 
-    def wait_for_rest(self, timeout: float = LOCK_TIMEOUT) -> bool:
-        """Wait until every check but those that run last has finished; False if it took too long."""
+    def wait_for_rest(self, timeout: float = LOCK_TIMEOUT, stop: RunStop | None = None) -> bool:
+        """Wait until every check but those that run last has finished; False if it took too long
+        (or the run was stopped meanwhile)."""
         deadline = time.monotonic() + timeout
         while not (self.directory / REST_DONE).exists():
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.05)
+            if stop is not None and stop.wait(0.05):
+                return False
+            if stop is None:
+                time.sleep(0.05)
         return True
 
     def get(self, exchange_id: str) -> Exchange | None:

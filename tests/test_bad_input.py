@@ -42,6 +42,8 @@ def live(*extra: str) -> list[str]:
         (["run", "--base-url", "http://[::zz]/v1", "--model", "m"], "malformed base URL 'http://[::zz]/v1': '::zz'"),
         (["run", "--base-url", "http://-bad-.example/v1", "--model", "m"], "is not a valid host name"),
         (["run", "--base-url", "http://host:99999/v1", "--model", "m"], "malformed base URL 'http://host:99999/v1'"),
+        (["run", "--base-url", NOWHERE, "--model", "a\nb"], "models.chat: the model id 'a\\nb' holds a control"),
+        (["run", "--base-url", NOWHERE, "--model", "m", "--vision-model", "x y"], "models.vision: the model id 'x y'"),
         (["serve-reference", "--port", "99999"], "a port is from 0 to 65535"),
         (["serve-reference", "--latency", "1e9"], "at most 3600 seconds"),
     ],

@@ -12,17 +12,8 @@ from helpers import make_exchange
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.cassettes import (
-    CassetteSet,
-    CassetteWriter,
-    _load,
-    cassette_path,
-    dump_exchange,
-    exchange_from_dict,
-    exchange_to_dict,
-    prune,
-    request_mismatch,
-)
+from conformance.cassette_format import dump_exchange, exchange_from_dict, exchange_to_dict, load_yaml
+from conformance.cassettes import CassetteSet, CassetteWriter, cassette_path, prune, request_mismatch
 from conformance.console import redacted_console
 from conformance.errors import ReplayError
 from conformance.exchange import Chunk, Request, TransportFailure
@@ -250,7 +241,7 @@ def test_an_id_built_from_an_answer_names_no_file_after_the_key(tmp_path):
 def test_any_chunks_round_trip_through_a_cassette_byte_for_byte(pieces, odd):
     pieces = [piece + odd.encode("utf-8") + b"\n" + piece for piece in pieces]
     exchange = make_exchange("streaming/raw", chunks=pieces, headers=[("content-type", "text/event-stream")])
-    loaded = exchange_from_dict(_load(dump_exchange(exchange)))
+    loaded = exchange_from_dict(load_yaml(dump_exchange(exchange)))
     assert loaded.response is not None
     assert [chunk.data for chunk in loaded.response.chunks] == pieces
 

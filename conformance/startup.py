@@ -1,0 +1,138 @@
+"""Starting a run: from its configuration to the state the plugin keeps.
+
+A replay loads the cassettes and blocks the network; a live run starts the built-in reference
+server if it needs one, and builds the HTTP client, the redactor and the exchange store; an
+xdist worker of a live run takes the controller's target, key, shared folder and a share of the
+limits. Every run gets its stop (signals, the time bound) and, once the plan is known, its clock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from pytest_recording import network
+
+from conformance import generation, redaction, stopping
+from conformance import report as reporting
+from conformance.cassettes import CassetteSet, CassetteWriter
+from conformance.errors import ExitCode
+from conformance.http import HttpClient
+from conformance.profiles import Limits
+from conformance.redaction import Redactor
+from conformance.runconfig import RunConfig
+from conformance.runstate import RunState
+from conformance.schemas import schema_set
+from conformance.shared import SharedExchanges
+from conformance.store import ExchangeStore
+
+
+def start_run(run: RunConfig, worker: dict[str, Any] | None, *, in_worker: bool) -> RunState:
+    """The state of a run about to start (``worker``: what an xdist controller gave this worker)."""
+    # a replay judges recorded requests: nothing needs generating (see conformance.generation)
+    generation.use_placeholders(run.mode == "replay")
+    stop = stopping.begin()
+    redactor = None
+    schemas = schema_set(run.dialect)
+    server = cassettes = writer = shared = None
+    base_url = run.target.base_url
+    limits = run.target.limits
+    # an xdist worker of a live run: the controller's target, key and exchanges (see pytest_configure_node)
+    if worker is not None:
+        base_url = worker["conformance_base_url"]
+        run = replace(run, api_key=worker.get("conformance_api_key", run.api_key), start_builtin=False)
+        limits = share_limits(limits, int(worker.get("workercount", 1)))
+    if run.mode == "replay":
+        cassettes = CassetteSet.load(run.cassette_dir)
+        store = ExchangeStore("replay", cassettes=cassettes)
+        # under xdist, a worker's run-wide checks read what the other workers replay too
+        store.whole_set = in_worker
+        network.block()
+    else:
+        if run.start_builtin:
+            from conformance.reference import ReferenceConfig, ReferenceServer  # only live runs need a server
+
+            assert run.api_key is not None
+            flavour = "openai" if run.target.builtin_server == "reference-openai" else "llama-api"
+            server = ReferenceServer(
+                ReferenceConfig(
+                    api_keys=frozenset({run.api_key}),
+                    flavour=flavour,
+                    base_path="/v1" if flavour == "openai" else "/compat/v1",
+                )
+            )
+            base_url = server.start()
+        assert base_url is not None
+        writer = CassetteWriter(run.cassette_dir) if run.mode == "record" else None
+        redactor = Redactor(run.api_key, base_url)
+        client = HttpClient(
+            base_url=base_url,
+            auth=run.target.auth,
+            api_key=run.api_key,
+            limits=limits,
+            redactor=redactor,
+            max_tokens_param=run.target.max_tokens_param,
+            stop=stop,
+        )
+        shared = SharedExchanges(Path(worker["conformance_shared"])) if worker is not None else None
+        store = ExchangeStore(
+            run.mode,
+            client=client,
+            writer=writer,
+            concurrency=limits.concurrency,
+            shared=shared,
+            redactor=redactor,
+        )
+    redaction.activate(redactor)
+    state = RunState(
+        config=run,
+        schemas=schemas,
+        store=store,
+        base_url=base_url,
+        cassettes=cassettes,
+        server=server,
+        started_at=reporting.now_iso(),
+        t0=time.monotonic(),
+        stop=stop,
+        redactor=redactor,
+        writer=writer if run.mode == "record" else None,
+    )
+    if worker is not None and worker.get("conformance_ends_at") is not None:
+        end_at(state, float(worker["conformance_ends_at"]))
+    if shared is not None:
+        shared.follow_stop(stop)
+    return state
+
+
+def share_limits(limits: Limits, workers: int) -> Limits:
+    """A worker's part of the target's limits: the workers send at the same time, the controller
+    (which sends the planned exchanges before any check runs) does not."""
+    if workers <= 1:
+        return limits
+    return limits.model_copy(
+        update={
+            "requests_per_minute": max(limits.requests_per_minute // workers, 1),
+            "tokens_per_minute": None
+            if limits.tokens_per_minute is None
+            else max(limits.tokens_per_minute // workers, 1),
+            "concurrency": max(-(-limits.concurrency // workers), 1),
+        }
+    )
+
+
+def end_at(state: RunState, ends_at: float) -> None:
+    """End the run at ``ends_at`` (a time.time()): requests in flight are cut, no check follows."""
+    state.ends_at = ends_at
+    seconds = max(ends_at - time.time(), 0.0)
+
+    def expire() -> None:
+        state.stop.request(
+            f"the run reached its time bound of {seconds:g} s (limits.run_timeout)", ExitCode.RUN_TIMEOUT
+        )
+
+    state.timer = threading.Timer(seconds, expire)
+    state.timer.daemon = True
+    state.timer.start()
