@@ -86,11 +86,20 @@ def finish(state: RunState, *, stopped_early: bool) -> None:
         exit_code=state.exit_code,
     )
     path = reporting.write_report(document, state.config.report_dir)
-    leaked = _scan(state, sorted(path.parent.iterdir()))
+    leaked = _scan(state, _written_reports(path))
     if leaked:
-        # the report says so in the console; its files no longer hold the key
+        # the files no longer hold the key; the report is written again to say so
         state.problems.append(_leak_problem(leaked))
+        document["run"]["problems"] = [scrub(problem) for problem in state.problems]
+        reporting.write_report(document, state.config.report_dir)
+        _scan(state, _written_reports(path))
     state.report_path = str(path)
+
+
+def _written_reports(path: Path) -> list[Path]:
+    from conformance.render import FILES
+
+    return [path, *(path.parent / name for name in FILES.values()), path.parent / "plan.json"]
 
 
 def _environment(state: RunState) -> str | None:

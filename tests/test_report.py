@@ -129,3 +129,46 @@ def test_the_committed_reference_report_meets_the_schema():
     assert report_problems(document) == []
     cited = {exchange_id for check in document["checks"] for exchange_id in check["evidence"]}
     assert cited == set(document["exchanges"])
+
+
+def test_a_key_left_in_a_written_report_is_removed_and_the_report_says_so(tmp_path, monkeypatch):
+    from conformance import finish as finishing
+    from conformance.redaction import Redactor
+
+    key = "sk-left-behind-0123456789abcdef"
+    state = _finished_state(tmp_path, key)
+    # as if an encoding the redaction missed had reached a check's message
+    state.results["models.list_succeeds"].message = f"echoed {key}"
+    monkeypatch.setattr(finishing, "scrub", lambda text: text)
+    state.redactor = Redactor(key, None)
+    finishing.finish(state, stopped_early=False)
+    for path in tmp_path.joinpath("report").iterdir():
+        assert key not in path.read_text(), path
+    problems = json.loads((tmp_path / "report" / "report.json").read_text())["run"]["problems"]
+    assert any("the key was found in" in problem and "removed" in problem for problem in problems)
+
+
+def _finished_state(tmp_path: Path, key: str):
+    import time
+
+    from conformance.cassettes import CassetteSet
+    from conformance.runstate import RunState
+    from conformance.schemas import schema_set
+    from conformance.store import ExchangeStore
+
+    config = resolve(RunOptions(report_dir=str(tmp_path / "report")), env={}, cwd=ROOT)
+    cassettes = CassetteSet.load(config.cassette_dir)
+    state = RunState(
+        config=config,
+        schemas=schema_set(config.dialect),
+        store=ExchangeStore("replay", cassettes=cassettes),
+        base_url=None,
+        cassettes=cassettes,
+        server=None,
+        started_at="2026-12-01T00:00:00Z",
+        t0=time.monotonic(),
+    )
+    passed = result(Status.PASS)
+    passed.check_id = "models.list_succeeds"
+    state.results[passed.check_id] = passed
+    return state
