@@ -65,6 +65,8 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock = self.request
         sock.settimeout(10)
+        # the head and the body go in separate writes: without it each answer waits for a delayed ACK
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             request = _read_request(sock)
             if request is None:

@@ -24,7 +24,7 @@ from conformance.report import report_problems
 pytestmark = pytest.mark.e2e
 
 KEY = "sk-planted-Zq8xW3vB7nK2pL9tR4yCm1"
-TIMEOUT = 1.0
+TIMEOUT = 1.5
 DEADLINE = 2.0
 
 
@@ -36,7 +36,13 @@ def upstream() -> Iterator[str]:
 
 
 def profile(tmp_path: Path, base_url: str, **limits: float) -> Path:
-    values = {"timeout": TIMEOUT, "deadline": DEADLINE, "max_body_bytes": 1024 * 1024, **limits}
+    values = {
+        "timeout": TIMEOUT,
+        "deadline": DEADLINE,
+        "max_body_bytes": 1024 * 1024,
+        "requests_per_minute": 6000,
+        **limits,
+    }
     path = tmp_path / "hostile.toml"
     path.write_text(
         f'name = "hostile"\nbase_url = "{base_url}"\napi_key_env = "HOSTILE_KEY"\ndialect = "openai"\n'
