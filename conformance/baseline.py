@@ -21,7 +21,7 @@ BASELINE_VERSION = "1.0"
 
 # better is higher: a change to a lower rank is a regression; only a change to the top rank is an
 # improvement (a failure that becomes a skip is a change, but nothing to keep)
-CHECK_RANK = {"pass": 2, "deviation": 2, "unsupported": 1, "skipped": 1, "fail": 0, "error": 0}
+CHECK_RANK = {"pass": 2, "deviation": 2, "unsupported": 1, "skipped": 1, "blocked": 1, "fail": 0, "error": 0}
 ROW_RANK = {"supported": 3, "partial": 2, "unsupported": 1, "untested": 0}
 
 

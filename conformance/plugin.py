@@ -198,7 +198,7 @@ def _to_pytest(result: CheckResult) -> None:
         raise pytest.xfail.Exception(f"SHOULD not met: {text}", pytrace=False)
     elif result.status == Status.DEVIATION:
         raise pytest.xfail.Exception(f"documented deviation: {text}", pytrace=False)
-    elif result.status in (Status.UNSUPPORTED, Status.SKIPPED):
+    elif result.status in (Status.UNSUPPORTED, Status.SKIPPED, Status.BLOCKED):
         pytest.skip(f"{result.status}: {text}")
     elif result.status == Status.ERROR:
         pytest.fail(f"error ({result.error_cause}): {text}", pytrace=False)

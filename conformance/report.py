@@ -29,8 +29,8 @@ from conformance.schemas import digest_of
 from conformance.sdk_oracle import SDK_VERSION
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
 
-# 1.1: run.retries_after_429, waited_for_limits, exchanges_made; 1.2: exit codes 5, 130 and 143, and
-# the size and digest of a body too large to keep
+# 1.1: run.retries_after_429, waited_for_limits, exchanges_made; 1.2: exit codes 5, 130 and 143, the
+# size and digest of a body too large to keep, the status "blocked" with the check's blocked_by
 REPORT_VERSION = "1.2"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024

@@ -13,6 +13,7 @@ from conformance.redaction import scrub
 from conformance.registry import Check
 from conformance.stopping import RunStopped
 from conformance.verdicts import (
+    Blocked,
     CheckFailed,
     CheckResult,
     EnvironmentProblem,
@@ -87,6 +88,10 @@ def _judge(check: Check, ctx: CheckContext, result: CheckResult) -> None:
     except NotApplicable as exc:
         result.status = Status.SKIPPED
         result.message = str(exc)
+    except Blocked as exc:
+        result.status = Status.BLOCKED
+        result.blocked_by = exc.by
+        result.message = f"blocked by {exc.by}: {exc.reason}"
     except EnvironmentProblem as exc:
         result.status = Status.ERROR
         result.error_cause = ErrorCause.ENVIRONMENT

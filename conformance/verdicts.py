@@ -6,6 +6,8 @@ What a check can end in::
     raise CheckFailed             -> fail, or deviation when the dialect documents it
     raise Unsupported             -> unsupported (a clear "not supported" answer)
     raise NotApplicable           -> skipped (with the reason)
+    raise Blocked                 -> blocked: the answer the check reads cannot be read for its claim;
+                                     the check named reports why (one defect, one verdict)
     raise EnvironmentProblem      -> error, caused by the environment (unreachable target)
     raise ReplayError             -> error, caused by the cassettes (missing or stale recording)
     any other exception           -> error, caused by the suite itself (a bug)
@@ -26,6 +28,7 @@ class Status(enum.StrEnum):
     DEVIATION = "deviation"
     UNSUPPORTED = "unsupported"
     SKIPPED = "skipped"
+    BLOCKED = "blocked"
     ERROR = "error"
 
 
@@ -73,6 +76,16 @@ class NotApplicable(Exception):
     """The check cannot say anything here (precondition not met, nothing configured)."""
 
 
+class Blocked(Exception):
+    """The check cannot judge its claim: what it reads is not there or not of the right type, and
+    ``by`` (the id of another check) reports that as its own failure."""
+
+    def __init__(self, by: str, reason: str) -> None:
+        super().__init__(reason)
+        self.by = by
+        self.reason = reason
+
+
 class EnvironmentProblem(Exception):
     """The exchange could not happen for reasons outside the target's conformance."""
 
@@ -90,6 +103,8 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     error_cause: ErrorCause | None = None
     duration: float = 0.0
+    # for a blocked check: the check that reports what blocks it
+    blocked_by: str | None = None
     # the run was stopped (a signal, its time bound) before this check could be judged
     stopped: bool = False
 
@@ -105,6 +120,7 @@ class CheckResult:
             "evidence": list(self.exchanges),
             "details": self.details,
             "error_cause": None if self.error_cause is None else str(self.error_cause),
+            "blocked_by": self.blocked_by,
             "duration": round(self.duration, 4),
         }
 
@@ -122,6 +138,7 @@ class CheckResult:
             details=dict(data["details"]),
             error_cause=None if data["error_cause"] is None else ErrorCause(data["error_cause"]),
             duration=float(data["duration"]),
+            blocked_by=data.get("blocked_by"),
         )
 
 

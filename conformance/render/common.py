@@ -7,7 +7,7 @@ from typing import Any
 
 ROW_LABELS = {"supported": "Supported", "partial": "Partial", "unsupported": "Unsupported", "untested": "Untested"}
 ROW_SYMBOLS = {"supported": "✅", "partial": "🟡", "unsupported": "❌", "untested": "⚪"}
-STATUS_ORDER = ("fail", "error", "deviation", "unsupported", "skipped", "pass")
+STATUS_ORDER = ("fail", "error", "blocked", "deviation", "unsupported", "skipped", "pass")
 
 
 def stamp(report: dict[str, Any]) -> str:
@@ -46,6 +46,7 @@ def noteworthy(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "MUST failures": [],
         "Errors (not the target's fault)": [],
         "SHOULD failures": [],
+        "Blocked (another check reports the cause)": [],
         "Documented deviations": [],
         "Unsupported": [],
     }
@@ -55,6 +56,8 @@ def noteworthy(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             sections["MUST failures" if level == "MUST" else "SHOULD failures"].append(check)
         elif status == "error":
             sections["Errors (not the target's fault)"].append(check)
+        elif status == "blocked":
+            sections["Blocked (another check reports the cause)"].append(check)
         elif status == "deviation":
             sections["Documented deviations"].append(check)
         elif status == "unsupported":

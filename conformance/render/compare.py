@@ -10,7 +10,15 @@ from typing import Any
 
 from conformance.render.common import ROW_LABELS, ROW_SYMBOLS, md_code
 
-STATUS_SYMBOLS = {"pass": "✅", "fail": "❌", "deviation": "🟣", "unsupported": "➖", "skipped": "⚪", "error": "⚠️"}
+STATUS_SYMBOLS = {
+    "pass": "✅",
+    "fail": "❌",
+    "deviation": "🟣",
+    "unsupported": "➖",
+    "skipped": "⚪",
+    "blocked": "⛔",
+    "error": "⚠️",
+}
 
 
 def _columns(reports: list[dict[str, Any]]) -> list[str]:

@@ -17,12 +17,12 @@ from conformance.exchange import Chunk
 from conformance.render.common import ROW_LABELS, noteworthy, stamp
 from conformance.sse import parse
 
-STATUSES = ("pass", "fail", "deviation", "unsupported", "skipped", "error")
+STATUSES = ("pass", "fail", "blocked", "deviation", "unsupported", "skipped", "error")
 MAX_SHOWN = 20_000
 
 CSS = """
 :root { --pass:#1a7f37; --fail:#cf222e; --deviation:#8250df; --unsupported:#6e7781; --skipped:#afb8c1;
-        --error:#bc4c00; --supported:#1a7f37; --partial:#bf8700; --untested:#afb8c1; }
+        --blocked:#953800; --error:#bc4c00; --supported:#1a7f37; --partial:#bf8700; --untested:#afb8c1; }
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px; color:#1f2328; }
 h1 { font-size: 22px; margin: 0 0 4px; } .stamp { color:#57606a; font-size: 12px; margin-bottom: 12px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
@@ -32,6 +32,8 @@ th { background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: ta
          color: #fff; font-size: 12px; font-weight: 600; }
 .s-pass{background:var(--pass)} .s-fail{background:var(--fail)} .s-deviation{background:var(--deviation)}
 .s-unsupported{background:var(--unsupported)} .s-skipped{background:var(--skipped);color:#1f2328}
+.s-blocked{background:var(--blocked)}
+.blocks { margin: 6px 0; padding: 4px 8px; background: #fff1e5; border-radius: 6px; }
 .s-error{background:var(--error)} .r-supported{background:var(--supported)} .r-partial{background:var(--partial)}
 .r-unsupported{background:var(--fail)} .r-untested{background:var(--untested);color:#1f2328}
 tr.row-line { cursor: pointer; } tr.row-line:hover { background: #f6f8fa; }
@@ -137,9 +139,14 @@ def _exchange(report: dict[str, Any], exchange_id: str) -> str:
     return "\n".join(parts)
 
 
-def _check(report: dict[str, Any], check: dict[str, Any]) -> str:
+def _check(report: dict[str, Any], check: dict[str, Any], blocks: list[dict[str, Any]]) -> str:
     source = check["source"]
     evidence = "\n".join(_exchange(report, exchange_id) for exchange_id in check["evidence"])
+    if blocks:
+        items = "".join(f"<li><code>{escape(b['id'])}</code>: {escape(b['message'])}</li>" for b in blocks)
+        evidence = (
+            f"<div class='blocks'>What this finding blocks ({len(blocks)} checks):<ul>{items}</ul></div>" + evidence
+        )
     opened = " open" if check["status"] in ("fail", "error") and check["level"] == "MUST" else ""
     return (
         f"<details class='check' data-status='{check['status']}' data-row='{escape(check['row'])}'{opened}>"
@@ -158,7 +165,7 @@ def render_html(report: dict[str, Any]) -> str:
         + "</tr>"
     ]
     for row in report["rows"]:
-        counts = "".join(f"<td class='num'>{row['counts'][status] or ''}</td>" for status in STATUSES)
+        counts = "".join(f"<td class='num'>{row['counts'].get(status, 0) or ''}</td>" for status in STATUSES)
         matrix.append(
             f"<tr class='row-line' data-row='{escape(row['id'])}'><td>{escape(row['title'])}</td>"
             f"<td><span class='badge r-{row['status']}'>{ROW_LABELS[row['status']]}</span></td>{counts}</tr>"
@@ -172,10 +179,14 @@ def render_html(report: dict[str, Any]) -> str:
     options = "".join(f"<option value='{escape(r['id'])}'>{escape(r['title'])}</option>" for r in report["rows"])
     boxes = "".join(
         f"<label><input type='checkbox' name='status' value='{s}' {'checked' if s != 'pass' else ''}> "
-        f"<span class='badge s-{s}'>{s}</span> {summary[s]}</label>"
+        f"<span class='badge s-{s}'>{s}</span> {summary.get(s, 0)}</label>"
         for s in STATUSES
     )
-    checks = "\n".join(_check(report, check) for check in report["checks"])
+    blocked: dict[str, list[dict[str, Any]]] = {}
+    for check in report["checks"]:
+        if check["status"] == "blocked" and check.get("blocked_by"):
+            blocked.setdefault(check["blocked_by"], []).append(check)
+    checks = "\n".join(_check(report, check, blocked.get(check["id"], [])) for check in report["checks"])
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Conformance of {escape(target["name"])}</title><style>{CSS}</style></head>

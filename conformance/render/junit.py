@@ -29,7 +29,7 @@ def render_junit(report: dict[str, Any]) -> str:
         tests=str(len(checks)),
         failures=str(sum(1 for c in checks if c["status"] == "fail")),
         errors=str(sum(1 for c in checks if c["status"] == "error")),
-        skipped=str(sum(1 for c in checks if c["status"] in ("skipped", "unsupported"))),
+        skipped=str(sum(1 for c in checks if c["status"] in ("skipped", "unsupported", "blocked"))),
         time=f"{sum(c['duration'] for c in checks):.3f}",
         timestamp=report["run"]["started_at"],
     )
@@ -57,7 +57,7 @@ def render_junit(report: dict[str, Any]) -> str:
         elif status == "error":
             element = ET.SubElement(case, "error", message=_xml(check["message"]), type=check["error_cause"] or "error")
             element.text = _xml(detail)
-        elif status in ("skipped", "unsupported"):
+        elif status in ("skipped", "unsupported", "blocked"):
             ET.SubElement(case, "skipped", message=_xml(f"{status}: {check['message']}"))
         elif status == "deviation":
             ET.SubElement(case, "system-out").text = _xml(check["message"])

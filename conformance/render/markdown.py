@@ -6,7 +6,7 @@ from typing import Any
 
 from conformance.render.common import ROW_LABELS, ROW_SYMBOLS, evidence_line, md_code, noteworthy, stamp
 
-COUNTED = ("pass", "fail", "deviation", "unsupported", "skipped", "error")
+COUNTED = ("pass", "fail", "blocked", "deviation", "unsupported", "skipped", "error")
 
 
 def _cell(text: str) -> str:
@@ -28,7 +28,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     for row in report["rows"]:
         label = f"{ROW_SYMBOLS[row['status']]} {ROW_LABELS[row['status']]}"
-        counts = " | ".join(str(row["counts"][status]) or "" for status in COUNTED)
+        counts = " | ".join(str(row["counts"].get(status, 0)) for status in COUNTED)
         lines.append(f"| {row['title']} | {label} | {counts} |")
     for problem in run["problems"]:
         lines += ["", f"> **Problem:** {md_code(problem)}"]
@@ -37,6 +37,14 @@ def render_markdown(report: dict[str, Any]) -> str:
             continue
         lines += ["", f"## {title} ({len(checks)})", ""]
         for check in checks:
+            if check["status"] == "blocked":
+                # one line: the cause is listed with the failure that reports it
+                reason = check["message"].removeprefix(f"blocked by {check.get('blocked_by')}: ")
+                lines.append(
+                    f"- **`{check['id']}`** ({check['level']}), blocked by `{check.get('blocked_by')}`: "
+                    f"{md_code(reason)}"
+                )
+                continue
             source = check["source"]
             lines.append(f"- **`{check['id']}`** ({check['level']}): {_cell(check['claim'])}")
             lines.append(f"  - Observed: {md_code(check['message'])}")
