@@ -126,7 +126,15 @@ def exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
             data["response"]["body_sha256"] = response.body_sha256
     if exchange.failure is not None:
         data["failure"] = {"kind": exchange.failure.kind, "message": exchange.failure.message}
+    if exchange.earlier:
+        # the attempts retried before this one, oldest first (without the request, which is this one's)
+        data["earlier"] = [_attempt_to_dict(attempt) for attempt in exchange.earlier]
     return data
+
+
+def _attempt_to_dict(attempt: Exchange) -> dict[str, Any]:
+    data = exchange_to_dict(attempt)
+    return {key: data[key] for key in ("started_at", "elapsed", "ttfb", "response", "failure")}
 
 
 def exchange_from_dict(data: dict[str, Any]) -> Exchange:
@@ -177,6 +185,9 @@ def exchange_from_dict(data: dict[str, Any]) -> Exchange:
         elapsed=float(data.get("elapsed") or 0.0),
         ttfb=None if data.get("ttfb") is None else float(data["ttfb"]),
         replayed=True,
+        earlier=tuple(
+            exchange_from_dict({**data, **attempt, "earlier": None}) for attempt in data.get("earlier") or []
+        ),
     )
 
 
@@ -185,20 +196,26 @@ def dump_exchange(exchange: Exchange) -> str:
     YAML emitter would change a text chunk (it may normalise line breaks), the chunks go as base64."""
     data = exchange_to_dict(exchange)
     text = dump_yaml(data)
-    if exchange.response is None or _chunks_of(text) == exchange.response.chunks:
+    if _chunks_of(text) == _all_chunks(exchange):
         return text
-    data["response"]["chunks"] = [
-        {"t": chunk.t, "base64": base64.b64encode(chunk.data).decode("ascii")} for chunk in exchange.response.chunks
-    ]
+    for part, attempt in [(data, exchange), *zip(data.get("earlier") or [], exchange.earlier, strict=True)]:
+        if attempt.response is not None:
+            part["response"]["chunks"] = [
+                {"t": chunk.t, "base64": base64.b64encode(chunk.data).decode("ascii")}
+                for chunk in attempt.response.chunks
+            ]
     return dump_yaml(data)
 
 
-def _chunks_of(text: str) -> tuple[Chunk, ...] | None:
+def _all_chunks(exchange: Exchange) -> list[tuple[Chunk, ...] | None]:
+    return [None if e.response is None else e.response.chunks for e in (exchange, *exchange.earlier)]
+
+
+def _chunks_of(text: str) -> list[tuple[Chunk, ...] | None] | None:
     try:
-        response = exchange_from_dict(load_yaml(text)).response
+        return _all_chunks(exchange_from_dict(load_yaml(text)))
     except (yaml.YAMLError, ValueError, KeyError, TypeError):
         return None
-    return None if response is None else response.chunks
 
 
 def read_text(path: Path) -> str:

@@ -39,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--model", metavar="ID", help="chat model id")
     target.add_argument("--vision-model", metavar="ID", help="vision model id")
     target.add_argument("--moderation-model", metavar="ID", help="moderation model id")
+    target.add_argument(
+        "--text-model", metavar="ID", help="a model that cannot see images (the image row checks that it refuses them)"
+    )
     target.add_argument("--dialect", help="the dialect the target claims: openai or llama-api")
     target.add_argument(
         "--timeout", type=_timeout, metavar="SECONDS", help="connect timeout and the longest wait between two reads"

@@ -8,11 +8,18 @@ request and everything that came back: status, headers, the raw body as the chun
 from __future__ import annotations
 
 import json as _json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from conformance import jsonparse
+
+# what a server says when it limits the rate, whatever the status
+_RATE_LIMITED = re.compile(
+    r"rate.?limit|too many requests|quota exceeded|slow down|try again in \d|requests per (minute|second)|throttl",
+    re.IGNORECASE,
+)
 
 if TYPE_CHECKING:
     from conformance.sse import Stream
@@ -142,6 +149,9 @@ class Exchange:
     ttfb: float | None  # seconds until the response headers arrived
     replayed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # the attempts made before this one and retried, as the SDKs retry them: a connection dropped or
+    # refused before any answer, a 429 (or a rate limit signalled another way) waited out
+    earlier: tuple[Exchange, ...] = ()
 
     @property
     def status(self) -> int | None:
@@ -169,6 +179,23 @@ class Exchange:
         from conformance import sse
 
         return sse.parse(self.response.chunks if self.response else ())
+
+    def rate_limited(self) -> str | None:
+        """How the answer says the rate was limited ("HTTP 429", or another status whose body, reason
+        or Retry-After says so), or None."""
+        response = self.response
+        if response is None:
+            return None
+        if response.status == 429:
+            return "HTTP 429"
+        if response.status in (401, 403, 404) or not (400 <= response.status < 600):
+            return None
+        if response.status in (503, 529) and response.header("retry-after") is not None:
+            return f"HTTP {response.status}"
+        head = response.body[:4096].decode("utf-8", errors="replace")
+        if _RATE_LIMITED.search(head) or _RATE_LIMITED.search(response.reason or ""):
+            return f"HTTP {response.status}"
+        return None
 
     def describe(self) -> str:
         """One line naming the request, for messages: 'POST /chat/completions'."""

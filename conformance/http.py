@@ -13,8 +13,10 @@ the exchange leaves this module.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx2
@@ -34,6 +36,8 @@ USER_AGENT = f"openai-conformance/{__version__}"
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 # of a body too large to keep, this much is kept (and its size and digest)
 HEAD_BYTES = 16 * 1024
+# a connection dropped or refused before any answer is tried again this many times, as the SDKs do
+TRANSPORT_RETRIES = 2
 
 
 class RequestNotSent(Exception):
@@ -102,27 +106,50 @@ class HttpClient:
         """Make the exchange. A paced request waits for the limits, and a 429 it gets is retried
         after the wait the target asks for (up to ``limits.retries`` times); an unpaced one (the
         rate-limit probe) goes at once and keeps whatever it gets."""
-        if not request.paced:
-            return self._send_once(request)
         try:
-            return self._send_paced(request)
+            return self._send_paced(request) if request.paced else self._send_unpaced(request)
         except RunStopped:
             return self._stopped(request)
 
+    def _send_unpaced(self, request: Request) -> Exchange:
+        """At once, keeping whatever comes back (a 429 is what the burst is for); a connection dropped
+        or refused before any answer is still tried again, as the SDKs do."""
+        earlier: list[Exchange] = []
+        while True:
+            exchange = self._send_once(request)
+            if not _dropped(exchange) or len(earlier) >= TRANSPORT_RETRIES:
+                return replace(exchange, earlier=tuple(earlier)) if earlier else exchange
+            earlier.append(exchange)
+            self._pause(0.5 * 2 ** (len(earlier) - 1))
+
     def _send_paced(self, request: Request) -> Exchange:
+        """Send within the limits; retry, keeping each retried attempt in ``exchange.earlier``:
+        a connection dropped or refused before any answer (twice, after 0.5 and 1 s, on a fresh
+        connection, as the SDKs do), and a rate limit the suite caused (a 429, or another status that
+        says so), after the wait the target asks for."""
         tokens = sum(bound or 0 for bound in token_bound(request, self._max_tokens_param)[:2])
         # targets announce their limits per model
         model = request.json.get("model") if isinstance(request.json, dict) else None
         bucket = model if isinstance(model, str) else ""
-        attempt = 0
+        attempt = dropped = 0
+        earlier: list[Exchange] = []
         while True:
             ticket = self._throttle.acquire(tokens, bucket)
             exchange = self._send_once(request)
             headers = {name.lower(): value for name, value in exchange.response.headers} if exchange.response else {}
-            delay = self._throttle.release(ticket, exchange.status, headers)
+            limited = exchange.rate_limited() is not None
+            if limited:
+                headers = _with_retry_hint(exchange, headers)
+            delay = self._throttle.release(ticket, 429 if limited else exchange.status, headers)
+            if _dropped(exchange) and dropped < TRANSPORT_RETRIES:
+                dropped += 1
+                earlier.append(exchange)
+                self._pause(0.5 * 2 ** (dropped - 1))
+                continue
             if delay is None or attempt >= self._limits.retries or delay > self._limits.max_retry_wait:
-                return exchange
+                return replace(exchange, earlier=tuple(earlier)) if earlier else exchange
             attempt += 1
+            earlier.append(exchange)
             with self._count_lock:
                 self.retries += 1
 
@@ -322,6 +349,28 @@ class HttpClient:
             kept.append(Chunk(chunk.t, piece))
             taken += len(piece)
         return tuple(kept)
+
+
+_TRY_AGAIN = re.compile(r"try again in (\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?)\b", re.IGNORECASE)
+
+
+def _with_retry_hint(exchange: Exchange, headers: dict[str, str]) -> dict[str, str]:
+    """A rate limit that says when to retry only in its message ("Please try again in 20s", as
+    OpenAI's own 429s do) is waited out for that long."""
+    if any(name in headers for name in ("retry-after", "retry-after-ms", "x-ratelimit-reset-requests")):
+        return headers
+    assert exchange.response is not None
+    match = _TRY_AGAIN.search(exchange.response.body[:4096].decode("utf-8", errors="replace"))
+    if match is None:
+        return headers
+    seconds = float(match.group(1)) / (1000 if match.group(2).lower().startswith("m") else 1)
+    return {**headers, "retry-after": f"{seconds:g}"}
+
+
+def _dropped(exchange: Exchange) -> bool:
+    """The connection was dropped, reset or refused before any answer: a fault worth a retry."""
+    kind = exchange.failure.kind if exchange.failure is not None else None
+    return exchange.response is None and kind in ("connect", "protocol")
 
 
 def _headers_as_sent(reply: httpx2.Response) -> list[tuple[str, str]]:

@@ -47,6 +47,7 @@ _OPTIONS = {
     "model": "chat model id",
     "vision-model": "vision model id",
     "moderation-model": "moderation model id",
+    "text-model": "a model that cannot see images",
     "dialect": "dialect the target claims: openai or llama-api",
     "mode": "live, record or replay (default: replay when cassettes exist, else live)",
     "report-dir": "where report.json goes (default: reports/<target>)",

@@ -36,6 +36,9 @@ class Probe:
     id: str
     row: str
     build: ProbeBuilder
+    # the request is one the target should refuse: an answer to it has no form to judge (accepting
+    # it is the defect, and the check that sent it reports that)
+    refusal: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ PROBES: dict[str, Probe] = {}
 CHECKS: dict[str, Check] = {}
 
 
-def probe(exchange_id: str) -> Callable[[ProbeBuilder], ProbeBuilder]:
+def probe(exchange_id: str, *, refusal: bool = False) -> Callable[[ProbeBuilder], ProbeBuilder]:
     row = exchange_id.split("/", 1)[0]
     if row not in ROW_IDS:
         raise ValueError(f"probe {exchange_id!r} does not start with a feature row id")
@@ -67,7 +70,7 @@ def probe(exchange_id: str) -> Callable[[ProbeBuilder], ProbeBuilder]:
     def register(build: ProbeBuilder) -> ProbeBuilder:
         if exchange_id in PROBES:
             raise ValueError(f"probe {exchange_id!r} is registered twice")
-        PROBES[exchange_id] = Probe(exchange_id, row, build)
+        PROBES[exchange_id] = Probe(exchange_id, row, build, refusal)
         return build
 
     return register

@@ -90,9 +90,21 @@ def exchange_evidence(exchange: Exchange) -> dict[str, Any]:
         }
         if resp.body_size is not None:  # only the first bytes of it were kept
             response.update(body_bytes=resp.body_size, body_truncated=True, body_sha256=resp.body_sha256)
+    earlier = [
+        {
+            "started_at": attempt.started_at,
+            "status": attempt.response.status if attempt.response is not None else None,
+            "body": _body(attempt.response.body, 1024)["body"] if attempt.response is not None else None,
+            "failure": None
+            if attempt.failure is None
+            else {"kind": attempt.failure.kind, "message": attempt.failure.message},
+        }
+        for attempt in exchange.earlier
+    ]
     return {
         "purpose": exchange.purpose,
         "replayed": exchange.replayed,
+        "earlier": earlier,
         "started_at": exchange.started_at,
         "elapsed": exchange.elapsed,
         "ttfb": exchange.ttfb,

@@ -1,4 +1,5 @@
-"""The feature rows: the rows of the Llama API compatibility table plus the error paths.
+"""The feature rows: the rows of the Llama API compatibility table, the error paths, and the
+connections (transport faults are findings of their own, never charged to the check that met them).
 
 Row ids are used everywhere (check ids, reports, baselines, target profiles), so they never change.
 """
@@ -29,6 +30,7 @@ ROWS: tuple[Row, ...] = (
     Row("errors-auth", "Errors: authentication (401/403)", "missing or wrong keys are refused"),
     Row("errors-not-found", "Errors: not found (404)", "unknown models and routes give 404 and the envelope"),
     Row("errors-rate-limit", "Errors: rate limits (429)", "429 with the envelope and Retry-After"),
+    Row("transport", "Connections", "connections are not dropped or refused; the suite retries them as the SDKs do"),
 )
 
 ROW_IDS: tuple[str, ...] = tuple(row.id for row in ROWS)

@@ -41,6 +41,7 @@ class RunOptions:
     model: str | None = None
     vision_model: str | None = None
     moderation_model: str | None = None
+    text_model: str | None = None
     dialect: str | None = None
     mode: str | None = None
     report_dir: str | None = None
@@ -97,7 +98,12 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
         "base_url": base_url,
         "api_key_env": options.api_key_env,
         "dialect": options.dialect,
-        "models": {"chat": options.model, "vision": options.vision_model, "moderation": options.moderation_model},
+        "models": {
+            "chat": options.model,
+            "vision": options.vision_model,
+            "moderation": options.moderation_model,
+            "text_only": options.text_model,
+        },
         "limits": {"timeout": options.timeout},
         "rate_limit": {"probe": True if options.allow_rate_limit_probe else None},
     }

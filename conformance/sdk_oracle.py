@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -94,8 +95,29 @@ _CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
 }
 
 
+# verdicts already reached, by exchange (its identity: the store hands every check the same object)
+# and kind; the form checks and the checks of a claim often ask about the same answer
+_MEMO: OrderedDict[tuple[int, str], tuple[Exchange, SdkVerdict]] = OrderedDict()
+_MEMO_SIZE = 4096
+_MEMO_LOCK = threading.Lock()
+
+
 def judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
     """What the SDK makes of this exchange's response when it expects a ``kind`` object."""
+    key = (id(exchange), kind)
+    with _MEMO_LOCK:
+        known = _MEMO.get(key)
+    if known is not None and known[0] is exchange:
+        return known[1]
+    verdict = _judge(exchange, kind)
+    with _MEMO_LOCK:
+        _MEMO[key] = (exchange, verdict)
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return verdict
+
+
+def _judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
     if exchange.response is None:
         return SdkVerdict(False, "APIConnectionError", "no response")
     if kind == "error":

@@ -100,6 +100,24 @@ _SOURCES = (
         "https://docs.ollama.com/api/openai-compatibility",
     ),
     Source(
+        "sdk-retries",
+        "openai-python: the client retries connection errors, timeouts, 408/409/429 and 5xx twice by default "
+        "(_should_retry, _calculate_retry_timeout in _base_client.py)",
+        "https://github.com/openai/openai-python/blob/main/src/openai/_base_client.py",
+    ),
+    Source(
+        "openai-model-not-found",
+        "api.openai.com's 404 for an unknown chat model, quoted from a real answer: code model_not_found, param "
+        "null (Aider-AI/aider#2030: 'param': None, 'code': 'model_not_found')",
+        "https://github.com/Aider-AI/aider/issues/2030",
+    ),
+    Source(
+        "openai-python-optional",
+        "openai-python types optional fields Optional[...] = None: null and absent read the same "
+        "(tool_calls, function_call, refusal, audio, annotations; ChoiceDelta.tool_calls)",
+        "https://github.com/openai/openai-python/blob/main/src/openai/types/chat/chat_completion_message.py",
+    ),
+    Source(
         "llama-models-api",
         "Llama API reference: Models",
         "https://llama.developer.meta.com/docs/api/models",

@@ -184,6 +184,8 @@ def sse(payloads: Iterable[Any], *, done: bool = True) -> list[bytes]:
 def stream_exchange(
     exchange_id: str, pieces: list[bytes], *, status: int = 200, content_type: str = "text/event-stream", **kwargs: Any
 ) -> Exchange:
+    """A streamed chat answer (its request asks for stream: true, as the suite's do)."""
+    kwargs.setdefault("request_json", {"model": CHAT_MODEL, "messages": [], "stream": True})
     return make_exchange(
         exchange_id,
         method="POST",

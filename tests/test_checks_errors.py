@@ -137,6 +137,11 @@ def test_unsupported_parameter_policy_is_recorded_per_parameter():
     failed = judge("errors-400.unsupported_parameters_are_ignored_or_refused", *exchanges, dialect="llama-api")
     assert failed.status == Status.FAIL
     assert "the unsupported parameter stop got HTTP 500" in failed.message
+    # every parameter is judged: a second bad one is listed too
+    exchanges[2] = refusal(exchanges[2].id, status=503)
+    both = judge("errors-400.unsupported_parameters_are_ignored_or_refused", *exchanges, dialect="llama-api")
+    assert both.message.startswith(f"2 of {len(parameters)} parameters: ")
+    assert "got HTTP 503" in both.message
     assert judge("errors-400.unsupported_parameters_are_ignored_or_refused").status == Status.SKIPPED
 
 
@@ -203,14 +208,14 @@ def test_authentication_errors(check_id, case):
 
 
 def test_authentication_refusals_need_the_envelope():
-    check_id = "errors-auth.auth_refusals_use_the_error_envelope"
+    check_id = "errors-400.refusals_use_the_error_envelope"
     good = [
         refusal(f"errors-auth/{case}", status=401, message="Incorrect API key")
         for case in ("no-key", "wrong-key", "malformed-header")
     ]
     result = judge(check_id, *good)
     assert result.status == Status.PASS
-    assert result.message == "3 refusals in the envelope"
+    assert result.message == "3 error answers, all as claimed"
     as_string = chat_exchange("errors-auth/wrong-key", {"error": "Unauthorized"}, status=401)
     failed = judge(check_id, good[0], as_string, good[2])
     assert failed.status == Status.FAIL
@@ -253,7 +258,7 @@ def test_unknown_route_and_moderation_model():
     )
     assert judge("errors-not-found.unknown_route_is_404", html).status == Status.PASS
     envelope = judge(
-        "errors-not-found.not_found_refusals_use_the_error_envelope",
+        "errors-400.refusals_use_the_error_envelope",
         html,
         not_found("errors-not-found/retrieve-unknown-model"),
         not_found("errors-not-found/moderation-unknown-model"),
@@ -274,11 +279,25 @@ def test_unknown_models_are_named_model_not_found():
         "model-selection/unknown-model",
         "errors-not-found/moderation-unknown-model",
     )
-    good = [not_found(exchange_id) for exchange_id in ids]
+    # api.openai.com's chat 404 has param null (quoted in public threads); retrieve and moderations: not judged
+    good = [not_found(ids[0]), not_found(ids[1], param=None), not_found(ids[2])]
     assert judge("errors-not-found.unknown_models_are_named_model_not_found", *good).status == Status.PASS
+    faithful_to_other_docs = [not_found(ids[0], param=None), good[1], not_found(ids[2], param="input")]
+    assert (
+        judge("errors-not-found.unknown_models_are_named_model_not_found", *faithful_to_other_docs).status
+        == Status.PASS
+    )
     vague = [*good[:2], not_found(ids[2], code=None, param=None)]
     result = judge("errors-not-found.unknown_models_are_named_model_not_found", *vague)
     assert (result.status, result.level) == (Status.FAIL, "SHOULD")
+    assert "code None, api.openai.com sends 'model_not_found'" in result.message
+    named = judge("errors-not-found.unknown_models_are_named_model_not_found", good[0], not_found(ids[1]), good[2])
+    assert named.status == Status.FAIL
+    assert "api.openai.com's chat 404 has param null" in named.message
+    typed = judge("errors-not-found.unknown_models_are_named_model_not_found", not_found(ids[0], code=404), *good[1:])
+    # a numeric code (the status) is the envelope's finding, reported once
+    assert typed.status == Status.BLOCKED
+    assert typed.blocked_by == "errors-400.refusals_use_the_error_envelope"
 
 
 def limited(exchange_id, **headers):

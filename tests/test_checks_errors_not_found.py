@@ -1,4 +1,5 @@
-"""The errors-not-found checks: 404 and the error envelope, judged by both oracles."""
+"""The errors-not-found checks (404), and the envelope of every error answer, judged by both oracles
+(in errors-400, once for the run)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from conformance.checks.errors_not_found import UNKNOWN_MODEL
 from conformance.verdicts import Status
 
 ID = "errors-not-found/retrieve-unknown-model"
+# every error answer of the run is judged for its envelope there, once
+ENVELOPE = "errors-400.refusals_use_the_error_envelope"
 
 
 def unknown(status=404, body=None, **kwargs):
@@ -33,9 +36,9 @@ OTHERS = [
 def test_404_with_the_envelope_passes_both_checks():
     exchange = unknown(body=error_body("The model does not exist", code="model_not_found", param="model"))
     assert judge("errors-not-found.unknown_model_retrieve_is_404", exchange).status == Status.PASS
-    envelope = judge("errors-not-found.not_found_refusals_use_the_error_envelope", exchange, *OTHERS)
+    envelope = judge(ENVELOPE, exchange, *OTHERS)
     assert envelope.status == Status.PASS
-    assert envelope.message == "3 refusals in the envelope"
+    assert envelope.message == "3 error answers, all as claimed"
 
 
 @pytest.mark.parametrize(
@@ -51,11 +54,9 @@ def test_another_status_fails_and_says_what_the_sdk_does(status, consequence):
 
 
 def test_an_answered_unknown_model_is_not_judged_for_its_envelope():
-    result = judge(
-        "errors-not-found.not_found_refusals_use_the_error_envelope", unknown(200, model(UNKNOWN_MODEL)), *OTHERS
-    )
+    result = judge(ENVELOPE, unknown(200, model(UNKNOWN_MODEL)), *OTHERS)
     assert result.status == Status.PASS
-    assert result.message == "2 refusals in the envelope"
+    assert result.message == "2 error answers, all as claimed"
 
 
 @pytest.mark.parametrize(
@@ -69,12 +70,12 @@ def test_an_answered_unknown_model_is_not_judged_for_its_envelope():
     ],
 )
 def test_envelope_deviations_fail(exchange, expected):
-    result = judge("errors-not-found.not_found_refusals_use_the_error_envelope", exchange, *OTHERS)
+    result = judge(ENVELOPE, exchange, *OTHERS)
     assert result.status == Status.FAIL
     assert expected in result.message
 
 
 def test_an_envelope_without_message_is_refused_by_the_sdk_oracle_too():
     exchange = unknown(body={"error": {"type": "not_found", "param": None, "code": None}})
-    result = judge("errors-not-found.not_found_refusals_use_the_error_envelope", exchange, *OTHERS)
+    result = judge(ENVELOPE, exchange, *OTHERS)
     assert result.details["oracles"] == {"json_schema": "reject", "openai_sdk": "reject"}

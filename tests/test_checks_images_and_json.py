@@ -208,6 +208,12 @@ def test_generated_schemas_are_judged_against_the_recorded_request():
     bad = [*good[:2], generated_exchange(3, {"nothing": True})]
     result = judge("structured-output.generated_schemas_are_followed", *bad)
     assert result.status == Status.FAIL
+    assert result.message.startswith("1 of 3 answers: schema 3: ")
+    # every answer is judged, not only up to the first that fails
+    worse = [generated_exchange(1, {"nothing": True}), good[1], generated_exchange(3, {"nothing": True})]
+    result = judge("structured-output.generated_schemas_are_followed", *worse)
+    assert result.message.startswith("2 of 3 answers: schema 1: ")
+    assert "; schema 3: " in result.message
     # a recording made with another schema is judged against its own request
     own = {"type": "object", "properties": {"x": {"type": "boolean"}}, "required": ["x"]}
     replayed = [*good[:2], generated_exchange(3, {"x": True}, schema=own)]

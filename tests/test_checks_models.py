@@ -74,10 +74,10 @@ def test_list_schema_reports_when_the_oracles_disagree():
     assert result.details["oracles"] == {"json_schema": "reject", "openai_sdk": "accept"}
 
 
-def test_list_schema_skips_when_the_list_failed():
+def test_list_schema_is_blocked_when_the_list_failed():
     result = judge("models.list_is_schema_valid", listing(status=500, body={}))
-    assert result.status == Status.SKIPPED
-    assert "models.list_succeeds" in result.message
+    assert result.status == Status.BLOCKED
+    assert result.blocked_by == "models.list_succeeds"
 
 
 @pytest.mark.parametrize(

@@ -166,7 +166,7 @@ def test_an_unknown_model_must_be_refused_not_substituted():
         status=404,
     )
     assert judge("model-selection.unknown_model_is_refused_with_404", refused).status == Status.PASS
-    assert judge("model-selection.unknown_model_refusal_has_error_envelope", refused).status == Status.PASS
+    assert judge("errors-400.refusals_use_the_error_envelope", refused).status == Status.PASS
     substituted = judge("model-selection.unknown_model_is_refused_with_404", chat_exchange(exchange_id))
     assert substituted.status == Status.FAIL
     assert "silently substitutes a model" in substituted.message
@@ -221,33 +221,6 @@ def test_a_dropped_history_is_detected_from_usage():
     dropped = judge("chat-completions.prompt_tokens_count_the_whole_history", short, long_dropped)
     assert (dropped.status, dropped.level) == (Status.FAIL, "SHOULD")
     assert "either the history is dropped" in dropped.message
-
-
-def test_configured_roles_each_answer_their_kind_of_request():
-    answered = [
-        chat_exchange("chat-completions/basic"),
-        chat_exchange("image-understanding/png"),
-        make_exchange("moderation/single", method="POST", path="/moderations", body={"results": []}),
-    ]
-    result = judge("model-selection.configured_roles_answer", *answered)
-    assert result.status == Status.PASS
-    assert result.message.startswith("chat: model-chat; vision: model-vision; moderation: model-guard")
-    refused = [
-        *answered[:2],
-        make_exchange(
-            "moderation/single", method="POST", path="/moderations", status=404, body=error_body("no such model")
-        ),
-    ]
-    failed = judge("model-selection.configured_roles_answer", *refused)
-    assert failed.status == Status.FAIL
-    assert "the moderation model 'model-guard' does not answer" in failed.message
-    declared = judge(
-        "model-selection.configured_roles_answer",
-        *refused,
-        capabilities={"unsupported": ["moderation"]},
-        models={"chat": CHAT_MODEL},
-    )
-    assert declared.status == Status.PASS
 
 
 def test_stop_checks_do_not_apply_when_the_twin_was_refused():

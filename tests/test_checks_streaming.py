@@ -19,7 +19,8 @@ def basic(pieces=None, **kwargs):
 
 
 def usage_stream(chunks=None):
-    return stream_exchange(USAGE, sse(text_stream(TEXT, usage=True) if chunks is None else chunks))
+    asked = {"model": "m", "messages": [], "stream": True, "stream_options": {"include_usage": True}}
+    return stream_exchange(USAGE, sse(text_stream(TEXT, usage=True) if chunks is None else chunks), request_json=asked)
 
 
 def twin(text=TEXT):
@@ -62,11 +63,17 @@ def fails(check_id, *exchanges, expected):
     return result
 
 
-def test_a_json_answer_instead_of_a_stream_fails():
-    exchange = chat_exchange(BASIC)
+def test_a_json_answer_instead_of_a_stream_fails_the_framing_and_blocks_the_rest():
+    exchange = chat_exchange(BASIC, request_json={"model": "m", "messages": [], "stream": True})
     fails(
-        "streaming.request_succeeds", exchange, expected="expected Content-Type text/event-stream, got application/json"
+        "streaming.events_are_single_data_lines",
+        exchange,
+        expected="expected Content-Type text/event-stream, got application/json",
     )
+    assert judge("streaming.request_succeeds", exchange, usage_stream(), twin()).status == Status.PASS
+    blocked = judge("streaming.deltas_join_to_the_non_streamed_answer", exchange, usage_stream(), twin())
+    assert blocked.status == Status.BLOCKED
+    assert blocked.blocked_by == "streaming.events_are_single_data_lines"
 
 
 def test_a_refusal_says_streaming_is_unsupported():
@@ -103,7 +110,7 @@ def test_comments_and_crlf_are_allowed_and_noted():
     pieces = [b": keep-alive\r\n\r\n"] + [piece.replace(b"\n", b"\r\n") for piece in sse(text_stream(TEXT))]
     result = judge("streaming.events_are_single_data_lines", basic(pieces))
     assert result.status == Status.PASS
-    assert "1 comment lines" in result.message
+    assert "comment lines (allowed)" in result.message
     assert "CRLF" in result.message
 
 
@@ -136,11 +143,12 @@ def test_a_tool_call_delta_without_index_breaks_the_schema():
     fails("streaming.chunks_are_schema_valid", basic(sse(chunks)), expected="'index' is a required property")
 
 
-def test_an_error_event_is_caught_by_the_sdk_oracle():
+def test_a_basic_stream_broken_off_by_an_error_fails_its_request():
     chunks = [*text_stream(TEXT)[:2], {"error": {"message": "engine died", "type": "server_error"}}]
-    result = judge("streaming.chunks_are_schema_valid", basic(sse(chunks)), usage_stream(), twin())
-    assert result.status == Status.FAIL
-    assert "chunk 3" in result.message or "APIError" in result.message
+    fails("streaming.request_succeeds", basic(sse(chunks)), expected="broke off with an error at event 3")
+    # the error event is not a chunk, and no [DONE] is owed after it: the form checks judge the rest
+    for check_id in ("streaming.chunks_are_schema_valid", "streaming.stream_ends_with_done"):
+        assert judge(check_id, basic(sse(chunks)), usage_stream(), twin()).status == Status.PASS
 
 
 @pytest.mark.parametrize("key", ["id", "created", "model"])
@@ -229,15 +237,25 @@ def test_a_buffered_stream_fails_and_timings_are_reported():
     assert good.details["first_chunk_ms"] < good.details["last_chunk_ms"]
 
 
-def test_checks_do_not_apply_without_a_stream():
+def test_a_refused_basic_stream_is_one_failure_and_blocks_its_other_checks():
     refused = chat_exchange(BASIC, error_body("nope"), status=500)
-    for check_id in CHECKS[1:9]:
+    assert judge("streaming.request_succeeds", refused, usage_stream(), twin()).status == Status.FAIL
+    for check_id in (
+        "streaming.text_is_intact_utf8",
+        "streaming.deltas_join_to_the_non_streamed_answer",
+        "streaming.delivered_incrementally",
+    ):
         result = judge(check_id, refused, usage_stream(), twin())
-        if check_id not in ("streaming.usage_chunk_when_asked",):
-            assert result.status == Status.SKIPPED, (check_id, result.message)
+        assert result.status == Status.BLOCKED, (check_id, result.message)
+        assert result.blocked_by == "streaming.request_succeeds"
+    # the form checks judge the streams there are (the usage stream)
+    assert judge("streaming.chunks_are_schema_valid", refused, usage_stream(), twin()).status == Status.PASS
 
 
 def test_a_non_json_event_fails_with_its_number():
     pieces = [*sse(text_stream(TEXT), done=False), b"data: not json\n\n", b"data: [DONE]\n\n"]
-    result = fails("streaming.chunks_share_id_created_and_model", basic(pieces), expected="is not JSON")
+    result = fails("streaming.chunks_are_schema_valid", basic(pieces), expected="is not JSON")
     assert json.dumps("not json")[1:-1] in result.message
+    assert "event 9 is not JSON" in result.message
+    blocked = judge("streaming.deltas_join_to_the_non_streamed_answer", basic(pieces), usage_stream(), twin())
+    assert blocked.blocked_by == "streaming.chunks_are_schema_valid"

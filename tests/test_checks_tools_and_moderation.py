@@ -29,8 +29,6 @@ def test_required_calls_pass_and_every_flaw_fails():
     assert judge(check_id, tool_answer("tools/required", [call()])).status == Status.PASS
     flaws = [
         ([], "has no tool_calls"),
-        ([{**call(), "id": ""}], "tool_calls[0].id: '' should be non-empty"),
-        ([{**call(), "type": "tool"}], "tool_calls[0].type: 'function' was expected"),
         ([call("get_stock")], "calls 'get_stock', which was not offered"),
         ([call(arguments="not json")], "arguments is not JSON"),
         ([call(arguments='{"city":"London","unit":"celsius"}')], "do not match get_weather's parameters"),
@@ -41,12 +39,23 @@ def test_required_calls_pass_and_every_flaw_fails():
         assert expected in result.message
 
 
-def test_arguments_as_an_object_fail_both_oracles():
+def test_a_call_not_of_the_form_every_call_has_blocks_the_tool_checks():
+    """An id, type, name or arguments of the wrong form is the chat completion's form: reported once, by
+    chat-completions.response_is_schema_valid, over every answer; the tools checks are blocked by it."""
     object_arguments = copy.deepcopy(call())
     object_arguments["function"]["arguments"] = {"city": "Paris", "unit": "celsius"}
-    result = judge("tools.required_choice_gives_valid_calls", tool_answer("tools/required", [object_arguments]))
-    assert result.status == Status.FAIL
-    assert "arguments" in result.message
+    for flawed, expected in (
+        ({**call(), "id": ""}, "tool_calls[0].id: '' should be non-empty"),
+        ({**call(), "type": "tool"}, "tool_calls[0].type: 'function' was expected"),
+        (object_arguments, "arguments"),
+    ):
+        answer = tool_answer("tools/required", [flawed])
+        result = judge("tools.required_choice_gives_valid_calls", answer)
+        assert result.status == Status.BLOCKED, result.message
+        assert result.blocked_by == "chat-completions.response_is_schema_valid"
+        form = judge("chat-completions.response_is_schema_valid", answer)
+        assert form.status == Status.FAIL
+        assert expected in form.message
 
 
 def test_finish_reasons_follow_observed_openai():
@@ -243,3 +252,28 @@ def test_free_text_cut_at_the_cap_shows_tool_choice_is_not_enforced():
     assert 'tool_choice "required" but the answer has no tool_calls' in result.message
     json_start = tool_answer("tools/required", [], "length", content='{"name": "get_weather", "arguments": {   ')
     assert judge("tools.required_choice_gives_valid_calls", json_start).status == Status.SKIPPED
+
+
+def test_a_tool_choice_ignored_everywhere_is_one_failure_not_one_per_request():
+    ignored = tool_answer("tools/required", [], "stop", content="Sunny.")
+    honoured = tool_answer("tools/required", [call()])
+    parallel = tool_answer("tools/parallel", [], "stop", content="Sunny and noon.")
+    streamed = stream_exchange(
+        "tools/stream", sse([chunk({"role": "assistant", "content": "Sunny."}), chunk({}, "stop")])
+    )
+    assert judge("tools.required_choice_gives_valid_calls", ignored).status == Status.FAIL
+    for check_id, exchange in [
+        ("tools.parallel_calls_have_distinct_ids", parallel),
+        ("tools.streamed_calls_reassemble", streamed),
+    ]:
+        blocked = judge(check_id, exchange, ignored)
+        assert (blocked.status, blocked.blocked_by) == (Status.BLOCKED, "tools.required_choice_gives_valid_calls")
+        # where "required" is honoured elsewhere, this request's own failure is reported
+        assert judge(check_id, exchange, honoured).status == Status.FAIL
+    other_tool = tool_answer("tools/named", [call()])
+    no_arguments = tool_answer("tools/no-arguments", [call()])
+    assert judge("tools.named_choice_calls_that_tool", other_tool).status == Status.FAIL
+    blocked = judge("tools.no_argument_tool_gets_an_empty_object", no_arguments, other_tool)
+    assert (blocked.status, blocked.blocked_by) == (Status.BLOCKED, "tools.named_choice_calls_that_tool")
+    named = tool_answer("tools/named", [call("get_time", '{"timezone":"Europe/Paris"}')], "stop")
+    assert judge("tools.no_argument_tool_gets_an_empty_object", no_arguments, named).status == Status.FAIL

@@ -185,7 +185,7 @@ def test_the_listing_commands(cli):
     assert "chat-completions" not in checks.stdout
     faults = cli("faults", "--row", "tools")
     assert faults.code == 0
-    assert "tool-call-no-id" in faults.stdout
+    assert "required-as-auto" in faults.stdout
     assert "stream-no-done" not in faults.stdout
 
 

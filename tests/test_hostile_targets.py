@@ -10,10 +10,12 @@ from hostile import HostileServer
 
 pytestmark = pytest.mark.e2e
 
+# the form of every answer is judged by the checks that own it (they run last); the request checks
+# judge the status, which a server answering 200 to everything gets right
 CHECKS = (
     "models.list_succeeds",
-    "chat-completions.basic_request_succeeds",
-    "streaming.request_succeeds",
+    "chat-completions.response_is_schema_valid",
+    "streaming.events_are_single_data_lines",
     "errors-400.missing_model_is_refused",
 )
 
@@ -50,8 +52,11 @@ def test_a_hostile_target_gets_clear_failures_and_the_run_goes_on(cli, tmp_path,
     assert run.code == 1, run.stdout + run.stderr
     assert run.seconds < 30
     verdicts = {check["id"]: check for check in run.report["checks"]}
-    assert set(verdicts) == set(CHECKS)
-    assert all(check["status"] == "fail" for check in verdicts.values()), verdicts
+    assert set(CHECKS) <= set(verdicts)
+    assert verdicts["models.list_succeeds"]["status"] == "fail"
+    assert verdicts["errors-400.missing_model_is_refused"]["status"] == "fail"
+    # the form checks report what they could judge; nothing is an error of the suite
+    assert all(check["status"] in ("fail", "skipped") for check in verdicts.values()), verdicts
     assert any(expected in check["message"] for check in verdicts.values()), [c["message"] for c in verdicts.values()]
     assert "Traceback" not in run.stdout + run.stderr
 

@@ -16,6 +16,7 @@ import pytest
 from conformance.baseline import gate, write_baseline
 from conformance.render import compare_html, compare_markdown, render_html, render_junit, render_markdown
 from conformance.report import report_problems
+from conformance.rows import ROWS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("CONFORMANCE_TEST_ARTIFACTS", ROOT / ".artifacts"))
@@ -72,7 +73,7 @@ def test_html_is_self_contained_and_holds_every_check_and_its_evidence():
     tags = parser.tags
     assert not [a for t, a in tags if t in ("script", "img", "iframe") and a.get("src")]
     assert not [a for t, a in tags if t == "link"]
-    assert sum(1 for t, a in tags if t == "tr" and a.get("class") == "row-line") == 13
+    assert sum(1 for t, a in tags if t == "tr" and a.get("class") == "row-line") == len(ROWS)
     checks = [a for t, a in tags if t == "details"]
     assert len(checks) == len(VLLM["checks"])
     assert {a["data-status"] for a in checks} == {c["status"] for c in VLLM["checks"]}
@@ -108,7 +109,7 @@ def test_compare_puts_rows_against_targets():
     table = compare_markdown(reports)
     lines = table.splitlines()
     assert lines[0].startswith("| Feature | `reference (llama-api, ")
-    assert len(lines) == 2 + 13
+    assert len(lines) == 2 + len(ROWS)
     assert "| Moderation | ✅ Supported | ❌ Unsupported |" in table
     by_check = compare_markdown(reports, checks=True)
     assert "| `models.list_succeeds` | ✅ pass | ✅ pass |" in by_check
@@ -244,7 +245,7 @@ def test_the_html_report_renders_in_chromium_without_script_errors(tmp_path):
         [CHROMIUM, *BROWSER_FLAGS, *profile, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
     )
     assert 'data-ready="yes"' in dumped.stdout, dumped.stderr[-2000:]
-    assert dumped.stdout.count('class="row-line"') == 13
+    assert dumped.stdout.count('class="row-line"') == len(ROWS)
     console = [line for line in dumped.stderr.splitlines() if "CONSOLE" in line]
     assert console == [], console
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -17,9 +17,11 @@ from conformance.checks import (
     models,
     moderation,
     sampling,
+    stream_form,
     streaming,
     structured_output,
     tools,
+    transport,
 )
 
 __all__ = [
@@ -33,7 +35,9 @@ __all__ = [
     "models",
     "moderation",
     "sampling",
+    "stream_form",
     "streaming",
     "structured_output",
     "tools",
+    "transport",
 ]

@@ -8,11 +8,18 @@ import re
 from typing import Any
 
 from conformance import sdk_oracle
+from conformance.checks._every import CHAT_FORM, CHAT_TEXT, RATE_LIMITS, rate_limited
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Response
-from conformance.verdicts import CheckFailed, NotApplicable, Unsupported
+from conformance.verdicts import Blocked, CheckFailed, NotApplicable, Unsupported
 
 MAX_SHOWN = 300
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """A value as Python shows it, cut to ``limit`` characters, for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def shown(data: bytes | str, limit: int = MAX_SHOWN) -> str:
@@ -41,8 +48,25 @@ def complete_response_of(exchange: Exchange) -> Response:
     return response
 
 
-def expect_status(exchange: Exchange, *expected: int) -> Response:
+def not_rate_limited(exchange: Exchange, *expected: int) -> None:
+    """A rate limit (however the target signals it) is judged in errors-rate-limit, not here."""
+    response = exchange.response
+    signal = rate_limited(exchange) if response is not None and response.status not in expected else None
+    if signal is not None:
+        raise Blocked(RATE_LIMITS, f"{exchange.describe()} was rate limited ({signal}) after the suite's retries")
+
+
+def expect_status(exchange: Exchange, *expected: int, answered_by: str | None = None) -> Response:
+    """A complete response with one of ``expected``; with ``answered_by`` (the check that owns the
+    request's claim to be answered), anything else blocks the check instead of failing it."""
+    if answered_by is not None and (
+        exchange.response is None or exchange.failure is not None or exchange.response.status not in expected
+    ):
+        not_rate_limited(exchange, *expected)
+        status = "no response" if exchange.response is None else f"HTTP {exchange.response.status}"
+        raise Blocked(answered_by, f"{exchange.describe()} was not answered as the claim needs ({status})")
     response = complete_response_of(exchange)
+    not_rate_limited(exchange, *expected)
     if response.status not in expected:
         wanted = " or ".join(str(status) for status in expected)
         location = response.header("location")
@@ -68,13 +92,16 @@ def expect_json(exchange: Exchange, *statuses: int) -> Any:
 
 
 def succeeded(exchange: Exchange, prerequisite: str) -> Any:
-    """The JSON body of a successful exchange; otherwise the check does not apply, because
-    ``prerequisite`` (the check that judges the exchange itself) already reports the problem."""
+    """The JSON body of a successful exchange; otherwise the check is blocked, because
+    ``prerequisite`` (the check that judges the exchange itself) reports the problem."""
     response = exchange.response
     body = exchange.json_body
     if response is None or exchange.failure is not None or response.status != 200 or not body.ok:
+        not_rate_limited(exchange, 200)
         status = "no response" if response is None else f"HTTP {response.status}"
-        raise NotApplicable(f"{exchange.describe()} did not succeed ({status}); {prerequisite} reports it")
+        if response is not None and response.status == 200 and exchange.failure is None:
+            status = body.error or "not JSON"
+        raise Blocked(prerequisite, f"{exchange.describe()} did not succeed ({status})")
     return body.value
 
 
@@ -117,17 +144,48 @@ def expect_valid(
     raise CheckFailed(message, details=details)
 
 
-def expect_chat_completion(ctx: CheckContext, exchange: Exchange, *, text: bool = True) -> dict[str, Any]:
-    """A successful, schema-valid chat completion; with ``text``, its first choice is assistant text."""
-    body = expect_json(exchange, 200)
-    expect_valid(ctx, exchange, body, "chat-completion", "chat-completion")
-    message = body["choices"][0]["message"]
-    if text and not isinstance(message.get("content"), str):
-        raise CheckFailed(
-            f"{exchange.describe()}: $.choices[0].message.content is {message.get('content')!r}, "
-            "expected the answer as a string"
-        )
-    return body
+# the values of finish_reason the chat completion's form allows
+FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
+
+
+def finish_reason_of(exchange: Exchange, choice: dict[str, Any]) -> Any:
+    """A choice's finish_reason, for a claim about which one it is; a value outside the enum is the
+    chat completion's form, which blocks the claim (chat-completions.response_is_schema_valid)."""
+    reason = choice.get("finish_reason")
+    if reason not in FINISH_REASONS:
+        raise Blocked(CHAT_FORM, f"{exchange.describe()}: finish_reason is {brief(reason, 40)}, not one OpenAI sends")
+    return reason
+
+
+def expect_chat_completion(
+    ctx: CheckContext, exchange: Exchange, *, text: bool = True, answered_by: str | None = None
+) -> dict[str, Any]:
+    """The answer to a chat request, read as far as a check about that request needs it.
+
+    The request must have been answered (HTTP 200, whole): otherwise the check fails, since that is
+    its claim. The answer must be a JSON object whose choices hold messages (and, with ``text``, the
+    first choice's content a string): otherwise the check is *blocked*, because the form of every
+    chat completion is judged once, by chat-completions.response_is_schema_valid (and the text by
+    chat-completions.message_is_assistant_text), not by every check that reads one. Where another
+    check owns the request's claim to be answered (``answered_by``), a refusal blocks this one too."""
+    expect_status(exchange, 200, answered_by=answered_by)
+    body = exchange.json_body
+    if not body.ok:
+        raise Blocked(CHAT_FORM, f"{exchange.describe()}: {body.error}")
+    value = body.value
+    choices = value.get("choices") if isinstance(value, dict) else None
+    readable = (
+        isinstance(choices, list)
+        and choices
+        and all(isinstance(choice, dict) and isinstance(choice.get("message"), dict) for choice in choices)
+    )
+    if not readable:
+        raise Blocked(CHAT_FORM, f"{exchange.describe()}: the answer has no choices with a message to read")
+    assert isinstance(value, dict)
+    if text and not isinstance(choices[0]["message"].get("content"), str):
+        content = choices[0]["message"].get("content")
+        raise Blocked(CHAT_TEXT, f"{exchange.describe()}: $.choices[0].message.content is {brief(content)}")
+    return value
 
 
 _UNSUPPORTED = re.compile(
@@ -173,6 +231,7 @@ def expect_refusal(exchange: Exchange, expected: tuple[int, ...], what: str, *, 
     response = response_of(exchange)
     if response.status in expected:
         return response
+    not_rate_limited(exchange, *expected)
     wanted = " or ".join(map(str, expected))
     if response.status < 300:
         raise CheckFailed(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conformance.checks._every import CHAT_FORM, every, judge_each
 from conformance.checks._expect import (
+    brief,
     error_message,
     expect_chat_completion,
     expect_json,
+    expect_status,
     expect_valid,
     shown,
     succeeded,
@@ -19,7 +22,7 @@ from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
 
 @probe("chat-completions/basic")
@@ -77,92 +80,125 @@ def multi_turn(target: Target) -> Request | None:
 
 @check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/basic",))
 def basic_request_succeeds(ctx: CheckContext) -> str | None:
-    """A chat request with one user message answers 200 with a JSON body."""
-    expect_json(ctx.exchange("chat-completions/basic"), 200)
+    """A chat request with one user message is answered with HTTP 200."""
+    expect_status(ctx.exchange("chat-completions/basic"), 200)
     return None
 
 
-@check("chat-completions", Level.MUST, source="openai-chat-object", needs=("chat-completions/basic",))
+def _answers(ctx: CheckContext) -> list[Exchange]:
+    return every(ctx, "chat-completion")
+
+
+@check(
+    "chat-completions",
+    Level.MUST,
+    source="openai-chat-object",
+    needs=("chat-completions/basic",),
+    runs_last=True,
+)
 def response_is_schema_valid(ctx: CheckContext) -> str | None:
-    """The answer is a chat.completion object: id, object, integer created, model, choices, usage."""
-    exchange = ctx.exchange("chat-completions/basic")
-    expect_valid(
-        ctx,
-        exchange,
-        succeeded(exchange, "chat-completions.basic_request_succeeds"),
-        "chat-completion",
-        "chat-completion",
-    )
-    return None
+    """Every chat completion the run got is JSON and a chat.completion object (id, object, integer created, model,
+    choices, usage), by the schema and by the openai SDK."""
+
+    def judge(exchange: Exchange) -> None:
+        expect_valid(ctx, exchange, expect_json(exchange, 200), "chat-completion", "chat-completion")
+
+    return judge_each(_answers(ctx), judge, noun="chat completions", empty="the run got no chat completion")
 
 
-@check("chat-completions", Level.MUST, source="openai-chat-object", needs=("chat-completions/basic",))
+@check(
+    "chat-completions",
+    Level.MUST,
+    source="openai-chat-object",
+    needs=("chat-completions/basic",),
+    runs_last=True,
+)
 def message_is_assistant_text(ctx: CheckContext) -> str | None:
-    """Every choice's message has role "assistant" and its content is a string."""
-    exchange = ctx.exchange("chat-completions/basic")
-    body = succeeded(exchange, "chat-completions.basic_request_succeeds")
-    choices = body.get("choices") if isinstance(body, dict) else None
-    if not isinstance(choices, list) or not choices:
-        raise CheckFailed(f"{exchange.describe()}: $.choices is {choices!r}, expected at least one choice")
-    for index, choice in enumerate(choices):
-        message = choice.get("message") if isinstance(choice, dict) else None
-        if not isinstance(message, dict):
-            raise CheckFailed(f"{exchange.describe()}: $.choices[{index}].message is {message!r}, expected an object")
-        if message.get("role") != "assistant":
-            raise CheckFailed(
-                f"{exchange.describe()}: $.choices[{index}].message.role is {message.get('role')!r}, "
-                "expected 'assistant'"
-            )
-        if not isinstance(message.get("content"), str):
-            raise CheckFailed(
-                f"{exchange.describe()}: $.choices[{index}].message.content is {message.get('content')!r}, "
-                "expected a string"
-            )
-    return None
+    """In every chat completion, each choice's message has role "assistant" and its content is a string (or null
+    beside tool calls)."""
+
+    def judge(exchange: Exchange) -> None:
+        body = exchange.json_body
+        choices = body.value.get("choices") if body.ok and isinstance(body.value, dict) else None
+        if not isinstance(choices, list) or not choices:
+            raise CheckFailed(f"{exchange.describe()}: $.choices is {brief(choices, 60)}, expected choices")
+        for index, choice in enumerate(choices):
+            message = choice.get("message") if isinstance(choice, dict) else None
+            if not isinstance(message, dict):
+                raise CheckFailed(f"{exchange.describe()}: $.choices[{index}].message is {message!r}, not an object")
+            if message.get("role") != "assistant":
+                raise CheckFailed(
+                    f"{exchange.describe()}: $.choices[{index}].message.role is {message.get('role')!r}, "
+                    "expected 'assistant'"
+                )
+            content, calls = message.get("content"), message.get("tool_calls")
+            if not isinstance(content, str) and not (content is None and isinstance(calls, list) and calls):
+                raise CheckFailed(
+                    f"{exchange.describe()}: $.choices[{index}].message.content is {brief(content, 60)}, "
+                    "expected a string"
+                )
+
+    return judge_each(_answers(ctx), judge, noun="chat completions", empty="the run got no chat completion")
 
 
-def _usage(ctx: CheckContext) -> tuple[Exchange, Any]:
-    exchange = ctx.exchange("chat-completions/basic")
-    body = succeeded(exchange, "chat-completions.basic_request_succeeds")
-    return exchange, body.get("usage") if isinstance(body, dict) else None
+def _usage_of(exchange: Exchange) -> Any:
+    body = exchange.json_body
+    return body.value.get("usage") if body.ok and isinstance(body.value, dict) else None
 
 
-@check("chat-completions", Level.SHOULD, source="openai-chat-object", needs=("chat-completions/basic",))
+@check(
+    "chat-completions",
+    Level.SHOULD,
+    source="openai-chat-object",
+    needs=("chat-completions/basic",),
+    runs_last=True,
+)
 def usage_is_reported(ctx: CheckContext) -> str | None:
-    """The answer reports token usage (OpenAI always does; the SDK types make it optional)."""
-    exchange, usage = _usage(ctx)
-    if usage is None:
-        raise CheckFailed(f"{exchange.describe()}: the answer has no usage object")
-    return None
+    """Every chat completion reports token usage (OpenAI always does; the SDK types make it optional)."""
+
+    def judge(exchange: Exchange) -> None:
+        if _usage_of(exchange) is None:
+            raise CheckFailed(f"{exchange.describe()}: the answer has no usage object")
+
+    return judge_each(_answers(ctx), judge, noun="chat completions", empty="the run got no chat completion")
 
 
-@check("chat-completions", Level.MUST, source="openai-chat-object", needs=("chat-completions/basic",))
+@check(
+    "chat-completions",
+    Level.MUST,
+    source="openai-chat-object",
+    needs=("chat-completions/basic",),
+    runs_last=True,
+)
 def usage_adds_up(ctx: CheckContext) -> str | None:
-    """usage.total_tokens equals prompt_tokens plus completion_tokens, all non-negative integers."""
-    exchange, usage = _usage(ctx)
-    if usage is None:
-        raise NotApplicable("the answer has no usage; chat-completions.usage_is_reported reports it")
-    if not isinstance(usage, dict):
-        raise CheckFailed(f"{exchange.describe()}: $.usage is {usage!r}, expected an object")
-    counts = {}
-    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
-        value = usage.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise CheckFailed(f"{exchange.describe()}: $.usage.{key} is {value!r}, expected a non-negative integer")
-        counts[key] = value
-    if counts["total_tokens"] != counts["prompt_tokens"] + counts["completion_tokens"]:
-        raise CheckFailed(
-            f"{exchange.describe()}: $.usage.total_tokens is {counts['total_tokens']}, but prompt_tokens "
-            f"{counts['prompt_tokens']} + completion_tokens {counts['completion_tokens']} = "
-            f"{counts['prompt_tokens'] + counts['completion_tokens']}"
-        )
-    return f"{counts['prompt_tokens']} + {counts['completion_tokens']} = {counts['total_tokens']}"
+    """In every chat completion that reports usage, total_tokens equals prompt_tokens plus completion_tokens, all
+    non-negative integers."""
+
+    def judge(exchange: Exchange) -> None:
+        usage = _usage_of(exchange)
+        if not isinstance(usage, dict):
+            raise CheckFailed(f"{exchange.describe()}: $.usage is {brief(usage, 60)}, expected an object")
+        counts = {}
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+            value = usage.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise CheckFailed(f"{exchange.describe()}: $.usage.{key} is {value!r}, expected a non-negative integer")
+            counts[key] = value
+        if counts["total_tokens"] != counts["prompt_tokens"] + counts["completion_tokens"]:
+            raise CheckFailed(
+                f"{exchange.describe()}: $.usage.total_tokens is {counts['total_tokens']}, but prompt_tokens "
+                f"{counts['prompt_tokens']} + completion_tokens {counts['completion_tokens']} = "
+                f"{counts['prompt_tokens'] + counts['completion_tokens']}"
+            )
+
+    reporting = [exchange for exchange in _answers(ctx) if _usage_of(exchange) is not None]
+    return judge_each(reporting, judge, noun="answers with usage", empty="no chat completion reports usage")
 
 
 @check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/system-role",))
 def accepts_system_role(ctx: CheckContext) -> str | None:
     """A system message before the user message is accepted and answered."""
-    expect_chat_completion(ctx, ctx.exchange("chat-completions/system-role"))
+    expect_chat_completion(ctx, ctx.exchange("chat-completions/system-role"), text=False)
     return None
 
 
@@ -171,7 +207,7 @@ def accepts_developer_role(ctx: CheckContext) -> str | None:
     """A developer message (the role that replaces system in OpenAI's API) is accepted and answered."""
     exchange = ctx.exchange("chat-completions/developer-role")
     try:
-        expect_chat_completion(ctx, exchange)
+        expect_chat_completion(ctx, exchange, text=False)
     except CheckFailed as failure:
         if exchange.status == 400:
             raise CheckFailed(f"the developer role is refused: {failure.message}", details=failure.details) from None
@@ -182,7 +218,7 @@ def accepts_developer_role(ctx: CheckContext) -> str | None:
 @check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/multi-turn",))
 def accepts_multi_turn_history(ctx: CheckContext) -> str | None:
     """A conversation of system, user and earlier assistant turns is accepted and answered."""
-    expect_chat_completion(ctx, ctx.exchange("chat-completions/multi-turn"))
+    expect_chat_completion(ctx, ctx.exchange("chat-completions/multi-turn"), text=False)
     return None
 
 
@@ -243,14 +279,14 @@ def n_choices(target: Target) -> Request | None:
 @check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/content-parts",))
 def accepts_text_content_parts(ctx: CheckContext) -> str | None:
     """User content given as a list of text parts is accepted and answered."""
-    expect_chat_completion(ctx, ctx.exchange("chat-completions/content-parts"))
+    expect_chat_completion(ctx, ctx.exchange("chat-completions/content-parts"), text=False)
     return None
 
 
 @check("chat-completions", Level.MUST, source="openai-chat-create", needs=("chat-completions/named-messages",))
 def accepts_message_names(ctx: CheckContext) -> str | None:
     """Messages with a participant name field are accepted and answered."""
-    expect_chat_completion(ctx, ctx.exchange("chat-completions/named-messages"))
+    expect_chat_completion(ctx, ctx.exchange("chat-completions/named-messages"), text=False)
     return None
 
 
@@ -265,7 +301,7 @@ def accepts_long_history(ctx: CheckContext) -> str | None:
             f"{exchange.describe()}: the history does not fit the target's context window ({shown(message, 120)}); "
             "refusing it with 400 is right, so this says nothing about multi-turn support"
         )
-    expect_chat_completion(ctx, exchange)
+    expect_chat_completion(ctx, exchange, text=False)
     return None
 
 
@@ -290,9 +326,10 @@ def prompt_tokens_count_the_whole_history(ctx: CheckContext) -> str | None:
     the whole history reaches the model and is counted."""
     long, short = ctx.exchange("chat-completions/long-history"), ctx.exchange("chat-completions/basic")
     succeeded(long, "chat-completions.accepts_long_history")
+    succeeded(short, "chat-completions.basic_request_succeeds")
     many, one = _prompt_tokens(long), _prompt_tokens(short)
     if many is None or one is None:
-        raise NotApplicable("the answers report no usage.prompt_tokens to compare")
+        raise Blocked("chat-completions.usage_is_reported", "the answers report no usage.prompt_tokens to compare")
     # every tokenizer in use spends at least one token per two words of English
     extra_words = _words(long.request) - _words(short.request)
     floor = one + extra_words // 2
@@ -315,8 +352,10 @@ def n_is_honoured(ctx: CheckContext) -> str | None:
     """n=2 gives two choices with the distinct indexes 0 and 1."""
     exchange = ctx.exchange("chat-completions/n-choices")
     unsupported_if_refused(exchange, "the n parameter")
-    body = expect_chat_completion(ctx, exchange)
+    body = expect_chat_completion(ctx, exchange, text=False)
     indexes = [choice.get("index") for choice in body["choices"]]
+    if not all(isinstance(index, int) and not isinstance(index, bool) for index in indexes):
+        raise Blocked(CHAT_FORM, f"{exchange.describe()}: the choices' indexes are {brief(indexes)}, not integers")
     if sorted(indexes) != [0, 1]:
         raise CheckFailed(
             f"{exchange.describe()}: n=2 gave {len(indexes)} choices with indexes {indexes}, expected indexes [0, 1]"

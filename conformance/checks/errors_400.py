@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from conformance.checks._every import every, judge_each
 from conformance.checks._expect import (
     error_message,
     expect_chat_completion,
@@ -129,9 +130,11 @@ def invalid_request(target: Target, invalid: Invalid, *, stream: bool = False) -
 
 
 def _register(invalid: Invalid) -> None:
-    probe(f"errors-400/{invalid.kind}")(lambda target: invalid_request(target, invalid))
+    probe(f"errors-400/{invalid.kind}", refusal=True)(lambda target: invalid_request(target, invalid))
     if invalid.streamable:
-        probe(f"errors-400/streamed/{invalid.kind}")(lambda target: invalid_request(target, invalid, stream=True))
+        probe(f"errors-400/streamed/{invalid.kind}", refusal=True)(
+            lambda target: invalid_request(target, invalid, stream=True)
+        )
 
 
 for _invalid in INVALID:
@@ -176,18 +179,16 @@ def _maybe(ctx: CheckContext, probe_id: str) -> Exchange | None:
         return None
 
 
-@check("errors-400", Level.MUST, source="openai-errors", needs=OWN + tuple(BORROWED))
+@check("errors-400", Level.MUST, source="openai-errors", needs=OWN + tuple(BORROWED), runs_last=True)
 def refusals_use_the_error_envelope(ctx: CheckContext) -> str | None:
-    """Every refusal of an invalid request is application/json in the envelope {"error": {message, type, param,
-    code}} with string message and type and string-or-null param and code."""
-    judged = 0
-    for exchange in _refusals(ctx, OWN + tuple(BORROWED)):
-        if exchange.response is not None and exchange.response.status >= 400:
-            expect_error_envelope(ctx, exchange, "the check of its status")
-            judged += 1
-    if not judged:
-        raise NotApplicable("no invalid request was refused; the status checks of this row say so")
-    return f"{judged} refusals in the envelope"
+    """Every error answer of the run (4xx and 5xx: invalid requests, keys, unknown models and paths, limits) is
+    application/json in the envelope {"error": {message, type, param, code}} with string message and type and
+    string-or-null param and code, where the SDK finds the message."""
+
+    def judge(exchange: Exchange) -> None:
+        expect_error_envelope(ctx, exchange, "the check of its status")
+
+    return judge_each(every(ctx, "error"), judge, noun="error answers", empty="the run got no error answer")
 
 
 @check("errors-400", Level.SHOULD, source="openai-errors", needs=OWN + tuple(BORROWED))
@@ -217,18 +218,20 @@ def param_names_the_offending_field(ctx: CheckContext) -> str | None:
 @check("errors-400", Level.MUST, source="openai-streaming", needs=STREAMED)
 def streamed_invalid_requests_get_a_json_error(ctx: CheckContext) -> str | None:
     """The same invalid requests with stream: true are refused with a plain JSON error, not an event stream."""
-    for exchange in _refusals(ctx, STREAMED):
+
+    def judge(exchange: Exchange) -> None:
         response = response_of(exchange)
         if response.media_type == "text/event-stream" or response.status < 400:
             events = [event.data for event in exchange.stream.events][:2]
             raise CheckFailed(
-                f"{exchange.describe()}: {exchange.purpose} was answered HTTP {response.status} "
-                f"{response.media_type or ''} {shown(json.dumps(events), 120)}; expected a 400 with a JSON error body "
-                "before any stream starts"
+                f"{exchange.purpose} was answered HTTP {response.status} {response.media_type or ''} "
+                f"{shown(json.dumps(events), 120)}; expected a 400 with a JSON error body before any stream starts"
             )
         expect_refusal(exchange, ctx.dialect.status_for("invalid_request"), exchange.purpose)
-        expect_error_envelope(ctx, exchange, "this check")
-    return None
+
+    return judge_each(
+        _refusals(ctx, STREAMED), judge, noun="streamed invalid requests", empty="no streamed invalid request was sent"
+    )
 
 
 @probe("errors-400/unknown-parameter")
@@ -285,21 +288,29 @@ def unsupported_parameters_are_ignored_or_refused(ctx: CheckContext) -> str | No
         raise NotApplicable(f"the {ctx.dialect.name} dialect lists no unsupported parameters")
     requests = [r for name, value in parameters.items() if (r := unsupported_request(ctx.target, name, value))]
     policy: dict[str, str] = {}
+    problems: list[str] = []
     for request, exchange in zip(requests, ctx.fetch_many(requests), strict=True):
         name = request.id.rsplit("/", 1)[1]
         response = response_of(exchange)
-        if response.status == 200:
-            expect_chat_completion(ctx, exchange)
-            policy[name] = "accepted"
-        elif response.status in ctx.dialect.status_for("invalid_request"):
-            expect_error_envelope(ctx, exchange, "this check")
-            policy[name] = f"refused ({shorten(error_message(exchange))})"
-        else:
-            raise CheckFailed(
-                f"{exchange.describe()}: the unsupported parameter {name} got HTTP {response.status}; the dialect "
-                f"allows it to be ignored or refused with 400; body {shown(response.body)}",
-                details={"policy": policy},
-            )
+        try:
+            if response.status == 200:
+                expect_chat_completion(ctx, exchange)
+                policy[name] = "accepted"
+            elif response.status in ctx.dialect.status_for("invalid_request"):
+                expect_error_envelope(ctx, exchange, "this check")
+                policy[name] = f"refused ({shorten(error_message(exchange))})"
+            else:
+                raise CheckFailed(
+                    f"{exchange.describe()}: the unsupported parameter {name} got HTTP {response.status}; the "
+                    f"dialect allows it to be ignored or refused with 400; body {shown(response.body)}"
+                )
+        except CheckFailed as failure:
+            policy[name] = "neither"
+            problems.append(failure.message)
+    if problems:
+        raise CheckFailed(
+            f"{len(problems)} of {len(requests)} parameters: " + "; ".join(problems[:3]), details={"policy": policy}
+        )
     return Note("; ".join(f"{name}: {what}" for name, what in policy.items()), {"policy": policy})
 
 
@@ -362,7 +373,7 @@ def _generated(count: int, base_text: str, replaying: bool) -> tuple[str, ...]:
 def _generated_probe(number: int) -> None:
     exchange_id = f"errors-400/generated-{number}"
 
-    @probe(exchange_id)
+    @probe(exchange_id, refusal=True)
     def build(target: Target) -> Request | None:
         base = base_body(target)
         if base is None:
@@ -390,8 +401,8 @@ def generated_invalid_requests_are_refused_cleanly(ctx: CheckContext) -> str | N
     never an answer."""
     statuses = []
     base = base_body(ctx.target) or {}
-    for probe_id in GENERATED_IDS:
-        exchange = ctx.exchange(probe_id)
+
+    def judge(exchange: Exchange) -> None:
         response = response_of(exchange)
         changed = {k: v for k, v in (exchange.request.json or {}).items() if base.get(k, object()) != v}
         what = f"invalid values {shown(json.dumps(changed), 100)}"
@@ -400,8 +411,14 @@ def generated_invalid_requests_are_refused_cleanly(ctx: CheckContext) -> str | N
                 f"{exchange.describe()}: {what} got HTTP {response.status}, expected a 4xx refusal; "
                 f"body {shown(response.body)}"
             )
-        expect_error_envelope(ctx, exchange, "this check")
         statuses.append(response.status)
+
+    judge_each(
+        [ctx.exchange(probe_id) for probe_id in GENERATED_IDS],
+        judge,
+        noun="generated invalid bodies",
+        empty="no generated body was sent",
+    )
     return f"{len(statuses)} bodies refused with {sorted(set(statuses))}"
 
 
@@ -424,5 +441,5 @@ def target_still_answers_after_invalid_requests(ctx: CheckContext) -> str | None
     if request is None:
         raise NotApplicable("no chat model configured")
     exchange = ctx.fetch(request)
-    expect_chat_completion(ctx, exchange)
+    expect_chat_completion(ctx, exchange, text=False)
     return None

@@ -1,5 +1,6 @@
 """Row ``errors-auth``: requests without a valid key are refused with 401 (the SDK raises
-AuthenticationError) and the error envelope; a key without access to a model gets 403.
+AuthenticationError); a key without access to a model gets 403. (Their envelope is errors-400's, judged
+over every error answer of the run.)
 
 A run whose own key is refused everywhere is not judged here: the plugin reports it as an
 environment error (exit code 3), because then nothing about the target can be said.
@@ -7,7 +8,7 @@ environment error (exit code 3), because then nothing about the target can be sa
 
 from __future__ import annotations
 
-from conformance.checks._expect import expect_envelopes, expect_refusal
+from conformance.checks._expect import expect_refusal
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
 from conformance.exchange import AuthMode, Request
@@ -34,10 +35,10 @@ def _auth_request(target: Target, case: str) -> Request | None:
 
 
 for _case in CASES:
-    probe(f"errors-auth/{_case}")(lambda target, case=_case: _auth_request(target, case))
+    probe(f"errors-auth/{_case}", refusal=True)(lambda target, case=_case: _auth_request(target, case))
 
 
-@probe("errors-auth/forbidden-model")
+@probe("errors-auth/forbidden-model", refusal=True)
 def forbidden_model(target: Target) -> Request | None:
     model = target.models.forbidden
     if model is None:
@@ -88,13 +89,3 @@ def forbidden_model_is_refused_with_403(ctx: CheckContext) -> str | None:
         answered="the key is not limited to its models",
     )
     return None
-
-
-AUTH_PROBES = (*(f"errors-auth/{case}" for case in CASES), "errors-auth/forbidden-model")
-
-
-@check("errors-auth", Level.MUST, source="openai-errors", needs=AUTH_PROBES)
-def auth_refusals_use_the_error_envelope(ctx: CheckContext) -> str | None:
-    """Every refusal of a missing, wrong or insufficient key is application/json in the envelope
-    {"error": {message, type, param, code}}, where the SDK finds the message."""
-    return expect_envelopes(ctx, AUTH_PROBES)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from conformance.checks._expect import expect_envelopes, expect_refusal
+from conformance.checks._every import ERROR_FORM
+from conformance.checks._expect import expect_refusal
 from conformance.context import CheckContext
 from conformance.exchange import Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
 UNKNOWN_MODEL = "conformance-no-such-model-0000"
 
@@ -23,7 +24,7 @@ SDK_CLASS_BY_STATUS = {
 }
 
 
-@probe("errors-not-found/retrieve-unknown-model")
+@probe("errors-not-found/retrieve-unknown-model", refusal=True)
 def retrieve_unknown_model(target: Target) -> Request:
     return Request(
         "errors-not-found/retrieve-unknown-model",
@@ -45,7 +46,7 @@ def unknown_model_retrieve_is_404(ctx: CheckContext) -> str | None:
     return None
 
 
-@probe("errors-not-found/moderation-unknown-model")
+@probe("errors-not-found/moderation-unknown-model", refusal=True)
 def moderation_unknown_model(target: Target) -> Request | None:
     if target.models.moderation is None or "moderation" in target.capabilities.unsupported:
         return None
@@ -58,7 +59,7 @@ def moderation_unknown_model(target: Target) -> Request | None:
     )
 
 
-@probe("errors-not-found/unknown-route")
+@probe("errors-not-found/unknown-route", refusal=True)
 def unknown_route(target: Target) -> Request:
     return Request(
         "errors-not-found/unknown-route", "GET", "/conformance-no-such-route", purpose="a path that is no endpoint"
@@ -93,13 +94,6 @@ NOT_FOUND = (
 )
 
 
-@check("errors-not-found", Level.MUST, source="openai-errors", needs=NOT_FOUND)
-def not_found_refusals_use_the_error_envelope(ctx: CheckContext) -> str | None:
-    """Every 404 (unknown model on retrieve and moderations, unknown path) is application/json in the envelope
-    {"error": {message, type, param, code}}."""
-    return expect_envelopes(ctx, NOT_FOUND)
-
-
 NOT_FOUND_MODELS = (
     "errors-not-found/retrieve-unknown-model",
     "model-selection/unknown-model",
@@ -107,9 +101,16 @@ NOT_FOUND_MODELS = (
 )
 
 
-@check("errors-not-found", Level.SHOULD, source="openai-errors", needs=NOT_FOUND_MODELS)
+# what api.openai.com's unknown-model 404 carries, where public evidence shows it: code model_not_found
+# always; param null on chat completions (quoted from real answers: sources "openai-model-not-found").
+# For GET /models/{id} and /moderations the evidence on param is thin, so param is not judged there.
+PARAM_SEEN = {"model-selection/unknown-model": None}
+
+
+@check("errors-not-found", Level.SHOULD, source="openai-model-not-found", needs=NOT_FOUND_MODELS)
 def unknown_models_are_named_model_not_found(ctx: CheckContext) -> str | None:
-    """404s for unknown models carry code "model_not_found" and param "model", as api.openai.com sends."""
+    """404s for unknown models carry code "model_not_found" (and, on chat completions, param null), as
+    api.openai.com sends them."""
     judged, wrong = 0, []
     for probe_id in NOT_FOUND_MODELS:
         try:
@@ -120,11 +121,18 @@ def unknown_models_are_named_model_not_found(ctx: CheckContext) -> str | None:
         error = body.value.get("error") if body.ok and isinstance(body.value, dict) else None
         if exchange.status != 404 or not isinstance(error, dict):
             continue
+        if not all(isinstance(error.get(key), str | None) for key in ("code", "param")):
+            # a numeric code (often the status) is the envelope's finding: it is one defect, not two
+            raise Blocked(ERROR_FORM, f"{exchange.describe()}: the error's code and param are not strings or null")
         judged += 1
-        if (error.get("code"), error.get("param")) != ("model_not_found", "model"):
-            wrong.append(f"{exchange.describe()}: code {error.get('code')!r}, param {error.get('param')!r}")
+        if error.get("code") != "model_not_found":
+            wrong.append(f"{exchange.describe()}: code {error.get('code')!r}, api.openai.com sends 'model_not_found'")
+        elif probe_id in PARAM_SEEN and error.get("param") != PARAM_SEEN[probe_id]:
+            wrong.append(
+                f"{exchange.describe()}: param {error.get('param')!r}; api.openai.com's chat 404 has param null"
+            )
     if not judged:
         raise NotApplicable("no unknown-model request got a 404 with an error object")
     if wrong:
-        raise CheckFailed("; ".join(wrong) + ' (api.openai.com sends code "model_not_found" and param "model")')
-    return f"{judged} unknown-model refusals name the model"
+        raise CheckFailed("; ".join(wrong))
+    return f"{judged} unknown-model refusals carry code model_not_found (param judged on chat only: thin evidence)"

@@ -14,7 +14,16 @@ import math
 import time
 
 from conformance import sdk_oracle
-from conformance.checks._expect import expect_error_envelope, expect_json, response_of, shown
+from conformance.checks._every import judge_each
+from conformance.checks._expect import (
+    error_message,
+    expect_error_envelope,
+    expect_json,
+    expect_status,
+    response_of,
+    shown,
+    succeeded,
+)
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
 from conformance.dialects import Dialect
@@ -91,6 +100,9 @@ def _burst(ctx: CheckContext) -> tuple[Exchange | None, int]:
 
 
 def _every_429(ctx: CheckContext) -> list[Exchange]:
+    """The 429s the run kept (the burst's included). A 429 the suite waited out and retried is not
+    judged here: whether a run meets one depends on pacing, and a verdict must not (a rate limit
+    signalled with another status is judged over every attempt, by rate_limits_are_signalled_with_429)."""
     if ctx.target.rate_limit.probe:
         _burst(ctx)
     return [e for e in ctx.every_exchange() if e.response is not None and e.response.status == 429]
@@ -108,7 +120,6 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     limited, number = _burst(ctx)
     if limited is None:
         raise NotApplicable(f"{settings.budget} requests in a row got no 429: the limit is above the budget")
-    expect_error_envelope(ctx, limited, "this check")
     wait = retry_after(limited)
     if ctx.mode != "replay":
         ctx.pause(min(wait if wait is not None else settings.max_wait, settings.max_wait))
@@ -120,7 +131,7 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
             f"{answer.describe()}: still 429 after waiting {wait if wait is not None else settings.max_wait:g} s "
             "(the Retry-After, or the profile's max_wait): the limit does not recover"
         )
-    expect_json(answer, 200)
+    expect_status(answer, 200)
     details = {"requests_until_429": number, "retry_after": wait}
     return Note(f"429 after {number} requests; answered again after {wait if wait is not None else '?'} s", details)
 
@@ -132,15 +143,56 @@ def every_429_is_well_formed(ctx: CheckContext) -> str | None:
     limited = _every_429(ctx)
     if not limited:
         raise NotApplicable("the run met no 429")
-    for exchange in limited:
-        ctx.cite(exchange)
+
+    def judge(exchange: Exchange) -> None:
+        ctx.cite(_cited(ctx, exchange))
         expect_json(exchange, 429)
         expect_error_envelope(ctx, exchange, "this check")
         raised = sdk_oracle.judge(exchange, "error").raised
         if raised != "RateLimitError":
             raise CheckFailed(f"{exchange.describe()}: the SDK raises {raised} for this 429, not RateLimitError")
         retry_after(exchange)
+
+    judge_each(limited, judge, noun="429s", empty="the run met no 429")
     return f"{len(limited)} 429s"
+
+
+def _attempts(ctx: CheckContext) -> list[Exchange]:
+    """Every exchange of the run, and every attempt the suite retried before one."""
+    if ctx.target.rate_limit.probe:
+        _burst(ctx)
+    found = []
+    for exchange in ctx.every_exchange():
+        found += [*exchange.earlier, exchange]
+    return found
+
+
+@check("errors-rate-limit", Level.MUST, source="openai-errors", needs=("chat-completions/basic",), runs_last=True)
+def rate_limits_are_signalled_with_429(ctx: CheckContext) -> str | None:
+    """A rate limit is signalled with HTTP 429 (the SDK raises RateLimitError and waits), not with another status
+    whose body or Retry-After says so (a 503 or 500 the SDK treats as a server failure)."""
+    seen = [(e, signal) for e in _attempts(ctx) if (signal := e.rate_limited()) is not None]
+    other = [(e, signal) for e, signal in seen if signal != "HTTP 429"]
+    for exchange, _ in seen:
+        ctx.cite(_cited(ctx, exchange))
+    if other:
+        exchange, signal = other[0]
+        raise CheckFailed(
+            f"{len(other)} rate-limited answers came with another status than 429: {exchange.describe()} was rate "
+            f"limited with {signal}, expected 429; message {shown(error_message(exchange) or '', 120)}",
+            details={"statuses": sorted({signal for _, signal in other})},
+        )
+    if not seen:
+        return "the run met no rate limit"
+    return f"{len(seen)} rate limits, all 429"
+
+
+def _cited(ctx: CheckContext, attempt: Exchange) -> Exchange:
+    """The exchange of the run an attempt belongs to (a retried attempt is evidence through it)."""
+    for exchange in ctx.every_exchange():
+        if attempt is exchange or attempt in exchange.earlier:
+            return exchange
+    return attempt
 
 
 @check("errors-rate-limit", Level.SHOULD, source="openai-errors", extra=_burst_plan, runs_last=True)
@@ -150,7 +202,7 @@ def rate_limited_answers_say_when_to_retry(ctx: CheckContext) -> str | None:
     if not limited:
         raise NotApplicable("the run met no 429")
     for exchange in limited:
-        ctx.cite(exchange)
+        ctx.cite(_cited(ctx, exchange))
     silent = [exchange.describe() for exchange in limited if retry_after(exchange) is None]
     if silent:
         raise CheckFailed(
@@ -168,6 +220,7 @@ def rate_limit_headers_are_sent(ctx: CheckContext) -> str | None:
     if not documented:
         raise NotApplicable(f"the {ctx.dialect.name} dialect documents no rate-limit headers")
     exchange = ctx.exchange("chat-completions/basic")
+    succeeded(exchange, "chat-completions.basic_request_succeeds")
     response = response_of(exchange)
     missing = [name for name in documented if response.header(name) is None]
     if missing:

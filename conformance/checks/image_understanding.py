@@ -71,7 +71,7 @@ def several(target: Target) -> Request | None:
     return ask(target, "image-understanding/several", f"{count} images in one message (the dialect's limit)", parts)
 
 
-@probe("image-understanding/too-many")
+@probe("image-understanding/too-many", refusal=True)
 def too_many(target: Target) -> Request | None:
     limit = _limit(load_dialect(target.dialect).limits)
     if limit is None:
@@ -89,7 +89,7 @@ def detail(target: Target) -> Request | None:
     return ask(target, "image-understanding/detail", "three images with detail low, high and auto", parts)
 
 
-@probe("image-understanding/text-only-model")
+@probe("image-understanding/text-only-model", refusal=True)
 def text_only_model(target: Target) -> Request | None:
     if target.models.text_only is None:
         return None
@@ -102,7 +102,7 @@ def text_only_model(target: Target) -> Request | None:
     )
 
 
-@probe("image-understanding/corrupt-base64")
+@probe("image-understanding/corrupt-base64", refusal=True)
 def corrupt(target: Target) -> Request | None:
     return ask(
         target,
@@ -112,7 +112,7 @@ def corrupt(target: Target) -> Request | None:
     )
 
 
-@probe("image-understanding/unsupported-type")
+@probe("image-understanding/unsupported-type", refusal=True)
 def unsupported_type(target: Target) -> Request | None:
     kind = load_dialect(target.dialect).image_type_refused
     if kind is None:
@@ -126,7 +126,7 @@ def unsupported_type(target: Target) -> Request | None:
 
 
 def _answered(ctx: CheckContext, probe_id: str) -> str | None:
-    expect_chat_completion(ctx, ctx.exchange(probe_id))
+    expect_chat_completion(ctx, ctx.exchange(probe_id), text=False)
     return None
 
 
@@ -195,10 +195,67 @@ def unsupported_image_type_is_refused(ctx: CheckContext) -> str | None:
     return _refused(ctx, "image-understanding/unsupported-type", "an image of an unsupported type")
 
 
+RED, BLUE = "image-understanding/red-at-zero", "image-understanding/blue-at-zero"
+NO_IMAGE = "image-understanding/no-image"
+# a refused image is reported by the check of the plain PNG request
+PNG_ANSWERED = "image-understanding.png_data_url_is_understood"
+
+
+@probe(RED)
+def red_at_zero(target: Target) -> Request | None:
+    return ask(target, RED, "a red square, temperature 0", [images.image_part(images.data_url("png"))], temperature=0)
+
+
+@probe(BLUE)
+def blue_at_zero(target: Target) -> Request | None:
+    parts = [images.image_part(images.data_url("png", "blue"))]
+    return ask(target, BLUE, "a blue square, temperature 0", parts, temperature=0)
+
+
+@probe(NO_IMAGE)
+def no_image(target: Target) -> Request | None:
+    return ask(target, NO_IMAGE, "the same question with no image, temperature 0", [], temperature=0)
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int | None:
+    usage = body.get("usage")
+    tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+    return tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else None
+
+
+@check("image-understanding", Level.MUST, source="openai-vision", needs=(RED, BLUE, NO_IMAGE))
+def images_reach_the_model(ctx: CheckContext) -> str | None:
+    """An image is not dropped on the way: with it, usage.prompt_tokens exceeds the same request's without it, and a
+    red and a blue square do not both get the answer given with no image (temperature 0)."""
+    red, blue, plain = (ctx.exchange(probe_id) for probe_id in (RED, BLUE, NO_IMAGE))
+    bodies = [
+        expect_chat_completion(ctx, red, answered_by=PNG_ANSWERED),
+        expect_chat_completion(ctx, blue, answered_by=PNG_ANSWERED),
+        expect_chat_completion(ctx, plain),
+    ]
+    texts = [body["choices"][0]["message"]["content"] for body in bodies]
+    with_image, without = _prompt_tokens(bodies[0]), _prompt_tokens(bodies[2])
+    problems = []
+    if with_image is not None and without is not None and with_image <= without:
+        problems.append(
+            f"usage.prompt_tokens is {with_image} with the image and {without} without it: the image is not "
+            "counted, so it does not reach the model"
+        )
+    if texts[0] == texts[2] and texts[1] == texts[2]:
+        problems.append(
+            f"a red square, a blue square and no image all get the answer {shown(texts[2], 80)}: the images are "
+            "dropped before the model"
+        )
+    if problems:
+        raise CheckFailed(f"{red.describe()}: " + "; and ".join(problems))
+    counted = f"{with_image} prompt tokens with the image, {without} without" if with_image is not None else ""
+    return counted or "the answers differ with the image"
+
+
 @check("image-understanding", Level.SHOULD, source="openai-vision", needs=("image-understanding/png",))
 def reply_mentions_the_colour(ctx: CheckContext) -> str | None:
     """The answer about a red square says "red" (model behaviour, not protocol)."""
-    body = expect_chat_completion(ctx, ctx.exchange("image-understanding/png"))
+    body = expect_chat_completion(ctx, ctx.exchange("image-understanding/png"), answered_by=PNG_ANSWERED)
     text = body["choices"][0]["message"]["content"]
     if "red" not in text.lower():
         raise CheckFailed(

@@ -1,10 +1,13 @@
-"""Row ``model-selection``: each listed model answers as itself; unknown models are refused."""
+"""Row ``model-selection``: each listed model answers as itself; unknown models are refused.
+
+(That the configured chat, vision and moderation models answer their kind of request is each of
+those rows' first claim; the envelope of a refusal is errors-400's, over every refusal of the run.)"""
 
 from __future__ import annotations
 
 import re
 
-from conformance.checks._expect import expect_chat_completion, expect_error_envelope, expect_refusal, response_of, shown
+from conformance.checks._expect import brief, expect_chat_completion, expect_refusal
 from conformance.checks._requests import chat_request, user
 from conformance.checks.models import listed_ids
 from conformance.context import CheckContext
@@ -12,7 +15,7 @@ from conformance.dialects import Dialect
 from conformance.exchange import Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
 UNKNOWN_MODEL = "conformance-no-such-model-0000"
 
@@ -23,7 +26,7 @@ def ask_model(target: Target, model: str) -> Request | None:
     )
 
 
-@probe("model-selection/unknown-model")
+@probe("model-selection/unknown-model", refusal=True)
 def unknown_model(target: Target) -> Request | None:
     return chat_request(
         target,
@@ -80,14 +83,20 @@ def every_listed_model_answers_as_itself(ctx: CheckContext) -> str | None:
         raise NotApplicable("GET /models lists no chat model")
     exchanges = ctx.fetch_many(request for model in models if (request := ask_model(ctx.target, model)))
     problems = []
+    blocked: list[Blocked] = []
     for model, exchange in zip(models, exchanges, strict=True):
         try:
             body = expect_chat_completion(ctx, exchange, text=False)
         except CheckFailed as failure:
             problems.append(failure.message)
             continue
+        except Blocked as block:
+            blocked.append(block)  # the answer's form is judged by the check that blocked it
+            continue
         if not echoes(model, body.get("model")):
-            problems.append(f"{exchange.describe()}: asked for {model!r}, answered as {body.get('model')!r}")
+            problems.append(f"{exchange.describe()}: asked for {model!r}, answered as {brief(body.get('model'), 60)}")
+    if blocked and len(blocked) == len(models):
+        raise blocked[0]
     if problems:
         more = f" (and {len(problems) - 1} more of {len(models)} models)" if len(problems) > 1 else ""
         raise CheckFailed(problems[0] + more)
@@ -105,42 +114,3 @@ def unknown_model_is_refused_with_404(ctx: CheckContext) -> str | None:
         answered="the target silently substitutes a model",
     )
     return None
-
-
-@check("model-selection", Level.MUST, source="openai-errors", needs=("model-selection/unknown-model",))
-def unknown_model_refusal_has_error_envelope(ctx: CheckContext) -> str | None:
-    """The refusal of an unknown model is JSON in the error envelope {"error": {message, type, param, code}}."""
-    return expect_error_envelope(
-        ctx, ctx.exchange("model-selection/unknown-model"), "model-selection.unknown_model_is_refused_with_404"
-    )
-
-
-@check(
-    "model-selection",
-    Level.MUST,
-    source="openai-models",
-    needs=("chat-completions/basic", "image-understanding/png", "moderation/single"),
-)
-def configured_roles_answer(ctx: CheckContext) -> str | None:
-    """The models configured for chat, vision and moderation each answer a request of their kind."""
-    roles = {
-        "chat": ("chat-completions/basic", "chat-completions"),
-        "vision": ("image-understanding/png", "image-understanding"),
-        "moderation": ("moderation/single", "moderation"),
-    }
-    answered = []
-    for role, (probe_id, row) in roles.items():
-        model = ctx.target.models.for_role(role)
-        if model is None or row in ctx.target.capabilities.unsupported:
-            continue
-        exchange = ctx.exchange(probe_id)
-        response = response_of(exchange)
-        if response.status != 200:
-            raise CheckFailed(
-                f"the {role} model {model!r} does not answer: {exchange.describe()} gave HTTP {response.status}; "
-                f"body {shown(response.body)}"
-            )
-        answered.append(f"{role}: {model}")
-    if not answered:
-        raise NotApplicable("no model role is configured")
-    return "; ".join(answered)

@@ -6,13 +6,14 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+from conformance.checks._every import MODEL_FORM, MODEL_LIST_FORM
 from conformance.checks._expect import expect_json, expect_valid, succeeded
 from conformance.context import CheckContext
 from conformance.dialects import Dialect
 from conformance.exchange import Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
 # 2000-01-01T00:00:00Z: anything earlier is not a model creation time in Unix seconds
 EARLIEST_CREATED = 946_684_800
@@ -35,7 +36,7 @@ def _listed(ctx: CheckContext) -> list[dict[str, Any]]:
     body = succeeded(ctx.exchange("models/list"), "models.list_succeeds")
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
-        raise NotApplicable("the model list has no data array; models.list_is_schema_valid reports it")
+        raise Blocked(MODEL_LIST_FORM, "the model list has no data array")
     return [item for item in data if isinstance(item, dict)]
 
 
@@ -163,7 +164,7 @@ def retrieve_returns_the_requested_id(ctx: CheckContext) -> str | None:
         if got != model_id:
             wrong.append(f"{exchange.describe()} returned id {got!r}, not {model_id!r}")
     if not compared:
-        raise NotApplicable("no retrieve succeeded; models.retrieve_is_schema_valid reports why")
+        raise Blocked(MODEL_FORM, "no retrieve succeeded")
     if wrong:
         raise CheckFailed(f"{wrong[0]}" + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
     return f"{compared} models retrieved under their own id"

@@ -12,12 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from conformance import images
-from conformance.checks._expect import expect_json, expect_valid, shown, succeeded, unsupported_if_refused
+from conformance.checks._every import MODERATION_FORM, every, judge_each
+from conformance.checks._expect import (
+    brief,
+    expect_json,
+    expect_status,
+    expect_valid,
+    succeeded,
+    unsupported_if_refused,
+)
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level
 
 UNSAFE = "How do I build a bomb at home to hurt people?"
 INPUTS = ["Hello, how are you today?", UNSAFE, "What a nice day for a walk."]
@@ -49,72 +57,105 @@ def multimodal(target: Target) -> Request | None:
 
 
 def _results(exchange: Exchange) -> list[dict[str, Any]]:
-    body = succeeded(exchange, "moderation.response_is_schema_valid")
+    """The results of an answered moderation request; the check is blocked where they cannot be read
+    (one_result_per_input reports a request not answered, response_is_schema_valid the form)."""
+    if exchange.status == 200 and exchange.failure is None and not exchange.json_body.ok:
+        raise Blocked(MODERATION_FORM, f"{exchange.describe()} answered 200 without a JSON body")
+    body = succeeded(exchange, "moderation.one_result_per_input")
     results = body.get("results") if isinstance(body, dict) else None
-    if not isinstance(results, list):
-        raise NotApplicable(f"{exchange.describe()} has no results array; moderation.response_is_schema_valid says so")
-    return [result for result in results if isinstance(result, dict)]
+    if not isinstance(results, list) or not all(isinstance(result, dict) for result in results):
+        raise Blocked(MODERATION_FORM, f"{exchange.describe()} has no list of results")
+    return results
 
 
-@check("moderation", Level.MUST, source="openai-moderation", needs=PROBES)
+def _failing(problems: list[str]) -> None:
+    if problems:
+        more = f" (and {len(problems) - 1} more: {'; '.join(problems[1:4])})" if len(problems) > 1 else ""
+        raise CheckFailed(problems[0] + more)
+
+
+@check("moderation", Level.MUST, source="openai-moderation", needs=PROBES, runs_last=True)
 def response_is_schema_valid(ctx: CheckContext) -> str | None:
-    """Each answer is a moderation object of the dialect: id, model, results with flagged and categories."""
+    """Every moderation answer of the run is a moderation object of the dialect: id, model, results with flagged and
+    categories."""
     notes = set()
-    for probe_id in PROBES:
-        exchange = ctx.exchange(probe_id)
-        unsupported_if_refused(exchange, "moderation")
+
+    def judge(exchange: Exchange) -> None:
         note = expect_valid(ctx, exchange, expect_json(exchange, 200), "moderation", "moderation")
         if note:
             notes.add(note)
-    return "; ".join(sorted(notes)) or None
+
+    verdict = judge_each(every(ctx, "moderation"), judge, noun="moderation answers", empty="no moderation answer")
+    return "; ".join([verdict, *sorted(notes)])
 
 
 @check("moderation", Level.MUST, source="llama-moderation", needs=PROBES)
 def one_result_per_input(ctx: CheckContext) -> str | None:
-    """A string gives one result, a list of N strings N results, and text with image parts one result."""
+    """A string, a list of N strings and text with an image part are each answered: one result, N results, one
+    result."""
+    problems = []
     for probe_id, expected in EXPECTED_RESULTS.items():
         exchange = ctx.exchange(probe_id)
-        results = _results(exchange)
-        if len(results) != expected:
-            raise CheckFailed(
-                f"{exchange.describe()}: {ctx.exchange(probe_id).purpose} gave {len(results)} results, "
-                f"expected {expected}"
-            )
+        unsupported_if_refused(exchange, "moderation")
+        try:
+            expect_status(exchange, 200)
+        except CheckFailed as failure:
+            problems.append(f"{exchange.purpose}: {failure.message}")
+            continue
+        count = len(_results(exchange))
+        if count != expected:
+            problems.append(f"{exchange.describe()}: {exchange.purpose} gave {count} results, expected {expected}")
+    _failing(problems)
     return None
 
 
 @check("moderation", Level.MUST, source="openai-moderation", needs=PROBES)
 def flagged_matches_the_categories(ctx: CheckContext) -> str | None:
     """flagged is true exactly when some category is true."""
+    problems = []
+    unread: list[Blocked] = []
+    judged = 0
     for probe_id in PROBES:
         exchange = ctx.exchange(probe_id)
-        for index, result in enumerate(_results(exchange)):
+        try:
+            results = _results(exchange)
+        except Blocked as blocked:  # not answered, or no results: others report it
+            unread.append(blocked)
+            continue
+        judged += 1
+        for index, result in enumerate(results):
             categories = result.get("categories")
             if not isinstance(categories, dict):
                 continue
             any_true = any(value is True for value in categories.values())
             if result.get("flagged") is not any_true:
                 true = sorted(name for name, value in categories.items() if value is True)
-                raise CheckFailed(
-                    f"{exchange.describe()}: $.results[{index}].flagged is {result.get('flagged')!r} but "
-                    f"the true categories are {true or 'none'}"
+                problems.append(
+                    f"{exchange.describe()} ({exchange.purpose}): $.results[{index}].flagged is "
+                    f"{brief(result.get('flagged'), 20)} but the true categories are {true or 'none'}"
                 )
+    _failing(problems)
+    if not judged:
+        raise unread[0]
     return None
 
 
 def _reported(ctx: CheckContext, field: str, valid: Any) -> str | None:
     exchange = ctx.exchange("moderation/list")
     results = _results(exchange)
+    problems = []
     for index, result in enumerate(results):
         value = result.get(field)
         if not isinstance(value, dict) or not value:
-            raise CheckFailed(
+            problems.append(
                 f"{exchange.describe()}: $.results[{index}] has no {field} "
-                f"({'absent' if field not in result else shown(repr(value), 40)})"
+                f"({'absent' if field not in result else brief(value, 40)})"
             )
+            continue
         bad = [name for name, item in value.items() if not valid(item)]
         if bad:
-            raise CheckFailed(f"{exchange.describe()}: $.results[{index}].{field} has invalid values for {bad[:3]}")
+            problems.append(f"{exchange.describe()}: $.results[{index}].{field} has invalid values for {bad[:3]}")
+    _failing(problems)
     return None
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.checks._every import CHAT_TEXT
 from conformance.checks._expect import (
+    brief,
     expect_chat_completion,
     expect_refusal,
+    finish_reason_of,
     shown,
     succeeded,
     unsupported_if_refused,
@@ -23,7 +26,7 @@ from conformance.dialects import Dialect
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable, Unsupported
 
 COUNTING = "Count from one to one hundred in words, separated by spaces."
 LIMIT = 5
@@ -79,7 +82,7 @@ def stop_twin(target: Target) -> Request | None:
     )
 
 
-@probe("sampling/temperature-too-high")
+@probe("sampling/temperature-too-high", refusal=True)
 def temperature_too_high(target: Target) -> Request | None:
     return chat_request(
         target,
@@ -90,7 +93,7 @@ def temperature_too_high(target: Target) -> Request | None:
     )
 
 
-@probe("sampling/top-p-too-high")
+@probe("sampling/top-p-too-high", refusal=True)
 def top_p_too_high(target: Target) -> Request | None:
     return chat_request(
         target, "sampling/top-p-too-high", "top_p 1.5 (OpenAI allows 0 to 1)", user("Name a colour."), top_p=1.5
@@ -124,7 +127,7 @@ def seed_repeat_2(target: Target) -> Request | None:
 def _accepted(ctx: CheckContext, exchange_id: str, parameter: str) -> str | None:
     exchange = ctx.exchange(exchange_id)
     unsupported_if_refused(exchange, parameter)
-    expect_chat_completion(ctx, exchange)
+    expect_chat_completion(ctx, exchange, text=False)
     return None
 
 
@@ -149,23 +152,27 @@ def seed_is_accepted(ctx: CheckContext) -> str | None:
 def _honours_limit(ctx: CheckContext, exchange_id: str, parameter: str) -> str | None:
     exchange = ctx.exchange(exchange_id)
     unsupported_if_refused(exchange, parameter)
-    body = expect_chat_completion(ctx, exchange)
+    body = expect_chat_completion(ctx, exchange, text=False)
     choice = body["choices"][0]
+    finish = finish_reason_of(exchange, choice)
     usage = body.get("usage")
     tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
-    if not isinstance(tokens, int):
-        raise NotApplicable(f"{exchange.describe()}: no usage.completion_tokens to compare with {parameter}")
+    if not isinstance(tokens, int) or isinstance(tokens, bool):
+        raise Blocked(
+            "chat-completions.usage_is_reported",
+            f"{exchange.describe()}: no usage.completion_tokens to compare with {parameter}",
+        )
     if tokens > LIMIT:
         raise CheckFailed(
             f"{exchange.describe()}: {parameter}={LIMIT} but usage.completion_tokens is {tokens} "
-            f"(finish_reason {choice['finish_reason']!r}): the limit is ignored"
+            f"(finish_reason {finish!r}): the limit is ignored"
         )
-    if tokens == LIMIT and choice["finish_reason"] != "length":
+    if tokens == LIMIT and finish != "length":
         raise CheckFailed(
             f"{exchange.describe()}: the answer used all {LIMIT} tokens of {parameter} but finish_reason is "
-            f"{choice['finish_reason']!r}, expected 'length'"
+            f"{finish!r}, expected 'length'"
         )
-    return f"{tokens} tokens, finish_reason {choice['finish_reason']}"
+    return f"{tokens} tokens, finish_reason {finish}"
 
 
 @check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/max-tokens",))
@@ -231,7 +238,12 @@ def _stop_request(target: Target, word: str) -> Request | None:
 def stop_is_honoured(ctx: CheckContext) -> str | None:
     """A stop sequence taken from the answer without stop does not appear in the answer with it."""
     twin = ctx.exchange(STOP_TWIN)
-    succeeded(twin, "sampling.temperature_is_accepted")
+    if twin.status != 200:
+        raise NotApplicable(
+            f"{twin.describe()}: the same request without stop, which gives the stop word, was not answered "
+            f"(HTTP {twin.status})"
+        )
+    expect_chat_completion(ctx, twin)
     request = stop_request(ctx.target, twin)
     if request is None:
         raise NotApplicable("the answer without stop has no word to stop at; cannot tell whether stop is honoured")
@@ -240,9 +252,14 @@ def stop_is_honoured(ctx: CheckContext) -> str | None:
     unsupported_if_refused(exchange, "stop")
     body = expect_chat_completion(ctx, exchange)
     text = body["choices"][0]["message"]["content"]
+    if text.rstrip().endswith(stop):
+        raise CheckFailed(
+            f"{exchange.describe()}: with stop [{stop!r}] the answer ends with the stop sequence: "
+            f"{shown(text[-80:], 90)}; the target stopped there but kept the stop text, which OpenAI leaves out"
+        )
     if stop in text:
         raise CheckFailed(
-            f"{exchange.describe()}: stop [{stop!r}] was sent but the answer contains it: {shown(text, 120)}; "
+            f"{exchange.describe()}: stop [{stop!r}] was sent but the answer goes on past it: {shown(text, 120)}; "
             "the stop sequence is ignored"
         )
     return f"stopped before {stop!r}"
@@ -262,7 +279,7 @@ def stop_keeps_the_text_before_it(ctx: CheckContext) -> str | None:
     expected = full[: full.index(stop)]
     text = _answer_text(exchange)
     if text is None:
-        raise NotApplicable(f"{exchange.describe()} holds no answer text; sampling.stop_is_honoured reports its shape")
+        raise Blocked(CHAT_TEXT, f"{exchange.describe()} holds no answer text")
     if text != expected and text != expected.rstrip():
         raise CheckFailed(
             f"{exchange.describe()}: with stop [{stop!r}] the answer is {shown(text or '', 80)}, expected the text "
@@ -295,10 +312,59 @@ def seed_makes_sampling_repeatable(ctx: CheckContext) -> str | None:
     """Two requests with the same seed at temperature 1 get the same answer (OpenAI: best effort)."""
     first, second = ctx.exchange("sampling/seed-repeat-1"), ctx.exchange("sampling/seed-repeat-2")
     unsupported_if_refused(first, "seed")
-    texts = [expect_chat_completion(ctx, exchange)["choices"][0]["message"]["content"] for exchange in (first, second)]
+    texts = [expect_chat_completion(ctx, e)["choices"][0]["message"]["content"] for e in (first, second)]
     if texts[0] != texts[1]:
         raise CheckFailed(
             f"the same request with seed 1234 at temperature 1 gave {shown(texts[0], 60)} and then "
             f"{shown(texts[1], 60)}: the seed does not make sampling repeatable"
         )
     return None
+
+
+TOP_LOGPROBS = 2
+
+
+@probe("sampling/logprobs")
+def logprobs(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "sampling/logprobs",
+        f"logprobs with top_logprobs {TOP_LOGPROBS}",
+        user("Name a colour."),
+        logprobs=True,
+        top_logprobs=TOP_LOGPROBS,
+    )
+
+
+@check("sampling", Level.MUST, source="openai-chat-create", needs=("sampling/logprobs",))
+def logprobs_are_returned_when_asked(ctx: CheckContext) -> str | None:
+    """logprobs: true with top_logprobs 2 returns choices[].logprobs.content, a token with its logprob and two
+    alternatives for each token of the answer, or is refused with 400; it is not accepted and ignored."""
+    exchange = ctx.exchange("sampling/logprobs")
+    if exchange.status == 400:
+        raise Unsupported(f"{exchange.describe()}: logprobs refused with HTTP 400, which OpenAI allows a model to do")
+    body = expect_chat_completion(ctx, exchange, text=False)
+    problems = []
+    for index, choice in enumerate(body["choices"]):
+        logprobs = choice.get("logprobs")
+        content = logprobs.get("content") if isinstance(logprobs, dict) else None
+        where = f"$.choices[{index}].logprobs"
+        if not isinstance(content, list) or not content:
+            problems.append(f"{where} is {brief(logprobs, 60)}: the logprobs asked for are not there")
+            continue
+        for position, item in enumerate(content):
+            alternatives = item.get("top_logprobs") if isinstance(item, dict) else None
+            if not isinstance(item, dict) or not isinstance(item.get("token"), str) or not _number(item.get("logprob")):
+                problems.append(f"{where}.content[{position}] has no token and logprob: {brief(item, 80)}")
+                break
+            if not isinstance(alternatives, list) or len(alternatives) != TOP_LOGPROBS:
+                count = len(alternatives) if isinstance(alternatives, list) else brief(alternatives, 30)
+                problems.append(f"{where}.content[{position}].top_logprobs holds {count}, expected {TOP_LOGPROBS}")
+                break
+    if problems:
+        raise CheckFailed(f"{exchange.describe()}: " + "; ".join(problems[:3]))
+    return f"{len(body['choices'][0]['logprobs']['content'])} tokens with {TOP_LOGPROBS} alternatives each"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -10,20 +10,27 @@ auto, ``stop`` for a named tool.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 
 from conformance import jsonparse
-from conformance.checks._expect import expect_chat_completion, shown, unsupported_if_refused
+from conformance.checks._every import CHAT_FORM, CHAT_TEXT, CHUNK_FORM
+from conformance.checks._expect import (
+    brief,
+    expect_chat_completion,
+    finish_reason_of,
+    shown,
+    unsupported_if_refused,
+)
 from conformance.checks._requests import JSON_TOKENS, chat_request
-from conformance.checks.streaming import choices_of, chunks
+from conformance.checks.stream_form import choices_of, delta_of, read_chunks
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.json_prefix import check_prefix
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable, Unsupported
 
 
 def _function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -172,21 +179,27 @@ def round_trip(target: Target) -> Request | None:
     )
 
 
-def calls_of(ctx: CheckContext, exchange: Exchange, *, cut_ok: bool = False) -> tuple[list[dict[str, Any]], str]:
-    """The tool calls of the first choice and its finish_reason, from a schema-valid answer. An answer
-    cut at the token cap is not judged (its calls may be unfinished) unless ``cut_ok``."""
+def calls_of(
+    ctx: CheckContext, exchange: Exchange, *, cut_ok: bool = False, answered_by: str | None = None
+) -> tuple[list[dict[str, Any]], Any]:
+    """The tool calls of the first choice and its finish_reason. An answer cut at the token cap is not
+    judged (its calls may be unfinished) unless ``cut_ok``; ``answered_by`` owns the claim that the
+    request is answered at all, where another check of the same request does."""
     unsupported_if_refused(exchange, "tools")
-    body = expect_chat_completion(ctx, exchange, text=False)
+    body = expect_chat_completion(ctx, exchange, text=False, answered_by=answered_by)
     choice = body["choices"][0]
-    calls = list(choice["message"].get("tool_calls") or [])
-    if choice["finish_reason"] == "length" and not cut_ok:
+    listed = choice["message"].get("tool_calls") or []
+    if not isinstance(listed, list) or not all(isinstance(call, dict) for call in listed):
+        raise Blocked(CHAT_FORM, f"{exchange.describe()}: $.choices[0].message.tool_calls is not a list of calls")
+    calls = list(listed)
+    if choice.get("finish_reason") == "length" and not cut_ok:
         content = choice["message"].get("content") or ""
         if calls or unfinished_call(content):
             raise NotApplicable(
                 f"{exchange.describe()}: the answer was cut at the token cap (finish_reason length) before its tool "
                 "calls were complete; a weak model under constrained decoding can pad them with whitespace"
             )
-    return calls, choice["finish_reason"]
+    return calls, finish_reason_of(exchange, choice)
 
 
 def unfinished_call(content: str) -> bool:
@@ -200,23 +213,23 @@ def unfinished_call(content: str) -> bool:
     )
 
 
-def check_call(exchange: Exchange, call: dict[str, Any], offered: set[str], where: str) -> dict[str, Any]:
-    """One call has an id, type function, an offered name, and arguments that are a JSON string valid
-    against the tool's parameters; returns the parsed arguments."""
+def check_call(
+    exchange: Exchange, call: dict[str, Any], offered: set[str], where: str, *, form: str = CHAT_FORM
+) -> dict[str, Any]:
+    """One call names an offered tool and has arguments that are JSON valid against the tool's
+    parameters; returns the parsed arguments. A call whose id, type, name or arguments are not of
+    the form every call has (strings; type "function") blocks the check: ``form`` reports it."""
     function = call.get("function") if isinstance(call.get("function"), dict) else {}
     name = function.get("name")
-    if not isinstance(call.get("id"), str) or not call["id"]:
-        raise CheckFailed(f"{exchange.describe()}: {where} has no id")
-    if call.get("type") != "function":
-        raise CheckFailed(f"{exchange.describe()}: {where} has type {call.get('type')!r}, expected 'function'")
-    if not isinstance(name, str) or name not in offered:
-        raise CheckFailed(f"{exchange.describe()}: {where} calls {name!r}, which was not offered ({sorted(offered)})")
     arguments = function.get("arguments")
-    if not isinstance(arguments, str):
-        raise CheckFailed(
-            f"{exchange.describe()}: {where}.function.arguments is {type(arguments).__name__} "
-            f"{shown(json.dumps(arguments), 80)}, expected a JSON string"
-        )
+    if not isinstance(call.get("id"), str) or not call["id"]:
+        raise Blocked(form, f"{exchange.describe()}: {where} has no id")
+    if call.get("type") != "function":
+        raise Blocked(form, f"{exchange.describe()}: {where} has type {brief(call.get('type'), 40)}")
+    if not isinstance(name, str) or not isinstance(arguments, str):
+        raise Blocked(form, f"{exchange.describe()}: {where}.function has no name and arguments as strings")
+    if name not in offered:
+        raise CheckFailed(f"{exchange.describe()}: {where} calls {name!r}, which was not offered ({sorted(offered)})")
     try:
         parsed = jsonparse.loads(arguments)
     except ValueError:
@@ -248,17 +261,64 @@ def required_choice_gives_valid_calls(ctx: CheckContext) -> str | None:
     return f"{len(calls)} call(s): {', '.join(call['function']['name'] for call in calls)}"
 
 
+@probe("tools/required-unneeded")
+def required_unneeded(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        "tools/required-unneeded",
+        'tool_choice "required" on a question no tool is needed for',
+        [{"role": "user", "content": "Say hello."}],
+        role="tools",
+        tools=TOOLS,
+        tool_choice="required",
+    )
+
+
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/required-unneeded", "tools/required"))
+def required_choice_calls_a_tool_without_reason(ctx: CheckContext) -> str | None:
+    """tool_choice "required" gives a tool call even on a question that needs no tool ("required" is not "auto")."""
+    exchange = ctx.exchange("tools/required-unneeded")
+    calls, finish = calls_of(ctx, exchange)
+    if not calls:
+        if _ignored(ctx, "required"):
+            raise Blocked(REQUIRED_OWNER, 'tool_choice "required" gave no call even on a question that needs a tool')
+        raise CheckFailed(
+            f'{exchange.describe()}: tool_choice "required" but the answer to "Say hello." calls no tool '
+            f"(finish_reason {finish!r}): required is treated as auto"
+        )
+    return f"{len(calls)} call(s)"
+
+
+REQUIRED_OWNER, NAMED_OWNER = "tools.required_choice_gives_valid_calls", "tools.named_choice_calls_that_tool"
+
+
+def _name(call: dict[str, Any]) -> Any:
+    function = call.get("function")
+    return function.get("name") if isinstance(function, dict) else None
+
+
+def _ignored(ctx: CheckContext, choice: Literal["required", "named"]) -> bool:
+    """The tool_choice was not honoured on its own request either (tools/required: no call; tools/named:
+    not one call of get_time): another request meeting it shows the same defect, which that request's
+    check reports."""
+    try:
+        calls, _ = calls_of(ctx, ctx.exchange("tools/required" if choice == "required" else "tools/named"))
+    except (Blocked, NotApplicable, CheckFailed, Unsupported):
+        return False
+    return not calls if choice == "required" else [_name(call) for call in calls] != ["get_time"]
+
+
 @check("tools", Level.MUST, source="observed-openai-tool-choice", needs=("tools/required",))
 def required_choice_finishes_with_tool_calls(ctx: CheckContext) -> str | None:
     """After tool_choice "required", finish_reason is "tool_calls"."""
     exchange = ctx.exchange("tools/required")
-    calls, finish = calls_of(ctx, exchange)
+    calls, finish = calls_of(ctx, exchange, answered_by="tools.required_choice_gives_valid_calls")
     if calls and finish != "tool_calls":
         raise CheckFailed(
             f'{exchange.describe()}: the answer calls tools but finish_reason is {finish!r}, expected "tool_calls"'
         )
     if not calls:
-        raise NotApplicable("no tool was called; tools.required_choice_gives_valid_calls reports it")
+        raise Blocked("tools.required_choice_gives_valid_calls", "no tool was called")
     return None
 
 
@@ -279,9 +339,9 @@ def named_choice_calls_that_tool(ctx: CheckContext) -> str | None:
 def named_choice_finishes_with_stop(ctx: CheckContext) -> str | None:
     """After a named tool_choice, finish_reason is "stop", as api.openai.com answers."""
     exchange = ctx.exchange("tools/named")
-    calls, finish = calls_of(ctx, exchange)
+    calls, finish = calls_of(ctx, exchange, answered_by="tools.named_choice_calls_that_tool")
     if not calls:
-        raise NotApplicable("no tool was called; tools.named_choice_calls_that_tool reports it")
+        raise Blocked("tools.named_choice_calls_that_tool", "no tool was called")
     if finish != "stop":
         raise CheckFailed(
             f'{exchange.describe()}: finish_reason is {finish!r}; api.openai.com answers a named tool with "stop"'
@@ -311,7 +371,7 @@ def auto_choice_calls_are_valid(ctx: CheckContext) -> str | None:
 def auto_choice_calls_a_tool(ctx: CheckContext) -> str | None:
     """Asked for the weather with a weather tool and tool_choice "auto", the model calls it (model behaviour)."""
     exchange = ctx.exchange("tools/auto")
-    calls, _ = calls_of(ctx, exchange)
+    calls, _ = calls_of(ctx, exchange, answered_by="tools.auto_choice_calls_are_valid")
     if not calls:
         raise CheckFailed(
             f"{exchange.describe()}: the model answered in text instead of calling get_weather; this is model "
@@ -333,13 +393,15 @@ def none_choice_calls_no_tool(ctx: CheckContext) -> str | None:
     return None
 
 
-@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/parallel",))
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/parallel", "tools/required"))
 def parallel_calls_have_distinct_ids(ctx: CheckContext) -> str | None:
     """Parallel tool calls are each well formed and have distinct ids."""
     exchange = ctx.exchange("tools/parallel")
     unsupported_if_refused(exchange, "parallel_tool_calls")
     calls, _ = calls_of(ctx, exchange)
     if not calls:
+        if _ignored(ctx, "required"):
+            raise Blocked(REQUIRED_OWNER, 'tool_choice "required" gives no call on tools/required either')
         raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the answer has no tool_calls')
     for index, call in enumerate(calls):
         check_call(exchange, call, _names(TOOLS), f"$.choices[0].message.tool_calls[{index}]")
@@ -353,16 +415,17 @@ def parallel_calls_have_distinct_ids(ctx: CheckContext) -> str | None:
 def parallel_request_gets_several_calls(ctx: CheckContext) -> str | None:
     """Asked to use both tools with parallel_tool_calls, the model calls both (model behaviour)."""
     exchange = ctx.exchange("tools/parallel")
-    calls, _ = calls_of(ctx, exchange)
+    calls, _ = calls_of(ctx, exchange, answered_by="tools.parallel_calls_have_distinct_ids")
     if len(calls) < 2:
+        count = "no tool call" if not calls else "one tool call"
         raise CheckFailed(
-            f"{exchange.describe()}: one tool call for a question that needs both tools; this is model "
-            "behaviour, not protocol"
+            f"{exchange.describe()}: {count} for a question that needs both tools; this is model behaviour, not "
+            "protocol"
         )
     return None
 
 
-@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/stream",))
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/stream", "tools/required"))
 def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
     """Streamed tool calls: each delta has an index, the first per index carries id, type and name, and the
     arguments concatenate to schema-valid JSON; the stream finishes with "tool_calls"."""
@@ -370,26 +433,20 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
     unsupported_if_refused(exchange, "streamed tool calls")
     calls: dict[int, dict[str, Any]] = {}
     finish = None
-    for chunk in chunks(exchange):
+    for chunk in read_chunks(exchange):
         for choice in choices_of(chunk):
             finish = choice.get("finish_reason") or finish
-            delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
-            parts = delta.get("tool_calls") or []
-            if not isinstance(parts, list):
-                raise CheckFailed(
-                    f"{exchange.describe()}: chunk {chunk.number} has delta.tool_calls {shown(json.dumps(parts), 80)}, "
-                    "expected an array"
-                )
+            parts = delta_of(choice).get("tool_calls") or []
+            if not isinstance(parts, list) or not all(isinstance(part, dict) for part in parts):
+                raise Blocked(CHUNK_FORM, f"{exchange.describe()}: chunk {chunk.number} has no list of tool calls")
             for position, part in enumerate(parts):
                 where = f"chunk {chunk.number}, delta.tool_calls[{position}]"
-                if not isinstance(part, dict):
-                    raise CheckFailed(f"{exchange.describe()}: {where} is {shown(json.dumps(part), 60)}, not an object")
                 index = part.get("index")
                 if not isinstance(index, int) or isinstance(index, bool):
-                    raise CheckFailed(f"{exchange.describe()}: {where} has no index; clients cannot tell calls apart")
+                    raise Blocked(CHUNK_FORM, f"{exchange.describe()}: {where} has no index")
                 function = part.get("function") or {}
                 if not isinstance(function, dict):
-                    raise CheckFailed(f"{exchange.describe()}: {where} has a function that is not an object")
+                    raise Blocked(CHUNK_FORM, f"{exchange.describe()}: {where} has a function that is not an object")
                 if index not in calls:
                     if not part.get("id") or part.get("type") != "function" or not function.get("name"):
                         raise CheckFailed(
@@ -409,6 +466,8 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
                     raise CheckFailed(f"{exchange.describe()}: {where} changes the id or name of call {index}")
                 if isinstance(function.get("arguments"), str):
                     calls[index]["function"]["arguments"] += function["arguments"]
+    if finish is None:
+        raise Blocked("streaming.one_finish_reason_per_choice", f"{exchange.describe()}: no chunk has a finish_reason")
     if finish == "length":
         complete = {
             index: call for index, call in calls.items() if check_prefix(call["function"]["arguments"]).complete
@@ -419,9 +478,11 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
             )
         calls = complete
     if not calls:
+        if _ignored(ctx, "required"):
+            raise Blocked(REQUIRED_OWNER, 'tool_choice "required" gives no call without streaming either')
         raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the stream carries no tool_calls delta')
     for index, call in sorted(calls.items()):
-        check_call(exchange, call, _names(TOOLS), f"the reassembled call {index}")
+        check_call(exchange, call, _names(TOOLS), f"the reassembled call {index}", form=CHUNK_FORM)
     if finish == "length":
         return f"{len(calls)} complete call(s) before the token cap cut the stream"
     if finish != "tool_calls":
@@ -429,11 +490,13 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
     return f"{len(calls)} call(s) reassembled"
 
 
-@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/no-arguments",))
+@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/no-arguments", "tools/named"))
 def no_argument_tool_gets_an_empty_object(ctx: CheckContext) -> str | None:
     """A tool without parameters is called with arguments that parse as a JSON object ("{}"; "" is not JSON)."""
     exchange = ctx.exchange("tools/no-arguments")
     calls, _ = calls_of(ctx, exchange)
+    if [_name(call) for call in calls] != ["get_server_time"] and _ignored(ctx, "named"):
+        raise Blocked(NAMED_OWNER, "a named tool_choice is not honoured on tools/named either")
     if len(calls) != 1:
         raise CheckFailed(
             f"{exchange.describe()}: tool_choice names get_server_time but the answer has {len(calls)} calls"
@@ -450,6 +513,9 @@ def tool_results_round_trip(ctx: CheckContext) -> str | None:
     exchange = ctx.exchange("tools/round-trip")
     body = expect_chat_completion(ctx, exchange, text=False)
     message = body["choices"][0]["message"]
-    if not message.get("content") and not message.get("tool_calls"):
+    content, calls = message.get("content"), message.get("tool_calls")
+    if not calls and not isinstance(content, str):
+        raise Blocked(CHAT_TEXT, f"{exchange.describe()}: the answer holds neither text nor tool calls")
+    if not calls and not content:
         raise CheckFailed(f"{exchange.describe()}: the answer after the tool result is empty")
     return None

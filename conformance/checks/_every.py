@@ -1,0 +1,115 @@
+"""One defect, one verdict: the form of each kind of answer is judged once, over every exchange of
+that kind the run made, by the check that owns it; every other check reads answers only as far as
+its claim needs, and is *blocked* (naming the owner) where it cannot.
+
+The owners (the form checks) and the kinds they judge:
+
+==========================  ==================================================================
+kind                        owner
+==========================  ==================================================================
+chat completion             ``chat-completions.response_is_schema_valid`` (and the message's
+                            role and text: ``chat-completions.message_is_assistant_text``)
+stream                      ``streaming.events_are_single_data_lines``, ``stream_ends_with_done``,
+                            ``chunks_are_schema_valid`` and the other stream-form checks
+model list, model           ``models.list_is_schema_valid``, ``models.retrieve_is_schema_valid``
+moderation                  ``moderation.response_is_schema_valid``
+error answer (4xx, 5xx)     ``errors-400.refusals_use_the_error_envelope``
+rate limit                  ``errors-rate-limit.rate_limits_are_signalled_with_429``
+==========================  ==================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+from conformance.context import CheckContext
+from conformance.exchange import Exchange
+from conformance.registry import PROBES
+from conformance.verdicts import CheckFailed, NotApplicable
+
+CHAT_FORM = "chat-completions.response_is_schema_valid"
+CHAT_TEXT = "chat-completions.message_is_assistant_text"
+STREAM_FRAMING = "streaming.events_are_single_data_lines"
+STREAM_DONE = "streaming.stream_ends_with_done"
+CHUNK_FORM = "streaming.chunks_are_schema_valid"
+MODEL_LIST_FORM = "models.list_is_schema_valid"
+MODEL_FORM = "models.retrieve_is_schema_valid"
+MODERATION_FORM = "moderation.response_is_schema_valid"
+ERROR_FORM = "errors-400.refusals_use_the_error_envelope"
+RATE_LIMITS = "errors-rate-limit.rate_limits_are_signalled_with_429"
+
+Kind = Literal["chat-completion", "stream", "model-list", "model", "moderation", "error"]
+
+
+def path_of(exchange: Exchange) -> str:
+    url = exchange.request.url
+    return url.split(">", 1)[-1] if url.startswith("<") else url
+
+
+def kind_of(exchange: Exchange) -> Kind | None:
+    """What the exchange's answer is meant to be, if it came back whole."""
+    response = exchange.response
+    if response is None or exchange.failure is not None:
+        return None
+    if response.status >= 400:
+        return "error"
+    if response.status != 200:
+        return None
+    method, path = exchange.request.method, path_of(exchange).split("?", 1)[0]
+    body = exchange.request.json
+    if method == "POST" and path == "/chat/completions":
+        return "stream" if isinstance(body, dict) and body.get("stream") is True else "chat-completion"
+    if method == "GET" and path == "/models":
+        return "model-list"
+    if method == "GET" and path.startswith("/models/"):
+        return "model"
+    if method == "POST" and path == "/moderations":
+        return "moderation"
+    return None
+
+
+def refused_on_purpose(exchange: Exchange) -> bool:
+    """The request was one the target should refuse (a refusal probe): an answer other than an error
+    has no form to judge, since accepting it is the defect its own check reports."""
+    probe = PROBES.get(exchange.id)
+    return probe is not None and probe.refusal
+
+
+def every(ctx: CheckContext, kind: Kind) -> list[Exchange]:
+    """Every exchange of the run whose answer is of ``kind``, each cited as evidence. Answers to
+    requests that should have been refused are judged only as errors."""
+    found = sorted(
+        (e for e in ctx.every_exchange() if kind_of(e) == kind and (kind == "error" or not refused_on_purpose(e))),
+        key=lambda e: e.id,
+    )
+    for exchange in found:
+        ctx.cite(exchange)
+    return found
+
+
+def rate_limited(exchange: Exchange) -> str | None:
+    """How the exchange says the rate was limited, or None (see ``Exchange.rate_limited``)."""
+    return exchange.rate_limited()
+
+
+def judge_each(exchanges: Iterable[Exchange], judge: Callable[[Exchange], None], *, noun: str, empty: str) -> str:
+    """Judge every exchange (``noun`` names them: "chat completions"); a failure lists every one that
+    failed, the first three with their message."""
+    judged = list(exchanges)
+    if not judged:
+        raise NotApplicable(empty)
+    failures: list[tuple[Exchange, CheckFailed]] = []
+    for exchange in judged:
+        try:
+            judge(exchange)
+        except CheckFailed as failure:
+            failures.append((exchange, failure))
+    if failures:
+        shown = "; ".join(failure.message for _, failure in failures[:3])
+        more = f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
+        raise CheckFailed(
+            f"{len(failures)} of {len(judged)} {noun}: {shown}{more}",
+            details={**failures[0][1].details, "failing": [exchange.id for exchange, _ in failures]},
+        )
+    return f"{len(judged)} {noun}, all as claimed"

@@ -1,0 +1,372 @@
+"""Row ``streaming``, the form of every stream the run got: framing on the exact bytes (content type,
+one ``data:`` line per event, blank lines, ``[DONE]`` last), every chunk against the schema and
+through the SDK, and the chunk invariants (same id, created and model; role first and once; one
+finish_reason per choice; no usage unless asked).
+
+These checks run last and judge every stream of every row (streaming, tools, ...), so a broken
+chunk anywhere is one verdict here; the checks that read a stream for a claim of their own use
+``read_chunks``, which blocks them (naming the check here that reports why) instead of failing.
+
+A stream that carries an error event after it started (``data: {"error": ...}``) is judged up to
+the error: the error event is not a chunk, and no ``[DONE]`` is owed after it
+(``streaming.mid_stream_error_is_a_data_event`` judges the error itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conformance import jsonparse, sdk_oracle, sse
+from conformance.checks._every import CHUNK_FORM, STREAM_FRAMING, every, judge_each
+from conformance.checks._expect import brief, expect_status, shown
+from conformance.context import CheckContext
+from conformance.exchange import Exchange
+from conformance.registry import check
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
+
+BASIC = "streaming/basic"
+USAGE = "streaming/include-usage"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    number: int  # 1-based position among the events
+    value: Any
+
+
+def is_event_stream(exchange: Exchange) -> bool:
+    response = exchange.response
+    return response is not None and response.media_type == "text/event-stream"
+
+
+def framed(exchange: Exchange) -> bool:
+    """An event stream whose events are separated as they must be (what the framing check owns)."""
+    return is_event_stream(exchange) and not _data_lines_run_together(exchange.stream)
+
+
+def error_event(data: str | None) -> bool:
+    """Whether an event's data is an error object, not a chunk."""
+    if not data or not data.startswith("{") or '"error"' not in data:
+        return False
+    try:
+        value = jsonparse.loads(data)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "error" in value and "choices" not in value
+
+
+def _events(exchange: Exchange) -> list[tuple[int, str]]:
+    """The data of every event before [DONE] and before an error event, numbered from 1."""
+    found = []
+    for number, event in enumerate(exchange.stream.events, start=1):
+        data = event.data
+        if data is None:
+            continue
+        if data == "[DONE]" or error_event(data):
+            break
+        found.append((number, data))
+    return found
+
+
+def chunks(exchange: Exchange) -> list[Chunk]:
+    """The chunks of a stream; an event that is not a JSON object fails the check."""
+    found = []
+    for number, data in _events(exchange):
+        try:
+            value = jsonparse.loads(data)
+        except ValueError as exc:
+            raise CheckFailed(f"{exchange.describe()}: event {number} is not JSON ({exc}): {shown(data)}") from None
+        if not isinstance(value, dict):
+            raise CheckFailed(f"{exchange.describe()}: event {number} is {shown(data, 60)}, expected a JSON object")
+        found.append(Chunk(number, value))
+    return found
+
+
+def read_chunks(exchange: Exchange, *, answered_by: str | None = None) -> list[Chunk]:
+    """The chunks of a stream a check reads for its own claim: the request must be answered (else the
+    check fails, or is blocked by ``answered_by`` where another check owns that claim); a body that is
+    no event stream, or an event that is no chunk, blocks the check."""
+    expect_status(exchange, 200, answered_by=answered_by)
+    if not framed(exchange):
+        response = exchange.response
+        assert response is not None
+        raise Blocked(STREAM_FRAMING, f"{exchange.describe()} is not a framed event stream ({response.media_type})")
+    try:
+        found = chunks(exchange)
+    except CheckFailed as failure:
+        raise Blocked(CHUNK_FORM, failure.message) from None
+    if not found:
+        raise Blocked(CHUNK_FORM, f"{exchange.describe()}: the stream holds no chunk")
+    return found
+
+
+def choice_index(choice: dict[str, Any]) -> Any:
+    """A choice's index, as something a set can hold (whatever type the target sent)."""
+    index = choice.get("index")
+    return index if isinstance(index, int | str | float | bool) or index is None else repr(index)
+
+
+def choices_of(chunk: Chunk) -> list[dict[str, Any]]:
+    choices = chunk.value.get("choices") if isinstance(chunk.value, dict) else None
+    return [choice for choice in choices if isinstance(choice, dict)] if isinstance(choices, list) else []
+
+
+def delta_of(choice: dict[str, Any]) -> dict[str, Any]:
+    delta = choice.get("delta")
+    return delta if isinstance(delta, dict) else {}
+
+
+def joined_content(found: list[Chunk], index: int = 0) -> str:
+    parts = []
+    for chunk in found:
+        for choice in choices_of(chunk):
+            content = delta_of(choice).get("content")
+            if choice.get("index") == index and isinstance(content, str):
+                parts.append(content)
+    return "".join(parts)
+
+
+def _streams(ctx: CheckContext) -> list[Exchange]:
+    return every(ctx, "stream")
+
+
+def _over_streams(ctx: CheckContext, judge: Callable[[Exchange, list[Chunk]], None]) -> str:
+    """Judge the chunks of every stream that is an event stream of chunks (the others are the
+    framing and chunk-form checks' to report)."""
+    readable = []
+    for exchange in _streams(ctx):
+        if not framed(exchange):
+            continue
+        try:
+            found = chunks(exchange)
+        except CheckFailed:
+            continue
+        if found:
+            readable.append((exchange, found))
+    if not readable and _streams(ctx):
+        raise Blocked(CHUNK_FORM, "no stream of the run holds chunks to read")
+    by_id = {exchange.id: found for exchange, found in readable}
+    return judge_each(
+        (exchange for exchange, _ in readable),
+        lambda exchange: judge(exchange, by_id[exchange.id]),
+        noun="streams",
+        empty="the run got no stream",
+    )
+
+
+def _data_lines_run_together(stream: sse.Stream) -> int:
+    """How many data: lines that are each a whole chunk (or [DONE]) share an event with others: events whose
+    blank lines are missing. 0 if there are none (an event split over data: lines is judged elsewhere)."""
+    groups = [[value for name, value in event.fields if name == "data"] for event in stream.events]
+    trailing = stream.trailing.decode("utf-8", errors="replace").splitlines()
+    groups.append([line.removeprefix("data:").removeprefix(" ") for line in trailing if line.startswith("data:")])
+    return sum(len(group) for group in groups if len(group) > 1 and all(map(_whole_event, group)))
+
+
+def _whole_event(data: str) -> bool:
+    if data == "[DONE]":
+        return True
+    try:
+        return isinstance(jsonparse.loads(data), dict)
+    except ValueError:
+        return False
+
+
+@check("streaming", Level.MUST, source="openai-streaming", needs=(BASIC,), runs_last=True)
+def events_are_single_data_lines(ctx: CheckContext) -> str | None:
+    """Every stream of the run is text/event-stream, each event one data: line followed by a blank line, with no
+    event:, id: or other fields."""
+    notes: set[str] = set()
+
+    def judge(exchange: Exchange) -> None:
+        response = exchange.response
+        assert response is not None
+        if not is_event_stream(exchange):
+            raise CheckFailed(
+                f"{exchange.describe()}: expected Content-Type text/event-stream, got "
+                f"{response.header('content-type') or 'none'}; body {shown(response.body)}"
+            )
+        stream = exchange.stream
+        run_together = _data_lines_run_together(stream)
+        if run_together:
+            raise CheckFailed(
+                f"{exchange.describe()}: {run_together} data: lines follow one another with no blank line between "
+                "them; a blank line ends each event, so clients read them as one event of multi-line data (or, at "
+                "the end of the stream, drop them)"
+            )
+        for event in stream.events:
+            if event.names != ("data",):
+                fields = ", ".join(f"{name}: {shown(value, 60)}" for name, value in event.fields)
+                raise CheckFailed(
+                    f"{exchange.describe()}: event {event.index + 1} has the fields [{fields}]; OpenAI clients read "
+                    "one data: line per event (an 'event: error' is dropped by the SDK)"
+                )
+        if stream.trailing:
+            raise CheckFailed(
+                f"{exchange.describe()}: the stream ends with bytes that are not a complete event: "
+                f"{shown(stream.trailing)}"
+            )
+        if stream.comments:
+            notes.add("comment lines (allowed)")
+        if stream.line_endings - {"LF"}:
+            notes.add(f"line endings {sorted(stream.line_endings)} (allowed)")
+
+    verdict = judge_each(_streams(ctx), judge, noun="streams", empty="the run got no stream")
+    return "; ".join([verdict, *sorted(notes)])
+
+
+@check("streaming", Level.MUST, source="openai-streaming", needs=(BASIC,), runs_last=True)
+def stream_ends_with_done(ctx: CheckContext) -> str | None:
+    """Every stream ends with the event data: [DONE] (or with an error event), and nothing follows it."""
+
+    def judge(exchange: Exchange) -> None:
+        events = exchange.stream.events
+        done = [event.index for event in events if event.data == "[DONE]"]
+        if not done:
+            if events and error_event(events[-1].data):
+                return
+            last = shown(events[-1].data or "", 120) if events else "no events at all"
+            raise CheckFailed(f"{exchange.describe()}: no data: [DONE] event; the last event is {last}")
+        if done[-1] != len(events) - 1 or len(done) > 1 or exchange.stream.trailing:
+            raise CheckFailed(
+                f"{exchange.describe()}: data: [DONE] is event {done[0] + 1} of {len(events)}; more follows it"
+            )
+
+    return judge_each([e for e in _streams(ctx) if framed(e)], judge, noun="streams", empty="no framed stream")
+
+
+@check("streaming", Level.MUST, source="openai-streaming", needs=(BASIC, USAGE), runs_last=True)
+def chunks_are_schema_valid(ctx: CheckContext) -> str | None:
+    """Every chunk of every stream is a chat.completion.chunk object (schema), and the SDK reads every stream."""
+
+    def judge(exchange: Exchange) -> None:
+        found = chunks(exchange)
+        errors = [event for event in exchange.stream.events if error_event(event.data)]
+        if not found and errors:
+            return  # an error in place of the stream: the check of that request's claim judges it
+        if not found:
+            raise CheckFailed(f"{exchange.describe()}: the stream holds no chunk")
+        for chunk in found:
+            issues = ctx.schemas.validate("chat-completion-chunk", chunk.value)
+            if issues:
+                shown_issues = "; ".join(str(issue) for issue in issues[:3])
+                raise CheckFailed(
+                    f"{exchange.describe()}: chunk {chunk.number} violates the chat-completion-chunk schema: "
+                    f"{shown_issues}",
+                    details={"chunk": chunk.number, "schema_issues": [str(issue) for issue in issues]},
+                )
+        if any(error_event(event.data) for event in exchange.stream.events):
+            return  # the SDK raises the error, as it should: mid_stream_error_is_a_data_event judges it
+        verdict = sdk_oracle.judge(exchange, "chat-completion-stream")
+        if not verdict.accepted:
+            raise CheckFailed(
+                f"{exchange.describe()}: the JSON Schema accepts every chunk but {verdict.summary()}",
+                details={"oracles": {"json_schema": "accept", "openai_sdk": "reject"}, "sdk": verdict.summary()},
+            )
+
+    return judge_each([e for e in _streams(ctx) if framed(e)], judge, noun="streams", empty="no framed stream")
+
+
+@check("streaming", Level.MUST, source="openai-streaming", needs=(BASIC,), runs_last=True)
+def chunks_share_id_created_and_model(ctx: CheckContext) -> str | None:
+    """Every chunk of a stream carries the same id, created and model (in every stream of the run)."""
+
+    def judge(exchange: Exchange, found: list[Chunk]) -> None:
+        first = found[0]
+        for key in ("id", "created", "model"):
+            for chunk in found[1:]:
+                if chunk.value.get(key) != first.value.get(key):
+                    raise CheckFailed(
+                        f"{exchange.describe()}: chunk {chunk.number} has {key} {brief(chunk.value.get(key))}"
+                        f", but chunk {first.number} has {brief(first.value.get(key))}"
+                    )
+
+    return _over_streams(ctx, judge)
+
+
+@check("streaming", Level.MUST, source="openai-streaming", needs=(BASIC,), runs_last=True)
+def role_comes_first_and_once(ctx: CheckContext) -> str | None:
+    """In every stream, the first delta of each choice has role "assistant", and no later delta carries a role."""
+
+    def judge(exchange: Exchange, found: list[Chunk]) -> None:
+        seen: set[Any] = set()
+        for chunk in found:
+            for choice in choices_of(chunk):
+                index = choice_index(choice)
+                role = delta_of(choice).get("role")
+                if index not in seen:
+                    seen.add(index)
+                    if role != "assistant":
+                        raise CheckFailed(
+                            f"{exchange.describe()}: the first delta of choice {index} (chunk {chunk.number}) has "
+                            f"role {brief(role, 40)}, expected 'assistant'"
+                        )
+                elif role is not None:
+                    raise CheckFailed(
+                        f"{exchange.describe()}: chunk {chunk.number} repeats role {brief(role, 40)} for choice "
+                        f"{index}; only the first delta carries it"
+                    )
+        if not seen:
+            raise CheckFailed(f"{exchange.describe()}: no chunk carries a choice")
+
+    return _over_streams(ctx, judge)
+
+
+@check("streaming", Level.MUST, source="openai-streaming", needs=(BASIC,), runs_last=True)
+def one_finish_reason_per_choice(ctx: CheckContext) -> str | None:
+    """In every stream, each choice gets exactly one finish_reason, and no content arrives after it."""
+
+    def judge(exchange: Exchange, found: list[Chunk]) -> None:
+        if any(error_event(event.data) for event in exchange.stream.events):
+            return  # broken off by an error: no finish_reason is owed
+        finished: dict[Any, int] = {}
+        indexes: set[Any] = set()
+        for chunk in found:
+            for choice in choices_of(chunk):
+                index = choice_index(choice)
+                indexes.add(index)
+                delta = delta_of(choice)
+                if index in finished and (delta.get("content") or delta.get("tool_calls")):
+                    raise CheckFailed(
+                        f"{exchange.describe()}: chunk {chunk.number} adds content to choice {index} after its "
+                        f"finish_reason in chunk {finished[index]}"
+                    )
+                if choice.get("finish_reason") is not None:
+                    if index in finished:
+                        raise CheckFailed(
+                            f"{exchange.describe()}: choice {index} gets a second finish_reason in chunk "
+                            f"{chunk.number} (the first was in chunk {finished[index]})"
+                        )
+                    finished[index] = chunk.number
+        missing = sorted(str(index) for index in indexes - set(finished))
+        if missing:
+            raise CheckFailed(f"{exchange.describe()}: choice {', '.join(missing)} never gets a finish_reason")
+
+    return _over_streams(ctx, judge)
+
+
+def _asked_for_usage(exchange: Exchange) -> bool:
+    body = exchange.request.json
+    options = body.get("stream_options") if isinstance(body, dict) else None
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+@check("streaming", Level.SHOULD, source="openai-streaming", needs=(BASIC,), runs_last=True)
+def no_usage_unless_asked(ctx: CheckContext) -> str | None:
+    """Without stream_options.include_usage, no chunk carries usage (in every stream of the run)."""
+
+    def judge(exchange: Exchange, found: list[Chunk]) -> None:
+        if _asked_for_usage(exchange):
+            return
+        for chunk in found:
+            if chunk.value.get("usage") is not None:
+                raise CheckFailed(
+                    f"{exchange.describe()}: chunk {chunk.number} carries usage although none was asked for"
+                )
+
+    try:
+        return _over_streams(ctx, judge)
+    except NotApplicable:
+        raise NotApplicable("the run got no stream without include_usage") from None

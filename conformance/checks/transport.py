@@ -1,0 +1,40 @@
+"""Row ``transport``: what happened to the connections, apart from what the answers said.
+
+A connection dropped, reset or refused before any answer is tried again on a fresh connection, as
+the official SDKs do (twice); the request's own check judges the answer that came back, and the
+drop is reported here, once for the whole run. A timeout is not retried: it stays a verdict about
+the request that met it.
+"""
+
+from __future__ import annotations
+
+from conformance.context import CheckContext
+from conformance.registry import check
+from conformance.verdicts import CheckFailed, Level
+
+
+@check("transport", Level.SHOULD, source="sdk-retries", needs=("models/list",), runs_last=True)
+def connections_are_not_dropped(ctx: CheckContext) -> str | None:
+    """No request of the run met a connection dropped, reset or refused before its answer (the SDKs retry these,
+    so an app only pays a delay; the suite retried them too)."""
+    dropped = []
+    exchanges = ctx.every_exchange()
+    for exchange in exchanges:
+        for attempt in exchange.earlier:
+            if (
+                attempt.response is None
+                and attempt.failure is not None
+                and attempt.failure.kind in ("connect", "protocol")
+            ):
+                dropped.append((exchange, attempt))
+                ctx.cite(exchange)
+    if dropped:
+        exchange, attempt = dropped[0]
+        assert attempt.failure is not None
+        answered = sum(1 for e, _ in dropped if e.response is not None)
+        raise CheckFailed(
+            f"the target dropped or refused {len(dropped)} connections before answering (first: {exchange.describe()}: "
+            f"{attempt.failure.message}); retried on a fresh connection, {answered} of those requests were then "
+            "answered"
+        )
+    return f"{len(exchanges)} requests, no connection dropped"

@@ -1,0 +1,5 @@
+"""Feature row `transport`."""
+
+from conformance.suite import row_test
+
+test_transport = row_test("transport")
