@@ -80,6 +80,8 @@ def _failures(report: dict[str, Any]) -> list[dict[str, Any]]:
 def judge(fault: Fault, report: dict[str, Any], clean: dict[str, Any]) -> FaultVerdict:
     failing = _failures(report)
     clean_failing = {check["id"] for check in _failures(clean)}
+    if fault.benign:
+        return _judge_benign(fault, failing, clean_failing)
     catching = [
         check
         for check in failing
@@ -110,6 +112,27 @@ def judge(fault: Fault, report: dict[str, Any], clean: dict[str, Any]) -> FaultV
         by,
         message,
         strays,
+        sorted(check["id"] for check in failing),
+    )
+
+
+def _judge_benign(fault: Fault, failing: list[dict[str, Any]], clean_failing: set[str]) -> FaultVerdict:
+    """A difference the SDKs tolerate: caught when no MUST check fails for it, precise when none at all."""
+    new = [check for check in failing if check["id"] not in clean_failing]
+    must = [check for check in new if check["level"] == "MUST"]
+    message = (
+        "no check fails for it, as it should not" if not new else f"{new[0]['id']} fails for it: {new[0]['message']}"
+    )
+    return FaultVerdict(
+        fault.id,
+        list(fault.rows),
+        fault.level,
+        fault.gap,
+        not must,
+        not new,
+        [],
+        message,
+        sorted(check["id"] for check in new),
         sorted(check["id"] for check in failing),
     )
 

@@ -174,6 +174,20 @@ def _usage(request: ChatRequest, made: list[Choice]) -> dict[str, int]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+def _logprobs(choice: Choice, top: int) -> dict[str, Any]:
+    """Log probabilities for each token of the answer: the token itself is the likeliest, and the
+    alternatives after it less and less likely."""
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    content = []
+    for token in tokens(choice.content or ""):
+        alternatives = [entry(token, -0.01), *(entry(f"{token}{n}", -2.0 * n) for n in range(1, top))]
+        content.append({**entry(token, -0.01), "top_logprobs": alternatives[:top]})
+    return {"content": content, "refusal": None}
+
+
 def completion(request: ChatRequest) -> dict[str, Any]:
     made = choices(request)
     return {
@@ -191,7 +205,7 @@ def completion(request: ChatRequest) -> dict[str, Any]:
                     **({"tool_calls": choice.calls} if choice.calls else {}),
                 },
                 "finish_reason": choice.finish_reason,
-                "logprobs": None,
+                "logprobs": _logprobs(choice, request.top_logprobs) if request.logprobs else None,
             }
             for choice in made
         ],

@@ -7,6 +7,7 @@ them, and per request under the path prefix ``/faults/<id>[,<id>...]``, which th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import re
@@ -137,6 +138,37 @@ class RateLimiter:
                 },
             )
         seen.append(now)
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """The request body, read whole, and a receive that gives it again (then listens as before)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    replayed = False
+
+    async def again() -> Any:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, again
+
+
+async def _drop(send: Send) -> None:
+    """Drop the connection before any answer (a reset), as a server whose kept-alive connection died
+    does; uvicorn's send is bound to its protocol cycle, which holds the transport."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()
+    with contextlib.suppress(Exception):  # nothing goes out on an aborted transport
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
 
 
 def _model_object(model_id: str) -> dict[str, Any]:
@@ -303,6 +335,9 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
     ]
     inner = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
 
+    # the requests whose first attempt the drop-connections fault has dropped
+    dropped: set[tuple[str, str, bytes, bytes]] = set()
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         active = config.faults
         if scope["type"] == "http":
@@ -316,6 +351,14 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
                 active = active | asked
                 scope = {**scope, "path": match["rest"], "raw_path": match["rest"].encode()}
             scope = {**scope, "state": {**scope.get("state", {}), "faults": active}}
+            if "drop-connections" in active:
+                body, receive = await _buffered(receive)
+                auth = dict(scope.get("headers") or []).get(b"authorization", b"")
+                key = (scope["method"], scope["path"], auth, body)
+                if key not in dropped:
+                    dropped.add(key)
+                    await _drop(send)
+                    return
         await inner(scope, receive, send)
 
     return app

@@ -48,6 +48,11 @@ class ChatRequest:
     # "none", "auto", "required", or the name of the function asked for
     tool_choice: str = "none"
     parallel_tool_calls: bool = True
+    # log probabilities of the answer's tokens, with this many alternatives each (OpenAI flavour only:
+    # they are not Llama API parameters, which the compatibility layer ignores)
+    logprobs: bool = False
+    top_logprobs: int = 0
+    temperature: float | None = None
     # a fault the test asked for in metadata.reference_fault (e.g. "mid-stream-error")
     fault: str | None = None
 
@@ -329,7 +334,7 @@ def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
     if model == flavour.moderation_model:
         raise bad_request(f"The model `{model}` serves /moderations only.", "model", "model_not_supported")
     if model not in CHAT_MODELS:
-        raise unknown_model(model)
+        raise unknown_model(model, param=None)
     _messages(body.get("messages"), CHAT_MODELS[model].vision, flavour)
     _number(body, "temperature", 0, 2)
     _number(body, "top_p", 0, 1)
@@ -353,6 +358,7 @@ def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
         )
     response_format, schema = _response_format(body)
     tools, tool_choice, parallel = _tools(body)
+    logprobs, top_logprobs = _logprobs(body) if flavour.refuses_unknown_parameters else (False, 0)
     return ChatRequest(
         model=model,
         messages=body["messages"],
@@ -366,8 +372,21 @@ def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
         tools=tools,
         tool_choice=tool_choice,
         parallel_tool_calls=parallel,
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
+        temperature=body.get("temperature"),
         fault=_fault(body),
     )
+
+
+def _logprobs(body: dict[str, Any]) -> tuple[bool, int]:
+    logprobs = body.get("logprobs", False)
+    if not isinstance(logprobs, bool) and logprobs is not None:
+        raise bad_request("Invalid type for 'logprobs': expected a boolean.", "logprobs", "invalid_type")
+    top = _integer(body, "top_logprobs", 0, 20)
+    if top is not None and not logprobs:
+        raise bad_request("'top_logprobs' requires 'logprobs' to be true.", "top_logprobs", "invalid_value")
+    return bool(logprobs), top or 0
 
 
 def _fault(body: dict[str, Any]) -> str | None:

@@ -35,10 +35,12 @@ def bad_request(message: str, param: str | None = None, code: str | None = None)
     return ApiError(400, message, param=param, code=code)
 
 
-def unknown_model(model: str) -> ApiError:
+def unknown_model(model: str, param: str | None = "model") -> ApiError:
+    """OpenAI's 404 for a model that does not exist; on chat completions its param is null (as
+    api.openai.com answers), elsewhere it names the model field."""
     return ApiError(
         404,
         f"The model `{model}` does not exist or you do not have access to it.",
-        param="model",
+        param=param,
         code="model_not_found",
     )

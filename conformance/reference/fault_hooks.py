@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,11 @@ def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
     body = copy.deepcopy(body)
     messages = _messages(body)
     model = body.get("model")
+    _refuse_or_break(body, messages, active)
+    if "images-dropped" in active:
+        for message in messages:
+            if isinstance(message.get("content"), list):
+                message["content"] = [p for p in message["content"] if not _is_image(p)]
     if "developer-role-refused" in active and any(m.get("role") == "developer" for m in messages):
         raise bad_request("Invalid value for 'messages[0].role': 'developer'.", "messages[0].role", "invalid_value")
     if "name-refused" in active and any("name" in m for m in messages):
@@ -101,6 +107,21 @@ def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
     return body
 
 
+def _refuse_or_break(body: dict[str, Any], messages: list[dict[str, Any]], active: Active) -> None:
+    """Faults that refuse, or fail on, requests a conforming server answers."""
+    upstream = "The upstream refused the request: unexpected parameter"
+    if "top-p-breaks" in active and body.get("top_p", 1) != 1:
+        raise ApiError(500, f"{upstream} 'top_p'.", type="server_error", code="upstream_error")
+    if "seed-breaks" in active and "seed" in body:
+        raise ApiError(500, f"{upstream} 'seed'.", type="server_error", code="upstream_error")
+    if "system-role-refused" in active and any(m.get("role") == "system" for m in messages):
+        raise bad_request("System role not supported.", "messages", "invalid_value")
+    if "history-refused" in active and any(m.get("role") == "assistant" for m in messages):
+        raise bad_request("Conversation roles must alternate user/assistant/user/assistant/...", "messages")
+    if "long-history-refused" in active and len(messages) > 16:
+        raise bad_request("Too many messages: at most 16 are allowed.", "messages", "too_many_messages")
+
+
 def _broken_schema(response_format: Any) -> bool:
     if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
         return False
@@ -113,9 +134,11 @@ def _broken_schema(response_format: Any) -> bool:
 
 
 def after_parse(request: ChatRequest, active: Active) -> ChatRequest:
-    """Faults that ignore parameters the request did send."""
+    """Faults that ignore parameters the request did send (or fail a valid request)."""
     if not active:
         return request
+    if "chat-500" in active:
+        raise ApiError(500, "The upstream model server returned an error.", type="server_error", code="upstream_error")
     changes: dict[str, Any] = {}
     if "n-ignored" in active:
         changes["n"] = 1
@@ -135,6 +158,14 @@ def after_parse(request: ChatRequest, active: Active) -> ChatRequest:
         changes["include_usage"] = False
     if "history-dropped" in active:
         changes["messages"] = request.messages[-1:]
+    if "logprobs-ignored" in active:
+        changes["logprobs"] = False
+    if "required-as-auto" in active and request.tool_choice == "required":
+        changes["tool_choice"] = "auto"
+    if "auto-never-calls" in active and request.tool_choice == "auto":
+        changes["tool_choice"] = "none"
+    if "single-call-only" in active:
+        changes["parallel_tool_calls"] = False
     return dataclasses.replace(request, **changes) if changes else request
 
 
@@ -151,9 +182,18 @@ def answer(body: dict[str, Any], request: ChatRequest, active: Active) -> dict[s
     if "model-echo-wrong" in active:
         others = [m.id for m in MODELS if m.id != body["model"]]
         body["model"] = others[0]
+    if "answer-without-id" in active:
+        body.pop("id", None)
     for choice in body["choices"]:
         message = choice["message"]
         calls = message.get("tool_calls") or []
+        if "nullable-fields" in active:
+            for name in ("tool_calls", "function_call", "refusal", "audio"):
+                message.setdefault(name, None)
+        if "finish-reason-invalid-on-stop" in active and choice["finish_reason"] == "stop":
+            choice["finish_reason"] = "eos_token"
+        if "seed-not-repeatable" in active and (request.temperature or 0) >= 1 and message.get("content"):
+            message["content"] += f" ({uuid.uuid4().hex[:6]})"
         if "finish-reason-invalid" in active:
             choice["finish_reason"] = "eos"
         if "role-not-assistant" in active:
@@ -197,6 +237,11 @@ def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[lis
     if not active:
         return events, framing
     chunks = [event for event in events if isinstance(event, dict)]
+    if "nullable-fields" in active:
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                for name in ("tool_calls", "function_call", "refusal"):
+                    choice["delta"].setdefault(name, None)
     if "stream-no-role" in active:
         for chunk in chunks:
             for choice in chunk["choices"]:
@@ -274,6 +319,11 @@ def error_response(error: ApiError, active: Active) -> Response:
     if "server-error-for-bad-requests" in active and error.status == 400:
         error = ApiError(500, error.message, type="server_error", param=error.param, code=error.code)
     headers = dict(error.headers)
+    if error.status == 429 and "rate-limit-as-503" in active:
+        # a proxy's own limit: no Retry-After, the wait only in the message
+        message = "Rate limit reached for requests. Please try again in 1s."
+        body = ApiError(503, message, type="server_error", code="service_unavailable").body()
+        return JSONResponse(body, status_code=503)
     if error.status == 429:
         if "rate-limit-no-retry-after" in active:
             headers.pop("retry-after", None)

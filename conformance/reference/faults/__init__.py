@@ -1,0 +1,27 @@
+"""The reference server's catalogue of faults: single, realistic misbehaviours it can be told to show.
+
+Each fault is taken from something real servers did (the source names an issue thread or a server
+observed here), says which feature rows must fail when it is on and a phrase the failure message
+must contain, so a test can show that the suite catches it, names the problem, and blames nothing
+else. Faults are switched on for a whole server (``ReferenceConfig(faults=...)``,
+``serve-reference --fault``) or per request, under the path prefix ``/faults/<id>[,<id>...]``.
+
+The catalogue is kept by area (``streams``, ``chat``, ``endpoints``, ``errors``); what each fault
+does is in ``conformance.reference.fault_hooks``.
+"""
+
+from __future__ import annotations
+
+from conformance.reference.faults import chat, endpoints, errors, streams
+from conformance.reference.faults.model import Fault
+
+_CATALOGUE = (*streams.FAULTS, *chat.FAULTS, *endpoints.FAULTS, *errors.FAULTS)
+
+FAULTS: dict[str, Fault] = {fault.id: fault for fault in _CATALOGUE}
+
+
+def unknown(ids: frozenset[str] | set[str]) -> list[str]:
+    return sorted(set(ids) - set(FAULTS))
+
+
+__all__ = ["FAULTS", "Fault", "unknown"]

@@ -1,0 +1,168 @@
+"""Faults of error answers: statuses, envelopes, authentication, unknown routes, rate limits."""
+
+from __future__ import annotations
+
+from conformance.reference.faults.model import Fault
+
+FAULTS = (
+    # errors
+    Fault(
+        "error-not-json",
+        "errors are plain text",
+        ("errors-400", "errors-rate-limit"),
+        "expected Content-Type application/json",
+        "vllm-project/vllm#12886",
+    ),
+    Fault(
+        "error-as-string",
+        'errors are {"error": "message"}',
+        ("errors-400", "errors-rate-limit"),
+        "is not of type 'object'",
+        "microsoft/autogen#757, vLLM observed here",
+    ),
+    Fault(
+        "error-code-int",
+        "error.code is the HTTP status as a number",
+        ("errors-400", "errors-rate-limit"),
+        "$.error.code",
+        "vLLM and llama.cpp observed here",
+    ),
+    Fault(
+        "server-error-for-bad-requests",
+        "invalid requests get 500 instead of 400",
+        ("errors-400", "sampling", "structured-output", "image-understanding"),
+        "(the SDK raises InternalServerError)",
+        "tenstorrent/tt-inference-server#2771",
+    ),
+    Fault(
+        "param-not-named",
+        "error.param is always null",
+        ("errors-400",),
+        "do not name the offending parameter",
+        "vLLM (body.messages) and llama.cpp observed here",
+        level="SHOULD",
+    ),
+    Fault(
+        "invalid-role-accepted",
+        "an unknown role is answered",
+        ("errors-400",),
+        "a message with the role 'wizard' was answered",
+        "vLLM observed here",
+    ),
+    Fault(
+        "malformed-json-500",
+        "a body that is not JSON gets 500",
+        ("errors-400",),
+        "refused with HTTP 500",
+        "llama.cpp observed here",
+    ),
+    Fault(
+        "stream-errors-as-sse",
+        "invalid streamed requests start a stream and send the error in it",
+        ("errors-400",),
+        "before any stream starts",
+        "vllm-project/vllm streaming error tests",
+    ),
+    Fault(
+        "unknown-parameters-accepted",
+        "unknown request fields are ignored",
+        ("errors-400",),
+        "an unknown parameter was answered",
+        "most OpenAI-compatible servers",
+    ),
+    Fault(
+        "auth-not-enforced",
+        "any key, or none, is accepted",
+        ("errors-auth",),
+        "does not enforce keys",
+        "local servers started without a key",
+    ),
+    Fault(
+        "wrong-key-403",
+        "a wrong key gets 403",
+        ("errors-auth",),
+        "refused with HTTP 403, expected 401",
+        "gateways mapping auth errors to 403",
+    ),
+    Fault(
+        "unauthorized-as-text",
+        "401s are the text 'Unauthorized'",
+        ("errors-400",),
+        "expected Content-Type application/json",
+        "vLLM-style middlewares",
+    ),
+    Fault(
+        "forbidden-model-answered",
+        "a key answers for a model it may not use",
+        ("errors-auth",),
+        "the key is not limited to its models",
+        "gateways without per-key model limits",
+    ),
+    Fault(
+        "unknown-route-html",
+        "unknown paths get an HTML 404",
+        ("errors-400",),
+        "got text/html",
+        "reverse proxies in front of the API",
+    ),
+    Fault(
+        "unknown-route-200",
+        "unknown paths get 200 and an HTML app shell",
+        ("errors-not-found",),
+        "an unknown path was answered (HTTP 200)",
+        "cabinetai/cabinet#236, pierreb-devkit/Node#3975 (catch-all routes)",
+    ),
+    Fault(
+        "moderation-unknown-model-answered",
+        "an unknown moderation model is served by the default",
+        ("errors-not-found",),
+        "substitutes its own moderation model",
+        "moderation shims",
+    ),
+    Fault(
+        "rate-limit-no-retry-after",
+        "429s carry no Retry-After",
+        ("errors-rate-limit",),
+        "carry no Retry-After",
+        "BerriAI/litellm#4695",
+        level="SHOULD",
+    ),
+    Fault(
+        "rate-limit-not-json",
+        "429s are plain text",
+        ("errors-rate-limit",),
+        "expected Content-Type application/json",
+        "reverse proxies rate limiting",
+    ),
+    Fault(
+        "rate-limit-never-recovers",
+        "the window never passes: 429 after Retry-After",
+        ("errors-rate-limit",),
+        "the limit does not recover",
+        "leaky-bucket bugs",
+    ),
+    Fault(
+        "no-rate-limit-headers",
+        "chat completions carry no x-ratelimit-* headers",
+        ("errors-rate-limit",),
+        "no x-ratelimit",
+        "vLLM, llama.cpp and LiteLLM observed here",
+        level="SHOULD",
+    ),
+    Fault(
+        "rate-limit-as-503",
+        "the rate limit answers 503 with 'Rate limit reached ... try again in 1s' instead of 429",
+        ("errors-rate-limit",),
+        "expected 429",
+        "gateways and proxies that rate limit with 503 (issue 13)",
+    ),
+    # transport
+    Fault(
+        "drop-connections",
+        "the first attempt of every request has its connection dropped before any answer",
+        ("transport",),
+        "dropped or refused",
+        "llama-stack 0.7.3 dropping a kept-alive connection after an upstream 500, run here (issue 13)",
+        level="SHOULD",
+    ),
+)
