@@ -5,6 +5,11 @@ failures included) and the suite version that produced it. The gate compares a n
 it and sorts every check into regressions (a check that got worse, a row whose status dropped, a
 check that disappeared), improvements, new checks, and unchanged ones. Only regressions fail a CI
 job; improvements are listed so the baseline can be rewritten.
+
+A model check (a rate over trials) regresses only when its verdict goes from pass to fail, or when
+its new 95 % interval lies wholly below the one in the baseline (``conformance.rates.dropped``);
+pass <-> inconclusive, or a rate that moves within chance, is a change. The baseline keeps each
+model check's counts for this, so a migration can be gated against another target's own rates.
 """
 
 from __future__ import annotations
@@ -15,13 +20,26 @@ from typing import Any
 
 from conformance import jsonparse
 from conformance.errors import ConfigError
+from conformance.rates import Rate, dropped
 from conformance.report import now_iso
 
-BASELINE_VERSION = "1.0"
+# 1.1: the counts of every model check (rates)
+BASELINE_VERSION = "1.1"
 
 # better is higher: a change to a lower rank is a regression; only a change to the top rank is an
 # improvement (a failure that becomes a skip is a change, but nothing to keep)
-CHECK_RANK = {"pass": 2, "deviation": 2, "unsupported": 1, "skipped": 1, "blocked": 1, "fail": 0, "error": 0}
+CHECK_RANK = {
+    "pass": 2,
+    "deviation": 2,
+    "unsupported": 1,
+    "skipped": 1,
+    "blocked": 1,
+    "inconclusive": 1,
+    "fail": 0,
+    "error": 0,
+}
+# the verdicts of a model check that measured a rate
+MEASURED = frozenset({"pass", "deviation", "inconclusive", "fail"})
 ROW_RANK = {"supported": 3, "partial": 2, "unsupported": 1, "untested": 0}
 
 
@@ -35,6 +53,11 @@ def write_baseline(report: dict[str, Any]) -> dict[str, Any]:
         "from_report": {"mode": report["run"]["mode"], "started_at": report["run"]["started_at"]},
         "rows": {row["id"]: row["status"] for row in report["rows"]},
         "checks": {check["id"]: check["status"] for check in report["checks"]},
+        "rates": {
+            check["id"]: {key: check["rate"][key] for key in ("successes", "trials", "threshold")}
+            for check in report["checks"]
+            if check.get("rate")
+        },
     }
 
 
@@ -61,6 +84,14 @@ def _baseline_problem(data: Any) -> str | None:
         for name, status in entries.items():
             if status not in ranks:
                 return f"{key}.{name} has the unknown status {str(status)[:40]!r}"
+    rates = data.get("rates", {})
+    if not isinstance(rates, dict):
+        return "'rates' is not an object"
+    for name, counts in rates.items():
+        try:
+            Rate.from_dict(counts)
+        except (KeyError, TypeError, ValueError):
+            return f"rates.{name} is not a count of successes out of trials with a threshold"
     return None
 
 
@@ -70,9 +101,12 @@ class Change:
     id: str
     before: str | None
     after: str | None
+    # a model check: its rates before and after, and why the change is (or is not) a regression
+    detail: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.id}: {self.before or 'absent'} -> {self.after or 'absent'}"
+        text = f"{self.kind} {self.id}: {self.before or 'absent'} -> {self.after or 'absent'}"
+        return f"{text} ({self.detail})" if self.detail else text
 
 
 @dataclass
@@ -104,10 +138,14 @@ def gate(baseline: dict[str, Any], report: dict[str, Any]) -> GateResult:
     if not report["run"].get("complete", True):
         result.notes.append("the report is from a partial run: checks it did not run count as disappeared")
     now = {check["id"]: check["status"] for check in report["checks"]}
+    rates_now = {check["id"]: Rate.from_dict(check["rate"]) for check in report["checks"] if check.get("rate")}
+    rates_before = {check_id: Rate.from_dict(counts) for check_id, counts in baseline.get("rates", {}).items()}
     for check_id, before in sorted(baseline["checks"].items()):
         after = now.get(check_id)
         change = Change("check", check_id, before, after)
-        if after is None or CHECK_RANK[after] < CHECK_RANK[before]:
+        if after in MEASURED and before in MEASURED and (check_id in rates_now or check_id in rates_before):
+            _gate_rate(result, change, rates_before.get(check_id), rates_now.get(check_id))
+        elif after is None or CHECK_RANK[after] < CHECK_RANK[before]:
             result.regressions.append(change)
         elif CHECK_RANK[after] > CHECK_RANK[before]:
             (result.improvements if CHECK_RANK[after] == max(CHECK_RANK.values()) else result.changed).append(change)
@@ -125,6 +163,25 @@ def gate(baseline: dict[str, Any], report: dict[str, Any]) -> GateResult:
         elif ROW_RANK[after] > ROW_RANK[before]:
             result.improvements.append(Change("row", row_id, before, after))
     return result
+
+
+def _gate_rate(result: GateResult, change: Change, before: Rate | None, after: Rate | None) -> None:
+    """A model check: a regression only on pass -> fail, or a drop beyond chance."""
+    detail = " -> ".join(f"{r.successes}/{r.trials}" if r else "no rate" for r in (before, after))
+    good = ("pass", "deviation")
+    if before is not None and after is not None and dropped(before, after):
+        low, high = after.interval
+        old_low, old_high = before.interval
+        detail += f": the 95 % interval {low:.0%}-{high:.0%} lies below the baseline's {old_low:.0%}-{old_high:.0%}"
+        result.regressions.append(Change("check", change.id, change.before, change.after, detail))
+    elif change.before in good and change.after == "fail":
+        result.regressions.append(Change("check", change.id, change.before, change.after, detail + ": pass -> fail"))
+    elif change.after == change.before:
+        result.unchanged += 1
+    elif change.after in good and change.before == "fail":
+        result.improvements.append(Change("check", change.id, change.before, change.after, detail))
+    else:
+        result.changed.append(Change("check", change.id, change.before, change.after, detail + ": within chance"))
 
 
 def describe(result: GateResult) -> list[str]:

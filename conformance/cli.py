@@ -201,6 +201,7 @@ def _serve(args: argparse.Namespace) -> int:
         key_limit=args.key_limit,
         key_limit_style=args.key_limit_style,
         latency=args.latency,
+        model_noise=args.model_noise,
     )
     server = ReferenceServer(config, host=args.host, port=args.port)
 
@@ -276,7 +277,8 @@ def _checks(row: str | None) -> int:
 
     for check in load_all().values():
         if row is None or check.row == row:
-            print(f"{check.id:<58} {check.level!s:<6} {check.claim}")
+            kind = f"model ≥{check.threshold:.0%}" if check.threshold is not None else "protocol"
+            print(f"{check.id:<58} {check.level!s:<6} {kind:<10} {check.claim}")
     return ExitCode.OK
 
 
@@ -305,7 +307,7 @@ def _detect(args: argparse.Namespace) -> int:
         stray = "" if verdict.precise else f"; also fails {', '.join(verdict.strays)}"
         print(f"{mark:<7} {verdict.fault:<36} {verdict.seconds:5.1f} s{stray}", flush=True)
 
-    result = detection.detect(args.fault or None, jobs=args.jobs, on_verdict=announce)
+    result = detection.detect(args.fault or None, jobs=args.jobs, on_verdict=announce, model_noise=args.model_noise)
     _, md_path = detection.write(result, Path(args.output))
     print(f"{result.score()} in {result.seconds:g} s; {md_path}")
     missed = [v.fault for v in result.verdicts if not v.gap and not (v.caught and v.precise)]

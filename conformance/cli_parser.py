@@ -47,6 +47,13 @@ def parser() -> argparse.ArgumentParser:
         "--timeout", type=_timeout, metavar="SECONDS", help="connect timeout and the longest wait between two reads"
     )
     target.add_argument(
+        "--trials",
+        type=_trials,
+        metavar="N",
+        help="send each model check's probe N times; its verdict is a rate over them (default: the "
+        "profile's limits.trials, 5; a replay makes as many as its recording)",
+    )
+    target.add_argument(
         "--allow-rate-limit-probe",
         action="store_true",
         default=None,
@@ -103,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--latency", type=_seconds, default=0.0, metavar="SECONDS", help="hold every answer back this long"
     )
+    serve.add_argument("--model-noise", type=_probability, default=0.0, metavar="P", help=NOISE_HELP)
 
     render = commands.add_parser("render", help="render a report.json as Markdown, HTML or JUnit XML")
     render._sub = "render"  # type: ignore[attr-defined]
@@ -142,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
     detect._sub = "detect"  # type: ignore[attr-defined]
     detect.add_argument("--fault", action="append", default=[], metavar="ID", help="only this fault (repeatable)")
     detect.add_argument("--jobs", type=int, default=3, metavar="N", help="suite runs at a time (default 3)")
+    detect.add_argument("--model-noise", type=_probability, default=0.0, metavar="P", help=NOISE_HELP)
     detect.add_argument(
         "--output", default="reports/faults", metavar="DIR", help="where detection.json and .md go (reports/faults)"
     )
@@ -157,6 +166,34 @@ def _key_limit(text: str) -> tuple[int, float]:
     if limit[0] < 1 or limit[1] <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: the count and the seconds must be positive")
     return limit
+
+
+NOISE_HELP = (
+    "behave like a hosted model: at temperature 0 the wording varies with probability P, a mentioned tool is "
+    'called on "auto" with probability 1 - P/2, parallel calls come some of the time (default 0: deterministic)'
+)
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a probability is a number from 0 to 1")
+    return value
+
+
+def _trials(text: str) -> int:
+    from conformance.profiles import MAX_TRIALS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: trials are a whole number from 1 to {MAX_TRIALS}") from None
+    if not 1 <= value <= MAX_TRIALS:
+        raise argparse.ArgumentTypeError(f"{text!r}: trials are a whole number from 1 to {MAX_TRIALS}")
+    return value
 
 
 def _timeout(text: str) -> float:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from conformance.registry import PROBES
 from conformance.stopping import RunStop, RunStopped
+from conformance.trials import trial_requests
 from conformance.verdicts import EnvironmentProblem, NotApplicable
 
 if TYPE_CHECKING:
@@ -52,6 +53,14 @@ class CheckContext:
     def exchange(self, probe_id: str) -> Exchange:
         """The exchange of a registered probe, made (or replayed) once per run."""
         return self.fetch(self.request(probe_id))
+
+    def trials(self, probe_id: str) -> list[Exchange]:
+        """The exchanges of a probe's trials (conformance.trials), made concurrently; the first is
+        ``exchange(probe_id)``."""
+        return self.fetch_trials(self.request(probe_id))
+
+    def fetch_trials(self, request: Request) -> list[Exchange]:
+        return self.fetch_many(trial_requests(request, self.target.limits.trials))
 
     def fetch(self, request: Request) -> Exchange:
         return self._note(self.source.get(request))

@@ -15,8 +15,9 @@ from conformance.budget import token_bound
 from conformance.dialects import Dialect
 from conformance.exchange import Request
 from conformance.profiles import Target
-from conformance.registry import PROBES, Check
+from conformance.registry import Check
 from conformance.rows import ROWS
+from conformance.trials import MARK, planned_requests
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ class Plan:
     target: str
     checks: int
     requests: list[PlannedRequest] = field(default_factory=list)
+    # each model check's probes are sent this many times
+    trials: int = 1
+
+    @property
+    def trial_requests(self) -> int:
+        """Requests that repeat a probe for a model check's trials (beyond its first)."""
+        return sum(MARK in r.id for r in self.requests)
 
     @property
     def prompt_tokens(self) -> int:
@@ -79,7 +87,9 @@ class Plan:
         return {
             "target": self.target,
             "checks": self.checks,
+            "trials": self.trials,
             "requests": len(self.requests),
+            "trial_requests": self.trial_requests,
             "prompt_tokens_max": self.prompt_tokens,
             "completion_tokens_max": self.completion_tokens,
             "tokens_max": self.prompt_tokens + self.completion_tokens,
@@ -107,14 +117,10 @@ def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan
     chosen = [c for c in checks if c.row not in target.capabilities.unsupported]
     planned: dict[str, PlannedRequest] = {}
     for check in chosen:
-        for probe_id in check.needs:
-            request = PROBES[probe_id].build(target)
-            if request is not None and request.id not in planned:
-                planned[request.id] = planned_request(request, PROBES[probe_id].row, target, extra=False)
-        for request in check.extra(target, dialect) if check.extra else []:
+        for request, row, extra in planned_requests(check, target, dialect):
             if request.id not in planned:
-                planned[request.id] = planned_request(request, check.row, target, extra=True)
-    return Plan(target.name, len(chosen), list(planned.values()))
+                planned[request.id] = planned_request(request, row, target, extra=extra)
+    return Plan(target.name, len(chosen), list(planned.values()), target.limits.trials)
 
 
 def planned_request(request: Request, row: str, target: Target, *, extra: bool) -> PlannedRequest:
@@ -126,7 +132,8 @@ def render(plan: Plan, base_url: str | None) -> str:
     """The plan as the table ``conformance run --dry-run`` prints."""
     where = f" at {base_url}" if base_url else " (the built-in server, started by a live run)"
     lines = [
-        f"plan for target {plan.target}{where}: {plan.checks} checks, nothing sent",
+        f"plan for target {plan.target}{where}: {plan.checks} checks, {plan.trials} trials per model check, "
+        "nothing sent",
         f"  {'row':<20} {'requests':>8} {'prompt ≤':>10} {'completion ≤':>13} {'images':>7}",
     ]
     for row in plan.rows():
@@ -142,8 +149,9 @@ def render(plan: Plan, base_url: str | None) -> str:
     )
     extra = sum(r.extra for r in plan.requests)
     lines.append(
-        f"at most {len(plan.requests)} requests ({extra} sent by checks themselves, some standing in for "
-        f"models or words known only from answers) and {total:,} tokens"
+        f"at most {len(plan.requests)} requests ({plan.trial_requests} repeating probes for the trials of model "
+        f"checks, {extra} sent by checks themselves, some standing in for models or words known only from "
+        f"answers) and {total:,} tokens"
         + (f", plus {plan.uncapped} requests with no completion cap" if plan.uncapped else "")
         + (f", plus {plan.images} images" if plan.images else "")
     )

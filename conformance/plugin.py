@@ -27,13 +27,14 @@ from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
 from conformance.plan import Plan, make_plan, time_bound
 from conformance.progress import Progress, write_summary
-from conformance.registry import CHECKS, PROBES, Check, load_all
+from conformance.registry import CHECKS, Check, load_all
 from conformance.rows import ROWS
 from conformance.runconfig import RunConfig, RunOptions, resolve
 from conformance.runner import run_check
 from conformance.runstate import RunState
 from conformance.shared import SharedExchanges
 from conformance.startup import end_at, start_run
+from conformance.trials import planned_requests
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status
 
 RESULT = "conformance.result"
@@ -68,6 +69,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=None,
         help="seconds to wait for a connection and between reads of a response",
+    )
+    group.addoption(
+        "--conformance-trials",
+        dest="conformance_trials",
+        type=int,
+        default=None,
+        help="how many times each model check's probe is sent (its verdict is a rate over them)",
     )
     group.addoption(
         "--conformance-dry-run",
@@ -199,7 +207,7 @@ def _to_pytest(result: CheckResult) -> None:
         raise pytest.xfail.Exception(f"SHOULD not met: {text}", pytrace=False)
     elif result.status == Status.DEVIATION:
         raise pytest.xfail.Exception(f"documented deviation: {text}", pytrace=False)
-    elif result.status in (Status.UNSUPPORTED, Status.SKIPPED, Status.BLOCKED):
+    elif result.status in (Status.UNSUPPORTED, Status.SKIPPED, Status.BLOCKED, Status.INCONCLUSIVE):
         pytest.skip(f"{result.status}: {text}")
     elif result.status == Status.ERROR:
         pytest.fail(f"error ({result.error_cause}): {text}", pytrace=False)
@@ -394,8 +402,7 @@ def _planned_checks(state: RunState, checks: list[Check | None]) -> list[Any]:
     for check in checks:
         if not isinstance(check, Check) or check.row in state.config.target.capabilities.unsupported:
             continue
-        for probe_id in check.needs:
-            request = PROBES[probe_id].build(state.config.target)
-            if request is not None:
+        for request, _, extra in planned_requests(check, state.config.target, state.config.dialect):
+            if not extra:  # what a check sends itself depends on answers: it asks for it when it knows
                 requests.setdefault(request.id, request)
     return list(requests.values())

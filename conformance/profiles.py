@@ -110,6 +110,9 @@ def _check_model_id(value: str) -> None:
         raise ValueError(f"the model id {value!r} holds {_describe_char(bad)}")
 
 
+MAX_TRIALS = 50
+
+
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -135,6 +138,8 @@ class Limits(BaseModel):
     # the most body bytes a run keeps in all (memory and cassettes); past it, answers are kept as
     # their first bytes, size and digest, and judged too large
     max_run_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024, le=16 * 1024**3)
+    # how many times each model check's probe is sent: its verdict is a rate over these trials
+    trials: int = Field(default=5, ge=1, le=MAX_TRIALS)
 
 
 class RateLimit(BaseModel):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from conformance.rows import ROW_IDS
 from conformance.sources import SOURCES
-from conformance.verdicts import Level
+from conformance.verdicts import Kind, Level
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
@@ -56,6 +56,12 @@ class Check:
     # runs after every other check of the run (also under xdist): it reads every exchange, or it
     # exhausts a limit other checks would meet
     runs_last: bool = False
+    kind: Kind = Kind.PROTOCOL
+    # a model check: the share of trials that must do what it claims (conformance.rates)
+    threshold: float | None = None
+    # the probes it reads over the run's trials (each sent once per trial, not once per run); a check
+    # with trials sends the requests of its own (``extra``) once per trial too
+    trial_needs: tuple[str, ...] = ()
 
 
 PROBES: dict[str, Probe] = {}
@@ -85,13 +91,25 @@ def check(
     live_only: bool = False,
     extra: ExtraPlanner | None = None,
     runs_last: bool = False,
+    kind: Kind = Kind.PROTOCOL,
+    threshold: float | None = None,
+    trials: bool | tuple[str, ...] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check. ``needs`` names the probes it reads; a check that sends requests of its own
-    (``ctx.fetch``) declares them with ``extra``, so that a dry run can count them."""
+    (``ctx.fetch``) declares them with ``extra``, so that a dry run can count them.
+
+    A ``model`` check (what the model chose to do) is SHOULD, declares the ``threshold`` its rate
+    must reach, and reads its probes over the run's trials; a protocol check that needs the model to
+    do something first (a tool call, to judge its form) may read trials too (``trials=True`` for all its
+    probes, or the ids of those it reads over trials)."""
     if row not in ROW_IDS:
         raise ValueError(f"unknown feature row {row!r}")
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
+    if kind == Kind.MODEL and (level != Level.SHOULD or threshold is None or not 0 <= threshold <= 1):
+        raise ValueError("a model check is SHOULD and declares a threshold between 0 and 1")
+    if kind == Kind.PROTOCOL and threshold is not None:
+        raise ValueError("a protocol check has no threshold: it passes or fails on what came back")
 
     def register(func: CheckFunction) -> CheckFunction:
         check_id = f"{row}.{func.__name__}"
@@ -99,10 +117,34 @@ def check(
             raise ValueError(f"check {check_id!r} is registered twice")
         # the claim is the docstring's first paragraph, on one line
         claim = " ".join(inspect.cleandoc(func.__doc__ or check_id).split("\n\n")[0].split())
-        CHECKS[check_id] = Check(check_id, row, level, source, tuple(needs), func, claim, live_only, extra, runs_last)
+        CHECKS[check_id] = Check(
+            check_id,
+            row,
+            level,
+            source,
+            tuple(needs),
+            func,
+            claim,
+            live_only,
+            extra,
+            runs_last,
+            kind,
+            threshold,
+            _trial_needs(tuple(needs), kind, trials),
+        )
         return func
 
     return register
+
+
+def _trial_needs(needs: tuple[str, ...], kind: Kind, trials: bool | tuple[str, ...] | None) -> tuple[str, ...]:
+    if trials is None:
+        trials = kind == Kind.MODEL
+    if isinstance(trials, tuple):
+        if set(trials) - set(needs):
+            raise ValueError(f"trials of probes the check does not need: {sorted(set(trials) - set(needs))}")
+        return trials
+    return needs if trials else ()
 
 
 def load_all() -> dict[str, Check]:

@@ -30,8 +30,9 @@ from conformance.sdk_oracle import SDK_VERSION
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
 
 # 1.1: run.retries_after_429, waited_for_limits, exchanges_made; 1.2: exit codes 5, 130 and 143, the
-# size and digest of a body too large to keep, the status "blocked" with the check's blocked_by
-REPORT_VERSION = "1.2"
+# size and digest of a body too large to keep, the status "blocked" with the check's blocked_by; 1.3:
+# each check's kind and a model check's rate, the status "inconclusive", run.trials
+REPORT_VERSION = "1.3"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 # a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)
@@ -184,6 +185,7 @@ def build_report(
             "waited_for_limits": round(waited_for_limits, 3),
             "exchanges": len(cited),
             "exchanges_made": len(cited) if exchanges_made is None else exchanges_made,
+            "trials": target.limits.trials,
             "complete": complete,
             "problems": problems,
             "exit_code": exit_code,

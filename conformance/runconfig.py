@@ -18,6 +18,7 @@ from conformance.cassettes import CassetteSet
 from conformance.dialects import Dialect, load_dialect
 from conformance.errors import ConfigError
 from conformance.profiles import (
+    MAX_TRIALS,
     Target,
     build_target,
     default_search_path,
@@ -47,6 +48,9 @@ class RunOptions:
     report_dir: str | None = None
     cassette_dir: str | None = None
     timeout: float | None = None
+    # how many times each model check's probe is sent (default: the profile's limits.trials; in a
+    # replay, what the recording made)
+    trials: int | None = None
     allow_rate_limit_probe: bool | None = None
     # plan a live run (requests and tokens) and send nothing; needs no key
     dry_run: bool | None = None
@@ -104,7 +108,7 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
             "moderation": options.moderation_model,
             "text_only": options.text_model,
         },
-        "limits": {"timeout": options.timeout},
+        "limits": {"timeout": options.timeout, "trials": options.trials},
         "rate_limit": {"probe": True if options.allow_rate_limit_probe else None},
     }
     target = build_target(data, overrides)
@@ -126,6 +130,10 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
             f"no cassettes for target {target.name!r} in {cassette_dir}; run it live (--mode live) "
             "or record them (--mode record)"
         )
+    if mode == "replay" and options.trials is None:
+        recorded = _recorded_trials(cassette_dir)
+        if recorded is not None and recorded != target.limits.trials:
+            target = target.model_copy(update={"limits": target.limits.model_copy(update={"trials": recorded})})
 
     start_builtin = mode != "replay" and target.builtin_server is not None and base_url is None
     if mode != "replay" and not start_builtin and target.base_url is None and not options.dry_run:
@@ -161,6 +169,14 @@ def _recorded_profile(name: str, cassette_dir: Path) -> dict[str, object]:
     data: dict[str, object] = dict(profile) if isinstance(profile, dict) else {"dialect": info.get("dialect", "openai")}
     data.update(name=name, origin="command line")
     return data
+
+
+def _recorded_trials(cassette_dir: Path) -> int | None:
+    """How many trials the recording made (a replay makes as many), if the set says."""
+    profile = CassetteSet.read_info(cassette_dir).get("profile")
+    limits = profile.get("limits") if isinstance(profile, dict) else None
+    trials = limits.get("trials") if isinstance(limits, dict) else None
+    return trials if isinstance(trials, int) and not isinstance(trials, bool) and 1 <= trials <= MAX_TRIALS else None
 
 
 def _search_path(cwd: Path) -> list[Path]:

@@ -9,6 +9,7 @@ import traceback
 from conformance.context import CheckContext
 from conformance.errors import ReplayError
 from conformance.http import RequestNotSent
+from conformance.rates import Rate
 from conformance.redaction import scrub
 from conformance.registry import Check
 from conformance.stopping import RunStopped
@@ -18,11 +19,58 @@ from conformance.verdicts import (
     CheckResult,
     EnvironmentProblem,
     ErrorCause,
+    Kind,
+    Measured,
     NotApplicable,
     Note,
     Status,
     Unsupported,
 )
+
+# how many trials that missed a model check's claim its message quotes
+MISSES_SHOWN = 3
+
+
+def _measured(check: Check, ctx: CheckContext, result: CheckResult, note: object) -> None:
+    """A model check's verdict: its rate over the trials against its threshold."""
+    if not isinstance(note, Measured) or check.threshold is None:
+        result.status = Status.ERROR
+        result.error_cause = ErrorCause.HARNESS
+        result.message = f"check {check.id} is a model check but did not return a rate; this is a bug in the suite"
+        return
+    if note.trials < 1:
+        result.status = Status.SKIPPED
+        result.message = f"no trial could be judged for: {note.what}"
+        return
+    rate = Rate(note.successes, note.trials, check.threshold)
+    result.rate = rate.as_dict()
+    result.details = dict(note.details)
+    misses = "; ".join(note.misses[:MISSES_SHOWN])
+    more = f" (and {len(note.misses) - MISSES_SHOWN} more)" if len(note.misses) > MISSES_SHOWN else ""
+    message = f"{note.what} in {rate.describe()}" + (f"; {note.note}" if note.note else "")
+    message += f". Trials that did not: {misses}{more}" if misses else ""
+    verdict = rate.verdict
+    if verdict == "pass":
+        result.status = Status.PASS
+        result.message = message
+    elif verdict == "inconclusive":
+        result.status = Status.INCONCLUSIVE
+        result.message = (
+            f"{message}. Below the threshold, but too few trials to tell it from chance; more trials "
+            "(--trials) decide it (model behaviour, not protocol)"
+        )
+    else:
+        message += ": below the threshold beyond chance (model behaviour, not protocol)"
+        deviation = ctx.dialect.deviation_for(check.id)
+        if deviation is None:
+            result.status = Status.FAIL
+            result.message = message
+        else:
+            result.status = Status.DEVIATION
+            result.message = (
+                f"documented deviation of the {ctx.dialect.name} dialect: {deviation.reason} "
+                f"(source: {deviation.source}). Observed: {message}"
+            )
 
 
 def run_check(check: Check, ctx: CheckContext) -> CheckResult:
@@ -35,6 +83,7 @@ def run_check(check: Check, ctx: CheckContext) -> CheckResult:
         message="",
         claim=check.claim,
         source=check.source,
+        kind=check.kind,
     )
     if check.row in ctx.target.capabilities.unsupported:
         result.status = Status.UNSUPPORTED
@@ -119,6 +168,9 @@ def _judge(check: Check, ctx: CheckContext, result: CheckResult) -> None:
         )
     else:
         result.status = Status.PASS
+        if check.kind == Kind.MODEL or isinstance(note, Measured):
+            _measured(check, ctx, result, note)
+            return
         if isinstance(note, Note):
             result.message, result.details = note.message, dict(note.details)
         else:

@@ -5,6 +5,8 @@ What a check can end in::
     return None, a note or a Note -> pass
     raise CheckFailed             -> fail, or deviation when the dialect documents it
     raise Unsupported             -> unsupported (a clear "not supported" answer)
+    return a Measured (model checks) -> pass, fail or inconclusive: k of N trials against the
+                                     check's threshold (conformance.rates)
     raise NotApplicable           -> skipped (with the reason)
     raise Blocked                 -> blocked: the answer the check reads cannot be read for its claim;
                                      the check named reports why (one defect, one verdict)
@@ -29,7 +31,17 @@ class Status(enum.StrEnum):
     UNSUPPORTED = "unsupported"
     SKIPPED = "skipped"
     BLOCKED = "blocked"
+    # a model check whose trials are too few to say whether its rate reaches the threshold
+    INCONCLUSIVE = "inconclusive"
     ERROR = "error"
+
+
+class Kind(enum.StrEnum):
+    """What a check judges: the form of what came back (protocol), or what the model chose to do
+    (model), which is measured as a rate over trials and is never MUST."""
+
+    PROTOCOL = "protocol"
+    MODEL = "model"
 
 
 class Level(enum.StrEnum):
@@ -56,6 +68,20 @@ class Note:
 
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a model check returns: ``successes`` of ``trials`` did what it claims. ``what`` says what
+    was counted ("called get_weather"); ``misses`` quote a few trials that did not."""
+
+    successes: int
+    trials: int
+    what: str
+    misses: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    # what the count means, said after it ("the target accepts temperature and ignores it")
+    note: str = ""
 
 
 class CheckFailed(AssertionError):
@@ -107,6 +133,9 @@ class CheckResult:
     blocked_by: str | None = None
     # the run was stopped (a signal, its time bound) before this check could be judged
     stopped: bool = False
+    kind: Kind = Kind.PROTOCOL
+    # a model check's measured rate (successes, trials, interval, threshold): conformance.rates
+    rate: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +150,8 @@ class CheckResult:
             "details": self.details,
             "error_cause": None if self.error_cause is None else str(self.error_cause),
             "blocked_by": self.blocked_by,
+            "kind": str(self.kind),
+            "rate": self.rate,
             "duration": round(self.duration, 4),
         }
 
@@ -139,6 +170,8 @@ class CheckResult:
             error_cause=None if data["error_cause"] is None else ErrorCause(data["error_cause"]),
             duration=float(data["duration"]),
             blocked_by=data.get("blocked_by"),
+            kind=Kind(data.get("kind", "protocol")),
+            rate=data.get("rate"),
         )
 
 

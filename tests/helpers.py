@@ -129,11 +129,27 @@ def context(exchanges: Iterable[Exchange], *, dialect: str = "openai", mode: str
         "name": "handmade",
         "dialect": dialect,
         "models": {"chat": CHAT_MODEL, "vision": VISION_MODEL, "moderation": MODERATION_MODEL},
+        # one trial per probe unless a test gives more (trial_exchanges)
+        "limits": {"trials": 1},
     }
     data.update(profile)
     target = build_target(data)
     resolved = load_dialect(target.dialect)
     return CheckContext(target, resolved, schema_set(resolved), FakeSource(exchanges, mode))
+
+
+def trial_exchanges(exchange: Exchange, count: int, vary: Any = None) -> list[Exchange]:
+    """The exchange as ``count`` trials of its probe (ids as conformance.trials names them); ``vary(n)``
+    gives trial n's exchange instead (n from 1), for trials that answer differently."""
+    from dataclasses import replace
+
+    from conformance.trials import trial_id
+
+    made = []
+    for number in range(1, count + 1):
+        base = vary(number) if vary is not None else exchange
+        made.append(replace(base, id=trial_id(exchange.id, number)))
+    return made
 
 
 def judge(check_id: str, *exchanges: Exchange, **options: Any) -> CheckResult:

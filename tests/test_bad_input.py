@@ -37,6 +37,9 @@ def live(*extra: str) -> list[str]:
         (live("--timeout", "0"), "a timeout is more than 0 and at most 3600 seconds"),
         (live("--timeout", "-1"), "a timeout is more than 0 and at most 3600 seconds"),
         (live("--timeout", "soon"), "'soon' is not a number of seconds"),
+        (live("--trials", "0"), "'0': trials are a whole number from 1 to 50"),
+        (live("--trials", "51"), "'51': trials are a whole number from 1 to 50"),
+        (live("--trials", "many"), "'many': trials are a whole number from 1 to 50"),
         (["run", "--base-url", "http://exa mple.com/v1", "--model", "m"], "it holds a space (U+0020 SPACE)"),
         (["run", "--base-url", "http://[::1/v1", "--model", "m"], "malformed base URL 'http://[::1/v1': Invalid IPv6"),
         (["run", "--base-url", "http://[::zz]/v1", "--model", "m"], "malformed base URL 'http://[::zz]/v1': '::zz'"),
@@ -81,6 +84,7 @@ def test_a_key_that_cannot_be_sent_is_refused_without_showing_it(cli, key, expec
         ("deadline = nan", "limits.deadline: Input should be"),
         ("max_retry_wait = 1e12", "limits.max_retry_wait: Input should be less than or equal to 3600"),
         ("run_timeout = -5", "limits.run_timeout: Input should be greater than 0"),
+        ("trials = 0", "limits.trials: Input should be greater than or equal to 1"),
     ],
 )
 def test_unbounded_limits_in_a_profile_are_refused(cli, tmp_path, limits, expected):

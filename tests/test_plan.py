@@ -115,3 +115,17 @@ def test_dry_run_follows_the_selection(cli):
     nothing = cli("run", "--target", "openai", "--dry-run", "--", "-k", "no_such_check")
     assert nothing.code == 2
     assert "no check matched the selection" in nothing.stderr
+
+
+def test_the_plan_counts_every_trial_of_the_model_checks():
+    from conformance.trials import MARK
+
+    one = resolve(RunOptions(target="llama-api", dry_run=True, trials=1), cwd=ROOT)
+    five = resolve(RunOptions(target="llama-api", dry_run=True), cwd=ROOT)
+    assert five.target.limits.trials == 5
+    single, many = (make_plan(load_all().values(), c.target, c.dialect) for c in (one, five))
+    assert single.trial_requests == 0
+    # each request a model check reads over trials is planned four more times, under its trial ids
+    assert len(many.requests) - len(single.requests) == many.trial_requests == 4 * 19
+    assert all(MARK in r.id for r in many.requests if r.id not in {s.id for s in single.requests})
+    assert many.as_dict()["trials"] == 5

@@ -42,7 +42,10 @@ def with_status(report: dict, check_id: str, status: str, message: str = "change
 
 def test_markdown_has_the_feature_table_and_the_failures():
     text = render_markdown(VLLM)
-    assert "| Feature | Support | Pass | Fail | Blocked | Deviation | Unsupported | Skipped | Error |" in text
+    assert (
+        "| Feature | Support | Pass | Fail | Blocked | Inconclusive | Deviation | Unsupported | Skipped | Error |"
+        in text
+    )
     assert "| Models | 🟡 Partial | 5 | 1 |" in text
     assert "| Image understanding | ❌ Unsupported |" in text
     failed = next(c for c in VLLM["checks"] if c["status"] == "fail" and c["level"] == "MUST")

@@ -7,7 +7,23 @@ from typing import Any
 
 ROW_LABELS = {"supported": "Supported", "partial": "Partial", "unsupported": "Unsupported", "untested": "Untested"}
 ROW_SYMBOLS = {"supported": "✅", "partial": "🟡", "unsupported": "❌", "untested": "⚪"}
-STATUS_ORDER = ("fail", "error", "blocked", "deviation", "unsupported", "skipped", "pass")
+STATUS_ORDER = ("fail", "error", "blocked", "inconclusive", "deviation", "unsupported", "skipped", "pass")
+
+
+def rate_text(check: dict[str, Any]) -> str:
+    """A model check's rate in a few characters: 4/5 (80 %, 95 % 38–96 %) against ≥ 80 %."""
+    rate = check.get("rate")
+    if not rate:
+        return "no rate"
+    low, high = rate["interval"]
+    return (
+        f"{rate['successes']}/{rate['trials']} ({rate['rate']:.0%}, 95 % {low:.0%}–{high:.0%}) "
+        f"against ≥ {rate['threshold']:.0%}"
+    )
+
+
+def model_checks(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [check for check in report["checks"] if check.get("kind") == "model"]
 
 
 def stamp(report: dict[str, Any]) -> str:
@@ -47,6 +63,7 @@ def noteworthy(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "Errors (not the target's fault)": [],
         "SHOULD failures": [],
         "Blocked (another check reports the cause)": [],
+        "Inconclusive (model checks: too few trials to tell)": [],
         "Documented deviations": [],
         "Unsupported": [],
     }
@@ -58,6 +75,8 @@ def noteworthy(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             sections["Errors (not the target's fault)"].append(check)
         elif status == "blocked":
             sections["Blocked (another check reports the cause)"].append(check)
+        elif status == "inconclusive":
+            sections["Inconclusive (model checks: too few trials to tell)"].append(check)
         elif status == "deviation":
             sections["Documented deviations"].append(check)
         elif status == "unsupported":

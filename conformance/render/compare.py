@@ -17,6 +17,7 @@ STATUS_SYMBOLS = {
     "unsupported": "➖",
     "skipped": "⚪",
     "blocked": "⛔",
+    "inconclusive": "❔",
     "error": "⚠️",
 }
 

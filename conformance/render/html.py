@@ -9,20 +9,22 @@ script adds filters by status, by row and by text; it marks <body data-ready="ye
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
 from conformance import jsonparse
 from conformance.exchange import Chunk
-from conformance.render.common import ROW_LABELS, noteworthy, stamp
+from conformance.render.common import ROW_LABELS, noteworthy, rate_text, stamp
 from conformance.sse import parse
 
-STATUSES = ("pass", "fail", "blocked", "deviation", "unsupported", "skipped", "error")
+STATUSES = ("pass", "fail", "blocked", "inconclusive", "deviation", "unsupported", "skipped", "error")
 MAX_SHOWN = 20_000
 
 CSS = """
 :root { --pass:#1a7f37; --fail:#cf222e; --deviation:#8250df; --unsupported:#6e7781; --skipped:#afb8c1;
-        --blocked:#953800; --error:#bc4c00; --supported:#1a7f37; --partial:#bf8700; --untested:#afb8c1; }
+        --blocked:#953800; --inconclusive:#9a6700; --error:#bc4c00; --supported:#1a7f37; --partial:#bf8700;
+        --untested:#afb8c1; }
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px; color:#1f2328; }
 h1 { font-size: 22px; margin: 0 0 4px; } .stamp { color:#57606a; font-size: 12px; margin-bottom: 12px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
@@ -32,7 +34,7 @@ th { background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: ta
          color: #fff; font-size: 12px; font-weight: 600; }
 .s-pass{background:var(--pass)} .s-fail{background:var(--fail)} .s-deviation{background:var(--deviation)}
 .s-unsupported{background:var(--unsupported)} .s-skipped{background:var(--skipped);color:#1f2328}
-.s-blocked{background:var(--blocked)}
+.s-blocked{background:var(--blocked)} .s-inconclusive{background:var(--inconclusive)}
 .blocks { margin: 6px 0; padding: 4px 8px; background: #fff1e5; border-radius: 6px; }
 .s-error{background:var(--error)} .r-supported{background:var(--supported)} .r-partial{background:var(--partial)}
 .r-unsupported{background:var(--fail)} .r-untested{background:var(--untested);color:#1f2328}
@@ -139,9 +141,9 @@ def _exchange(report: dict[str, Any], exchange_id: str) -> str:
     return "\n".join(parts)
 
 
-def _check(report: dict[str, Any], check: dict[str, Any], blocks: list[dict[str, Any]]) -> str:
+def _check(check: dict[str, Any], blocks: list[dict[str, Any]], exchange_html: Callable[[str], str]) -> str:
     source = check["source"]
-    evidence = "\n".join(_exchange(report, exchange_id) for exchange_id in check["evidence"])
+    evidence = "\n".join(exchange_html(exchange_id) for exchange_id in check["evidence"])
     if blocks:
         items = "".join(f"<li><code>{escape(b['id'])}</code>: {escape(b['message'])}</li>" for b in blocks)
         evidence = (
@@ -151,8 +153,10 @@ def _check(report: dict[str, Any], check: dict[str, Any], blocks: list[dict[str,
     return (
         f"<details class='check' data-status='{check['status']}' data-row='{escape(check['row'])}'{opened}>"
         f"<summary><span class='badge s-{check['status']}'>{check['status']}</span>"
-        f"<span class='level'>{check['level']}</span><code>{escape(check['id'])}</code> — {escape(check['claim'])}"
-        f"</summary><div class='message'>{escape(check['message'])}</div>"
+        f"<span class='level'>{check['level']}{' · model' if check.get('kind') == 'model' else ''}</span>"
+        f"<code>{escape(check['id'])}</code> — {escape(check['claim'])}</summary>"
+        + (f"<div class='rate'>Rate: {escape(rate_text(check))}</div>" if check.get("rate") else "")
+        + f"<div class='message'>{escape(check['message'])}</div>"
         f"<div>Source: <a href='{escape(source['url'])}'>{escape(source['title'])}</a></div>{evidence}</details>"
     )
 
@@ -186,7 +190,15 @@ def render_html(report: dict[str, Any]) -> str:
     for check in report["checks"]:
         if check["status"] == "blocked" and check.get("blocked_by"):
             blocked.setdefault(check["blocked_by"], []).append(check)
-    checks = "\n".join(_check(report, check, blocked.get(check["id"], [])) for check in report["checks"])
+    rendered: dict[str, str] = {}
+
+    def exchange_html(exchange_id: str) -> str:
+        # an exchange is cited by many checks (every chat completion by the form checks): render it once
+        if exchange_id not in rendered:
+            rendered[exchange_id] = _exchange(report, exchange_id)
+        return rendered[exchange_id]
+
+    checks = "\n".join(_check(check, blocked.get(check["id"], []), exchange_html) for check in report["checks"])
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Conformance of {escape(target["name"])}</title><style>{CSS}</style></head>

@@ -12,6 +12,9 @@ from xml.etree import ElementTree as ET
 
 from conformance.render.common import evidence_line
 
+# statuses a CI tool shows as skipped: nothing was judged against the target (inconclusive: too few trials)
+NOT_JUDGED = ("skipped", "unsupported", "blocked", "inconclusive")
+
 # characters XML 1.0 cannot hold at all, not even escaped
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -29,7 +32,7 @@ def render_junit(report: dict[str, Any]) -> str:
         tests=str(len(checks)),
         failures=str(sum(1 for c in checks if c["status"] == "fail")),
         errors=str(sum(1 for c in checks if c["status"] == "error")),
-        skipped=str(sum(1 for c in checks if c["status"] in ("skipped", "unsupported", "blocked"))),
+        skipped=str(sum(1 for c in checks if c["status"] in NOT_JUDGED)),
         time=f"{sum(c['duration'] for c in checks):.3f}",
         timestamp=report["run"]["started_at"],
     )
@@ -57,7 +60,7 @@ def render_junit(report: dict[str, Any]) -> str:
         elif status == "error":
             element = ET.SubElement(case, "error", message=_xml(check["message"]), type=check["error_cause"] or "error")
             element.text = _xml(detail)
-        elif status in ("skipped", "unsupported", "blocked"):
+        elif status in NOT_JUDGED:
             ET.SubElement(case, "skipped", message=_xml(f"{status}: {check['message']}"))
         elif status == "deviation":
             ET.SubElement(case, "system-out").text = _xml(check["message"])

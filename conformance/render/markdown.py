@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.render.common import ROW_LABELS, ROW_SYMBOLS, evidence_line, md_code, noteworthy, stamp
+from conformance.render.common import (
+    ROW_LABELS,
+    ROW_SYMBOLS,
+    evidence_line,
+    md_code,
+    model_checks,
+    noteworthy,
+    rate_text,
+    stamp,
+)
 
-COUNTED = ("pass", "fail", "blocked", "deviation", "unsupported", "skipped", "error")
+COUNTED = ("pass", "fail", "blocked", "inconclusive", "deviation", "unsupported", "skipped", "error")
 
 
 def _cell(text: str) -> str:
@@ -30,6 +39,18 @@ def render_markdown(report: dict[str, Any]) -> str:
         label = f"{ROW_SYMBOLS[row['status']]} {ROW_LABELS[row['status']]}"
         counts = " | ".join(str(row["counts"].get(status, 0)) for status in COUNTED)
         lines.append(f"| {row['title']} | {label} | {counts} |")
+    measured = model_checks(report)
+    if measured:
+        lines += [
+            "",
+            f"## Model behaviour ({len(measured)} checks, {run.get('trials', '?')} trials each)",
+            "",
+            "What the model chose to do, as a rate over trials with its 95 % interval; never MUST.",
+            "",
+            "| Check | Rate | Status |",
+            "|---|---|---|",
+        ]
+        lines += [f"| `{check['id']}` | {rate_text(check)} | {check['status']} |" for check in measured]
     for problem in run["problems"]:
         lines += ["", f"> **Problem:** {md_code(problem)}"]
     for title, checks in noteworthy(report).items():
@@ -46,7 +67,8 @@ def render_markdown(report: dict[str, Any]) -> str:
                 )
                 continue
             source = check["source"]
-            lines.append(f"- **`{check['id']}`** ({check['level']}): {_cell(check['claim'])}")
+            kind = ", model" if check.get("kind") == "model" else ""
+            lines.append(f"- **`{check['id']}`** ({check['level']}{kind}): {_cell(check['claim'])}")
             lines.append(f"  - Observed: {md_code(check['message'])}")
             for exchange_id in check["evidence"][:3]:
                 lines.append(f"  - Evidence: {md_code(evidence_line(report, exchange_id))}")
