@@ -12,6 +12,7 @@ from helpers import (
     judge,
     make_exchange,
     model_list,
+    trial_exchanges,
 )
 
 from conformance.checks import sampling
@@ -73,8 +74,16 @@ def test_an_ignored_stop_sequence_fails():
 
 def test_a_different_prefix_is_a_should_failure():
     twin, stopped = stop_exchanges("Something else")
-    result = judge("sampling.stop_keeps_the_text_before_it", twin, stopped)
-    assert (result.status, result.level) == (Status.FAIL, "SHOULD")
+    five = [*trial_exchanges(twin, 5), *trial_exchanges(stopped, 5)]
+    result = judge("sampling.stop_keeps_the_text_before_it", *five, limits={"trials": 5})
+    assert (result.status, result.level, result.rate["successes"]) == (Status.FAIL, "SHOULD", 0)
+    # one trial of five cannot tell a rate of 0 from chance
+    assert judge("sampling.stop_keeps_the_text_before_it", twin, stopped).status == Status.INCONCLUSIVE
+    # two pairs of five differ (the wording varied): "mostly the same" still holds
+    mixed = trial_exchanges(stopped, 5, lambda n: stop_exchanges("Something else" if n < 3 else "You said:")[1])
+    result = judge("sampling.stop_keeps_the_text_before_it", *trial_exchanges(twin, 5), *mixed, limits={"trials": 5})
+    assert (result.status, result.rate["successes"], result.rate["trials"]) == (Status.PASS, 3, 5)
+    assert "pair 1 gave 'Something else'" in result.message
 
 
 def test_a_twin_without_a_usable_word_makes_stop_not_applicable():
@@ -118,11 +127,12 @@ def test_seed_repeatability_is_a_should():
     same = [chat_exchange(f"sampling/seed-repeat-{n}", chat_completion("Whiskers")) for n in (1, 2)]
     assert judge("sampling.seed_makes_sampling_repeatable", *same).status == Status.PASS
     different = [
-        chat_exchange("sampling/seed-repeat-1", chat_completion("Whiskers")),
-        chat_exchange("sampling/seed-repeat-2", chat_completion("Mittens")),
+        *trial_exchanges(chat_exchange("sampling/seed-repeat-1", chat_completion("Whiskers")), 5),
+        *trial_exchanges(chat_exchange("sampling/seed-repeat-2", chat_completion("Mittens")), 5),
     ]
-    result = judge("sampling.seed_makes_sampling_repeatable", *different)
+    result = judge("sampling.seed_makes_sampling_repeatable", *different, limits={"trials": 5})
     assert (result.status, result.level) == (Status.FAIL, "SHOULD")
+    assert "the same seed gave the same answer in 0 of 5 trials" in result.message
 
 
 def test_model_echo_allows_dated_snapshots_only():
@@ -242,3 +252,58 @@ def test_a_profile_can_name_the_models_to_select():
     )
     assert result.status == Status.PASS
     assert result.message.startswith("1 models answered as themselves (3 listed)")
+
+
+def open_answers(probe_id: str, texts):
+    """Five trials of an open-question probe, trial n answering texts[n - 1]."""
+    first = chat_exchange(probe_id, chat_completion(texts[0]))
+    return trial_exchanges(first, len(texts), lambda n: chat_exchange(probe_id, chat_completion(texts[n - 1])))
+
+
+GREEDY = ["The sea is wide."] * 5
+SAMPLED = [f"The sea is {word}." for word in ("grey", "calm", "deep", "cold", "loud")]
+
+
+def test_temperature_must_change_the_answers():
+    varied = [*open_answers("sampling/open-cold", GREEDY), *open_answers("sampling/open-hot", SAMPLED)]
+    result = judge("sampling.temperature_changes_the_answers", *varied, limits={"trials": 5})
+    assert (result.status, result.kind, result.rate["successes"]) == (Status.PASS, "model", 5)
+    ignored = [*open_answers("sampling/open-cold", GREEDY), *open_answers("sampling/open-hot", GREEDY)]
+    result = judge("sampling.temperature_changes_the_answers", *ignored, limits={"trials": 5})
+    assert (result.status, result.level) == (Status.FAIL, "SHOULD")
+    assert "all 10 answers at temperature 0 and 1 are the same text" in result.message
+    assert "the target accepts temperature and ignores it" in result.message
+    # a hosted model's temperature-0 wording varies: answers at 1 found among them still count as misses
+    some = [*open_answers("sampling/open-cold", SAMPLED), *open_answers("sampling/open-hot", SAMPLED[:2] * 2 + ["x"])]
+    result = judge("sampling.temperature_changes_the_answers", *some, limits={"trials": 5})
+    assert (result.status, result.rate["successes"]) == (Status.FAIL, 1)
+    assert "most answers at temperature 1 are answers given at temperature 0 too, as if the target" in result.message
+    four = [*open_answers("sampling/open-cold", GREEDY), *open_answers("sampling/open-hot", [*SAMPLED[:4], GREEDY[0]])]
+    result = judge("sampling.temperature_changes_the_answers", *four, limits={"trials": 5})
+    assert (result.status, result.rate["successes"]) == (Status.PASS, 4)
+    assert "ignores it" not in result.message
+
+
+def test_top_p_must_narrow_the_answers_to_the_likeliest():
+    base = [*open_answers("sampling/open-cold", GREEDY), *open_answers("sampling/open-hot", SAMPLED)]
+    narrowed = judge(
+        "sampling.top_p_narrows_the_answers", *base, *open_answers("sampling/open-narrow", GREEDY), limits={"trials": 5}
+    )
+    assert (narrowed.status, narrowed.rate["successes"]) == (Status.PASS, 5)
+    ignored = judge(
+        "sampling.top_p_narrows_the_answers",
+        *base,
+        *open_answers("sampling/open-narrow", SAMPLED),
+        limits={"trials": 5},
+    )
+    assert (ignored.status, ignored.rate["successes"]) == (Status.FAIL, 0)
+    assert "not the temperature-0 answer 'The sea is wide.'" in ignored.message
+    # with temperature ignored, top_p has nothing to narrow: that is temperature's finding
+    greedy_only = [*open_answers("sampling/open-cold", GREEDY), *open_answers("sampling/open-hot", GREEDY)]
+    blocked = judge(
+        "sampling.top_p_narrows_the_answers",
+        *greedy_only,
+        *open_answers("sampling/open-narrow", GREEDY),
+        limits={"trials": 5},
+    )
+    assert (blocked.status, blocked.blocked_by) == (Status.BLOCKED, "sampling.temperature_changes_the_answers")

@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import chat_completion, chat_exchange, chunk, error_body, judge, sse, stream_exchange, text_stream
+from helpers import (
+    chat_completion,
+    chat_exchange,
+    chunk,
+    error_body,
+    judge,
+    sse,
+    stream_exchange,
+    text_stream,
+    trial_exchanges,
+)
 
 from conformance.checks.streaming import BASIC, PROMPT, TWIN, USAGE
 from conformance.exchange import Chunk
@@ -217,12 +227,18 @@ def test_a_replacement_character_only_in_the_stream_fails():
 
 
 def test_stream_and_twin_must_match_at_temperature_zero():
-    result = fails(
-        "streaming.deltas_join_to_the_non_streamed_answer",
-        twin("You said: something else"),
-        expected="differ from character 10",
-    )
-    assert result.level == "SHOULD"
+    five = [*trial_exchanges(basic(), 5), *trial_exchanges(twin("You said: something else"), 5)]
+    result = judge("streaming.deltas_join_to_the_non_streamed_answer", *five, limits={"trials": 5})
+    assert (result.status, result.level) == (Status.FAIL, "SHOULD")
+    assert "pair 1 differ from character 10" in result.message
+    assert result.rate == {
+        "successes": 0,
+        "trials": 5,
+        "rate": 0.0,
+        "interval": [0.0, 0.4345],
+        "confidence": 0.95,
+        "threshold": 0.5,
+    }
 
 
 def test_a_buffered_stream_fails_and_timings_are_reported():

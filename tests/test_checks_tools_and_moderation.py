@@ -5,7 +5,17 @@ from __future__ import annotations
 import copy
 
 import pytest
-from helpers import chat_completion, chat_exchange, chunk, error_body, judge, make_exchange, sse, stream_exchange
+from helpers import (
+    chat_completion,
+    chat_exchange,
+    chunk,
+    error_body,
+    judge,
+    make_exchange,
+    sse,
+    stream_exchange,
+    trial_exchanges,
+)
 
 from conformance.checks.moderation import INPUTS
 from conformance.verdicts import Status
@@ -79,12 +89,33 @@ def test_named_choice_must_call_only_that_tool():
     assert "not offered" in wrong.message  # get_weather is not the tool named
 
 
+AUTO = ("tools/auto", "tools/auto-rome", "tools/auto-oslo")
+
+
+def auto_trials(calls_in: int, trials: int = 5, extra=None):
+    """The three auto questions over ``trials`` trials each; the first ``calls_in`` of the 3 * trials
+    answers call get_weather (with ``extra`` calls beside it), the others answer in text."""
+    made = []
+    for position, exchange_id in enumerate(AUTO):
+
+        def answer(number, position=position, exchange_id=exchange_id):
+            if position * trials + number <= calls_in:
+                return tool_answer(exchange_id, [call(), *(extra or [])])
+            return tool_answer(exchange_id, [], "stop", content="It is sunny.")
+
+        made += trial_exchanges(answer(1), trials, answer)
+    return made
+
+
 def test_auto_and_none():
-    text_only = tool_answer("tools/auto", [], "stop", content="It is sunny.")
-    assert judge("tools.auto_choice_calls_are_valid", text_only).status == Status.SKIPPED
-    behaviour = judge("tools.auto_choice_calls_a_tool", text_only)
+    text_only = [tool_answer(exchange_id, [], "stop", content="It is sunny.") for exchange_id in AUTO]
+    assert judge("tools.auto_choice_calls_are_valid", *text_only).status == Status.SKIPPED
+    behaviour = judge("tools.auto_choice_calls_a_tool", *text_only)
     assert (behaviour.status, behaviour.level) == (Status.FAIL, "SHOULD")
-    assert judge("tools.auto_choice_calls_are_valid", tool_answer("tools/auto", [call()])).status == Status.PASS
+    assert "called get_weather in 0 of 3 trials" in behaviour.message
+    assert "tools/auto answered in text" in behaviour.message
+    called = [tool_answer(exchange_id, [call()]) for exchange_id in AUTO]
+    assert judge("tools.auto_choice_calls_are_valid", *called).status == Status.PASS
     assert (
         judge("tools.none_choice_calls_no_tool", tool_answer("tools/none", [], "stop", content="Sunny.")).status
         == Status.PASS
@@ -92,6 +123,28 @@ def test_auto_and_none():
     ignored = judge("tools.none_choice_calls_no_tool", tool_answer("tools/none", [call()]))
     assert ignored.status == Status.FAIL
     assert 'tool_choice "none" but the answer has 1 tool calls' in ignored.message
+
+
+@pytest.mark.parametrize(
+    ("calls_in", "status"),
+    [(15, Status.PASS), (12, Status.PASS), (10, Status.INCONCLUSIVE), (8, Status.FAIL), (3, Status.FAIL)],
+)
+def test_auto_calls_are_a_rate_over_three_questions_and_their_trials(calls_in, status):
+    result = judge("tools.auto_choice_calls_a_tool", *auto_trials(calls_in), limits={"trials": 5})
+    assert (result.status, result.rate["successes"], result.rate["trials"]) == (status, calls_in, 15)
+    assert result.kind == "model"
+    valid = judge("tools.auto_choice_calls_are_valid", *auto_trials(calls_in), limits={"trials": 5})
+    assert (valid.status, valid.message) == (Status.PASS, f"the calls of {calls_in} of 15 trials are well formed")
+
+
+def test_a_bad_call_in_any_trial_fails_the_form_of_auto_calls():
+    exchanges = auto_trials(15)
+    exchanges[7] = tool_answer("tools/auto-rome-trial-3", [call("get_weather", '{"city":"Lima"}')])
+    result = judge("tools.auto_choice_calls_are_valid", *exchanges, limits={"trials": 5})
+    assert result.status == Status.FAIL
+    assert "tools/auto-rome-trial-3" in result.message
+    # the rate counts what the model chose (it called get_weather), not the form of its call
+    assert judge("tools.auto_choice_calls_a_tool", *exchanges, limits={"trials": 5}).status == Status.PASS
 
 
 def test_parallel_calls_need_distinct_ids():
@@ -229,7 +282,7 @@ def test_present_scores_are_reported_as_beyond_the_dialect():
         ([LLAMA_RESULT], f"gave 1 results, expected {len(INPUTS)}"),
         ([LLAMA_RESULT, {**UNSAFE_RESULT, "flagged": False}, LLAMA_RESULT], "flagged is False but the true categories"),
         ([LLAMA_RESULT, {**UNSAFE_RESULT, "categories": {"harassment": True}}, LLAMA_RESULT], "does not know"),
-        ([LLAMA_RESULT, LLAMA_RESULT, LLAMA_RESULT], "moderation model's judgement"),
+        ([LLAMA_RESULT, LLAMA_RESULT, LLAMA_RESULT], "flagged: single"),
     ],
 )
 def test_moderation_deviations(results, expected):
@@ -237,7 +290,7 @@ def test_moderation_deviations(results, expected):
         "gave 1": "moderation.one_result_per_input",
         "flagged is": "moderation.flagged_matches_the_categories",
         "does not know": "moderation.categories_are_the_dialects",
-        "moderation model": "moderation.harmful_text_is_flagged",
+        "flagged: single": "moderation.harmful_text_is_flagged",
     }
     check_id = next(value for key, value in check.items() if key in expected)
     result = judge(check_id, *moderations(results), dialect="llama-api")

@@ -4,6 +4,8 @@ and its checks (claims about the exchanges) on import.
 To add a check: write a function in the row's module, decorate it with ``@check(row, level,
 source=..., needs=(probe ids...))``, give it a one-line docstring that states the claim in the
 indicative mood, and make it raise ``CheckFailed`` with what was expected, what came back and where.
+A check of what the model chooses (``kind=Kind.MODEL``, SHOULD, with a ``threshold``) reads its
+probes over trials (``ctx.trials``) and returns a ``Measured`` count (``checks._trials.measure``).
 """
 
 from conformance.checks import (
@@ -17,10 +19,12 @@ from conformance.checks import (
     models,
     moderation,
     sampling,
+    sampling_rates,
     stream_form,
     streaming,
     structured_output,
     tools,
+    tools_auto,
     transport,
 )
 
@@ -35,9 +39,11 @@ __all__ = [
     "models",
     "moderation",
     "sampling",
+    "sampling_rates",
     "stream_form",
     "streaming",
     "structured_output",
     "tools",
+    "tools_auto",
     "transport",
 ]

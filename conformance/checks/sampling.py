@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks._every import CHAT_TEXT
 from conformance.checks._expect import (
     brief,
     expect_chat_completion,
     expect_refusal,
     finish_reason_of,
     shown,
-    succeeded,
     unsupported_if_refused,
 )
 from conformance.checks._requests import chat_request, user
@@ -100,30 +98,6 @@ def top_p_too_high(target: Target) -> Request | None:
     )
 
 
-@probe("sampling/seed-repeat-1")
-def seed_repeat_1(target: Target) -> Request | None:
-    return chat_request(
-        target,
-        "sampling/seed-repeat-1",
-        "temperature 1 with seed 1234 (first of two)",
-        user("Invent a name for a cat."),
-        temperature=1,
-        seed=1234,
-    )
-
-
-@probe("sampling/seed-repeat-2")
-def seed_repeat_2(target: Target) -> Request | None:
-    return chat_request(
-        target,
-        "sampling/seed-repeat-2",
-        "temperature 1 with seed 1234 (second of two)",
-        user("Invent a name for a cat."),
-        temperature=1,
-        seed=1234,
-    )
-
-
 def _accepted(ctx: CheckContext, exchange_id: str, parameter: str) -> str | None:
     exchange = ctx.exchange(exchange_id)
     unsupported_if_refused(exchange, parameter)
@@ -197,7 +171,7 @@ def stop_word(text: str) -> str | None:
     return None
 
 
-def _answer_text(exchange: Exchange) -> str | None:
+def answer_text(exchange: Exchange) -> str | None:
     body = exchange.json_body
     if exchange.status != 200 or not body.ok:
         return None
@@ -209,14 +183,14 @@ def _answer_text(exchange: Exchange) -> str | None:
 
 
 def stop_request(target: Target, twin: Exchange) -> Request | None:
-    text = _answer_text(twin)
+    text = answer_text(twin)
     word = stop_word(text) if isinstance(text, str) else None
     if word is None:
         return None
     return _stop_request(target, word)
 
 
-def _stop_plan(target: Target, dialect: Dialect) -> list[Request]:
+def stop_plan(target: Target, dialect: Dialect) -> list[Request]:
     # the word comes from the twin's answer; a long word stands in for it
     request = _stop_request(target, "seventeen")
     return [request] if request is not None else []
@@ -234,7 +208,7 @@ def _stop_request(target: Target, word: str) -> Request | None:
     )
 
 
-@check("sampling", Level.MUST, source="openai-chat-create", needs=(STOP_TWIN,), extra=_stop_plan)
+@check("sampling", Level.MUST, source="openai-chat-create", needs=(STOP_TWIN,), extra=stop_plan)
 def stop_is_honoured(ctx: CheckContext) -> str | None:
     """A stop sequence taken from the answer without stop does not appear in the answer with it."""
     twin = ctx.exchange(STOP_TWIN)
@@ -265,29 +239,6 @@ def stop_is_honoured(ctx: CheckContext) -> str | None:
     return f"stopped before {stop!r}"
 
 
-@check("sampling", Level.SHOULD, source="openai-chat-create", needs=(STOP_TWIN,), extra=_stop_plan)
-def stop_keeps_the_text_before_it(ctx: CheckContext) -> str | None:
-    """At temperature 0 the answer with stop is the answer without it, cut before the stop sequence."""
-    twin = ctx.exchange(STOP_TWIN)
-    full = _answer_text(twin)
-    request = stop_request(ctx.target, twin)
-    if request is None or full is None:
-        raise NotApplicable("no stop sequence could be taken from the answer without stop")
-    exchange = ctx.fetch(request)
-    succeeded(exchange, "sampling.stop_is_honoured")
-    stop = request.json["stop"][0]
-    expected = full[: full.index(stop)]
-    text = _answer_text(exchange)
-    if text is None:
-        raise Blocked(CHAT_TEXT, f"{exchange.describe()} holds no answer text")
-    if text != expected and text != expected.rstrip():
-        raise CheckFailed(
-            f"{exchange.describe()}: with stop [{stop!r}] the answer is {shown(text or '', 80)}, expected the text "
-            f"before it, {shown(expected, 80)} (temperature 0; a deterministic target cuts exactly there)"
-        )
-    return None
-
-
 def _refused(ctx: CheckContext, exchange_id: str, what: str) -> str | None:
     expect_refusal(ctx.exchange(exchange_id), (400,), what)
     return None
@@ -303,22 +254,6 @@ def out_of_range_temperature_is_refused(ctx: CheckContext) -> str | None:
 def out_of_range_top_p_is_refused(ctx: CheckContext) -> str | None:
     """top_p 1.5, outside 0 to 1, is refused with 400."""
     return _refused(ctx, "sampling/top-p-too-high", "top_p 1.5")
-
-
-@check(
-    "sampling", Level.SHOULD, source="openai-chat-create", needs=("sampling/seed-repeat-1", "sampling/seed-repeat-2")
-)
-def seed_makes_sampling_repeatable(ctx: CheckContext) -> str | None:
-    """Two requests with the same seed at temperature 1 get the same answer (OpenAI: best effort)."""
-    first, second = ctx.exchange("sampling/seed-repeat-1"), ctx.exchange("sampling/seed-repeat-2")
-    unsupported_if_refused(first, "seed")
-    texts = [expect_chat_completion(ctx, e)["choices"][0]["message"]["content"] for e in (first, second)]
-    if texts[0] != texts[1]:
-        raise CheckFailed(
-            f"the same request with seed 1234 at temperature 1 gave {shown(texts[0], 60)} and then "
-            f"{shown(texts[1], 60)}: the seed does not make sampling repeatable"
-        )
-    return None
 
 
 TOP_LOGPROBS = 2

@@ -15,12 +15,13 @@ from conformance import jsonparse, sdk_oracle
 from conformance.checks._every import CHAT_TEXT, STREAM_FRAMING
 from conformance.checks._expect import complete_response_of, expect_chat_completion, shown, unsupported_if_refused
 from conformance.checks._requests import chat_request
+from conformance.checks._trials import measure, pair_label
 from conformance.checks.stream_form import BASIC, USAGE, error_event, is_event_stream, joined_content, read_chunks
 from conformance.context import CheckContext
-from conformance.exchange import Request
+from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable, Note
+from conformance.verdicts import Blocked, CheckFailed, Kind, Level, Measured, NotApplicable, Note
 
 # multi-byte characters of two, three and four bytes, which an echoing target repeats and which a
 # server that cuts tokens between chunks would break
@@ -134,26 +135,40 @@ def _twin_text(body: Any) -> str | None:
     return content if isinstance(content, str) else None
 
 
-@check("streaming", Level.SHOULD, source="openai-streaming", needs=(BASIC, TWIN))
-def deltas_join_to_the_non_streamed_answer(ctx: CheckContext) -> str | None:
-    """At temperature 0, the joined deltas equal the answer to the same request without streaming (exact match)."""
-    exchange = ctx.exchange(BASIC)
-    streamed = joined_content(read_chunks(exchange, answered_by=ANSWERED))
-    twin_exchange = ctx.exchange(TWIN)
-    body = expect_chat_completion(ctx, twin_exchange)
-    plain = _twin_text(body)
-    if plain is None:
-        raise Blocked(CHAT_TEXT, f"{twin_exchange.describe()} holds no answer text")
-    if streamed != plain:
+@check(
+    "streaming",
+    Level.SHOULD,
+    source="openai-seed-best-effort",
+    needs=(BASIC, TWIN),
+    kind=Kind.MODEL,
+    threshold=0.5,
+)
+def deltas_join_to_the_non_streamed_answer(ctx: CheckContext) -> Measured:
+    """At temperature 0, the joined deltas equal the answer to the same request without streaming (exact match),
+    in at least half of the pairs of trials."""
+
+    def judge(pair: tuple[Exchange, Exchange]) -> str | None:
+        exchange, twin_exchange = pair
+        streamed = joined_content(read_chunks(exchange, answered_by=ANSWERED))
+        plain = _twin_text(expect_chat_completion(ctx, twin_exchange))
+        if plain is None:
+            raise Blocked(CHAT_TEXT, f"{twin_exchange.describe()} holds no answer text")
+        if streamed == plain:
+            return None
         at = next(
             (i for i, (a, b) in enumerate(zip(streamed, plain, strict=False)) if a != b), min(len(streamed), len(plain))
         )
-        raise CheckFailed(
-            f"the streamed text and the answer without streaming differ from character {at}: streamed "
-            f"{shown(streamed[at : at + 40], 60)}, not streamed {shown(plain[at : at + 40], 60)} "
-            "(both at temperature 0; a deterministic target gives the same text)"
+        return (
+            f"differ from character {at}: streamed {shown(streamed[at : at + 40], 50)}, not streamed "
+            f"{shown(plain[at : at + 40], 50)}"
         )
-    return f"{len(streamed)} characters match"
+
+    pairs = zip(ctx.trials(BASIC), ctx.trials(TWIN), strict=True)
+    return measure(
+        "the streamed text was the answer without streaming",
+        [(pair_label(n), pair) for n, pair in enumerate(pairs, 1)],
+        judge,
+    )
 
 
 @check("streaming", Level.SHOULD, source="openai-streaming", needs=(BASIC,))

@@ -2,7 +2,8 @@
 
 ``tool_choice: "required"`` or a named tool must produce calls, and (with ``strict`` functions)
 arguments valid against the tool's schema, whatever the model; whether ``"auto"`` calls a tool, or
-how many calls a parallel request gets, is model behaviour and judged at SHOULD level.
+how many calls a parallel request gets, is model behaviour, measured over trials in
+``conformance.checks.tools_auto``.
 ``finish_reason`` follows what api.openai.com was observed to send: ``tool_calls`` for required and
 auto, ``stop`` for a named tool.
 """
@@ -10,88 +11,43 @@ auto, ``stop`` for a named tool.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
-import jsonschema
-
-from conformance import jsonparse
-from conformance.checks._every import CHAT_FORM, CHAT_TEXT, CHUNK_FORM
-from conformance.checks._expect import (
-    brief,
-    expect_chat_completion,
-    finish_reason_of,
-    shown,
-    unsupported_if_refused,
+from conformance.checks._every import CHAT_TEXT, CHUNK_FORM
+from conformance.checks._expect import expect_chat_completion, shown, unsupported_if_refused
+from conformance.checks._requests import chat_request
+from conformance.checks._tool_calls import (
+    ASK,
+    CLOCK,
+    NAMED_OWNER,
+    REQUIRED_OWNER,
+    TOOLS,
+    calls_of,
+    check_call,
+    ignored,
+    name_of,
+    names,
+    tools_request,
 )
-from conformance.checks._requests import JSON_TOKENS, chat_request
 from conformance.checks.stream_form import choices_of, delta_of, read_chunks
 from conformance.context import CheckContext
-from conformance.exchange import Exchange, Request
+from conformance.exchange import Request
 from conformance.json_prefix import check_prefix
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable, Unsupported
-
-
-def _function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {
-                "type": "object",
-                "properties": properties,
-                "required": list(properties),
-                "additionalProperties": False,
-            },
-            "strict": True,
-        },
-    }
-
-
-WEATHER = _function(
-    "get_weather",
-    "Current weather in a city.",
-    {
-        "city": {"type": "string", "enum": ["Paris", "Rome", "Oslo"]},
-        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-    },
-)
-TIME = _function(
-    "get_time",
-    "Current time in a time zone.",
-    {"timezone": {"type": "string", "enum": ["Europe/Paris", "Europe/Rome", "Europe/Oslo"]}},
-)
-CLOCK = _function("get_server_time", "The server's clock. Takes no arguments.", {})
-TOOLS = [WEATHER, TIME]
-SCHEMAS = {tool["function"]["name"]: tool["function"]["parameters"] for tool in (WEATHER, TIME, CLOCK)}
-ASK = "What is the weather in Paris?"
-ASK_BOTH = "What is the weather in Paris, and what time is it in Europe/Paris? Use both tools."
-
-
-def _tools_request(target: Target, exchange_id: str, purpose: str, text: str, **params: Any) -> Request | None:
-    return chat_request(
-        target,
-        exchange_id,
-        purpose,
-        [{"role": "user", "content": text}],
-        role="tools",
-        answer_tokens=JSON_TOKENS,
-        **params,
-    )
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
 
 @probe("tools/required")
 def required(target: Target) -> Request | None:
-    return _tools_request(
+    return tools_request(
         target, "tools/required", 'two tools, tool_choice "required"', ASK, tools=TOOLS, tool_choice="required"
     )
 
 
 @probe("tools/named")
 def named(target: Target) -> Request | None:
-    return _tools_request(
+    return tools_request(
         target,
         "tools/named",
         "two tools, tool_choice naming get_time",
@@ -101,32 +57,14 @@ def named(target: Target) -> Request | None:
     )
 
 
-@probe("tools/auto")
-def auto(target: Target) -> Request | None:
-    return _tools_request(target, "tools/auto", 'two tools, tool_choice "auto"', ASK, tools=TOOLS, tool_choice="auto")
-
-
 @probe("tools/none")
 def none(target: Target) -> Request | None:
-    return _tools_request(target, "tools/none", 'two tools, tool_choice "none"', ASK, tools=TOOLS, tool_choice="none")
-
-
-@probe("tools/parallel")
-def parallel(target: Target) -> Request | None:
-    return _tools_request(
-        target,
-        "tools/parallel",
-        "a question for both tools, parallel_tool_calls true",
-        ASK_BOTH,
-        tools=TOOLS,
-        tool_choice="required",
-        parallel_tool_calls=True,
-    )
+    return tools_request(target, "tools/none", 'two tools, tool_choice "none"', ASK, tools=TOOLS, tool_choice="none")
 
 
 @probe("tools/stream")
 def stream(target: Target) -> Request | None:
-    return _tools_request(
+    return tools_request(
         target,
         "tools/stream",
         'a streamed answer with tool_choice "required"',
@@ -139,7 +77,7 @@ def stream(target: Target) -> Request | None:
 
 @probe("tools/no-arguments")
 def no_arguments(target: Target) -> Request | None:
-    return _tools_request(
+    return tools_request(
         target,
         "tools/no-arguments",
         "a tool without parameters, named in tool_choice",
@@ -179,76 +117,6 @@ def round_trip(target: Target) -> Request | None:
     )
 
 
-def calls_of(
-    ctx: CheckContext, exchange: Exchange, *, cut_ok: bool = False, answered_by: str | None = None
-) -> tuple[list[dict[str, Any]], Any]:
-    """The tool calls of the first choice and its finish_reason. An answer cut at the token cap is not
-    judged (its calls may be unfinished) unless ``cut_ok``; ``answered_by`` owns the claim that the
-    request is answered at all, where another check of the same request does."""
-    unsupported_if_refused(exchange, "tools")
-    body = expect_chat_completion(ctx, exchange, text=False, answered_by=answered_by)
-    choice = body["choices"][0]
-    listed = choice["message"].get("tool_calls") or []
-    if not isinstance(listed, list) or not all(isinstance(call, dict) for call in listed):
-        raise Blocked(CHAT_FORM, f"{exchange.describe()}: $.choices[0].message.tool_calls is not a list of calls")
-    calls = list(listed)
-    if choice.get("finish_reason") == "length" and not cut_ok:
-        content = choice["message"].get("content") or ""
-        if calls or unfinished_call(content):
-            raise NotApplicable(
-                f"{exchange.describe()}: the answer was cut at the token cap (finish_reason length) before its tool "
-                "calls were complete; a weak model under constrained decoding can pad them with whitespace"
-            )
-    return calls, finish_reason_of(exchange, choice)
-
-
-def unfinished_call(content: str) -> bool:
-    """Whether text cut at the token cap can be the start of a tool call (a server's tool-call markup
-    or JSON), rather than free text that shows the tool choice was not enforced."""
-    text = content.lstrip()
-    return (
-        not text
-        or text.startswith(("<tool_call>", "<|python_tag|>", "[TOOL_CALLS]"))
-        or (text.startswith(("{", "[")) and check_prefix(text).ok)
-    )
-
-
-def check_call(
-    exchange: Exchange, call: dict[str, Any], offered: set[str], where: str, *, form: str = CHAT_FORM
-) -> dict[str, Any]:
-    """One call names an offered tool and has arguments that are JSON valid against the tool's
-    parameters; returns the parsed arguments. A call whose id, type, name or arguments are not of
-    the form every call has (strings; type "function") blocks the check: ``form`` reports it."""
-    function = call.get("function") if isinstance(call.get("function"), dict) else {}
-    name = function.get("name")
-    arguments = function.get("arguments")
-    if not isinstance(call.get("id"), str) or not call["id"]:
-        raise Blocked(form, f"{exchange.describe()}: {where} has no id")
-    if call.get("type") != "function":
-        raise Blocked(form, f"{exchange.describe()}: {where} has type {brief(call.get('type'), 40)}")
-    if not isinstance(name, str) or not isinstance(arguments, str):
-        raise Blocked(form, f"{exchange.describe()}: {where}.function has no name and arguments as strings")
-    if name not in offered:
-        raise CheckFailed(f"{exchange.describe()}: {where} calls {name!r}, which was not offered ({sorted(offered)})")
-    try:
-        parsed = jsonparse.loads(arguments)
-    except ValueError:
-        raise CheckFailed(
-            f"{exchange.describe()}: {where}.function.arguments is not JSON: {shown(arguments, 80)}"
-        ) from None
-    errors = list(jsonschema.Draft202012Validator(SCHEMAS[name]).iter_errors(parsed))
-    if errors:
-        raise CheckFailed(
-            f"{exchange.describe()}: {where} arguments {shown(arguments, 80)} do not match {name}'s parameters: "
-            f"{errors[0].json_path}: {errors[0].message}"
-        )
-    return parsed
-
-
-def _names(tools: list[dict[str, Any]]) -> set[str]:
-    return {tool["function"]["name"] for tool in tools}
-
-
 @check("tools", Level.MUST, source="openai-function-calling", needs=("tools/required",))
 def required_choice_gives_valid_calls(ctx: CheckContext) -> str | None:
     """tool_choice "required" gives calls with id, type "function", an offered name and schema-valid arguments."""
@@ -257,7 +125,7 @@ def required_choice_gives_valid_calls(ctx: CheckContext) -> str | None:
     if not calls:
         raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the answer has no tool_calls')
     for index, call in enumerate(calls):
-        check_call(exchange, call, _names(TOOLS), f"$.choices[0].message.tool_calls[{index}]")
+        check_call(exchange, call, names(TOOLS), f"$.choices[0].message.tool_calls[{index}]")
     return f"{len(calls)} call(s): {', '.join(call['function']['name'] for call in calls)}"
 
 
@@ -280,32 +148,13 @@ def required_choice_calls_a_tool_without_reason(ctx: CheckContext) -> str | None
     exchange = ctx.exchange("tools/required-unneeded")
     calls, finish = calls_of(ctx, exchange)
     if not calls:
-        if _ignored(ctx, "required"):
+        if ignored(ctx, "required"):
             raise Blocked(REQUIRED_OWNER, 'tool_choice "required" gave no call even on a question that needs a tool')
         raise CheckFailed(
             f'{exchange.describe()}: tool_choice "required" but the answer to "Say hello." calls no tool '
             f"(finish_reason {finish!r}): required is treated as auto"
         )
     return f"{len(calls)} call(s)"
-
-
-REQUIRED_OWNER, NAMED_OWNER = "tools.required_choice_gives_valid_calls", "tools.named_choice_calls_that_tool"
-
-
-def _name(call: dict[str, Any]) -> Any:
-    function = call.get("function")
-    return function.get("name") if isinstance(function, dict) else None
-
-
-def _ignored(ctx: CheckContext, choice: Literal["required", "named"]) -> bool:
-    """The tool_choice was not honoured on its own request either (tools/required: no call; tools/named:
-    not one call of get_time): another request meeting it shows the same defect, which that request's
-    check reports."""
-    try:
-        calls, _ = calls_of(ctx, ctx.exchange("tools/required" if choice == "required" else "tools/named"))
-    except (Blocked, NotApplicable, CheckFailed, Unsupported):
-        return False
-    return not calls if choice == "required" else [_name(call) for call in calls] != ["get_time"]
 
 
 @check("tools", Level.MUST, source="observed-openai-tool-choice", needs=("tools/required",))
@@ -349,37 +198,6 @@ def named_choice_finishes_with_stop(ctx: CheckContext) -> str | None:
     return None
 
 
-@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/auto",))
-def auto_choice_calls_are_valid(ctx: CheckContext) -> str | None:
-    """With tool_choice "auto", any tool calls are well formed and the answer then finishes with "tool_calls"."""
-    exchange = ctx.exchange("tools/auto")
-    calls, finish = calls_of(ctx, exchange)
-    if not calls:
-        raise NotApplicable(
-            "the model answered without calling a tool (model behaviour); tools.auto_choice_calls_a_tool says so"
-        )
-    for index, call in enumerate(calls):
-        check_call(exchange, call, _names(TOOLS), f"$.choices[0].message.tool_calls[{index}]")
-    if finish != "tool_calls":
-        raise CheckFailed(
-            f'{exchange.describe()}: the answer calls tools but finish_reason is {finish!r}, expected "tool_calls"'
-        )
-    return None
-
-
-@check("tools", Level.SHOULD, source="openai-function-calling", needs=("tools/auto",))
-def auto_choice_calls_a_tool(ctx: CheckContext) -> str | None:
-    """Asked for the weather with a weather tool and tool_choice "auto", the model calls it (model behaviour)."""
-    exchange = ctx.exchange("tools/auto")
-    calls, _ = calls_of(ctx, exchange, answered_by="tools.auto_choice_calls_are_valid")
-    if not calls:
-        raise CheckFailed(
-            f"{exchange.describe()}: the model answered in text instead of calling get_weather; this is model "
-            "behaviour, not protocol"
-        )
-    return None
-
-
 @check("tools", Level.MUST, source="openai-function-calling", needs=("tools/none",))
 def none_choice_calls_no_tool(ctx: CheckContext) -> str | None:
     """tool_choice "none" gives a text answer and no tool calls."""
@@ -389,38 +207,6 @@ def none_choice_calls_no_tool(ctx: CheckContext) -> str | None:
         raise CheckFailed(
             f'{exchange.describe()}: tool_choice "none" but the answer has {len(calls)} tool calls '
             f"(finish_reason {finish!r})"
-        )
-    return None
-
-
-@check("tools", Level.MUST, source="openai-function-calling", needs=("tools/parallel", "tools/required"))
-def parallel_calls_have_distinct_ids(ctx: CheckContext) -> str | None:
-    """Parallel tool calls are each well formed and have distinct ids."""
-    exchange = ctx.exchange("tools/parallel")
-    unsupported_if_refused(exchange, "parallel_tool_calls")
-    calls, _ = calls_of(ctx, exchange)
-    if not calls:
-        if _ignored(ctx, "required"):
-            raise Blocked(REQUIRED_OWNER, 'tool_choice "required" gives no call on tools/required either')
-        raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the answer has no tool_calls')
-    for index, call in enumerate(calls):
-        check_call(exchange, call, _names(TOOLS), f"$.choices[0].message.tool_calls[{index}]")
-    ids = [call["id"] for call in calls]
-    if len(set(ids)) != len(ids):
-        raise CheckFailed(f"{exchange.describe()}: the tool calls share ids: {ids}")
-    return f"{len(calls)} call(s)"
-
-
-@check("tools", Level.SHOULD, source="openai-function-calling", needs=("tools/parallel",))
-def parallel_request_gets_several_calls(ctx: CheckContext) -> str | None:
-    """Asked to use both tools with parallel_tool_calls, the model calls both (model behaviour)."""
-    exchange = ctx.exchange("tools/parallel")
-    calls, _ = calls_of(ctx, exchange, answered_by="tools.parallel_calls_have_distinct_ids")
-    if len(calls) < 2:
-        count = "no tool call" if not calls else "one tool call"
-        raise CheckFailed(
-            f"{exchange.describe()}: {count} for a question that needs both tools; this is model behaviour, not "
-            "protocol"
         )
     return None
 
@@ -478,11 +264,11 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
             )
         calls = complete
     if not calls:
-        if _ignored(ctx, "required"):
+        if ignored(ctx, "required"):
             raise Blocked(REQUIRED_OWNER, 'tool_choice "required" gives no call without streaming either')
         raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the stream carries no tool_calls delta')
     for index, call in sorted(calls.items()):
-        check_call(exchange, call, _names(TOOLS), f"the reassembled call {index}", form=CHUNK_FORM)
+        check_call(exchange, call, names(TOOLS), f"the reassembled call {index}", form=CHUNK_FORM)
     if finish == "length":
         return f"{len(calls)} complete call(s) before the token cap cut the stream"
     if finish != "tool_calls":
@@ -495,7 +281,7 @@ def no_argument_tool_gets_an_empty_object(ctx: CheckContext) -> str | None:
     """A tool without parameters is called with arguments that parse as a JSON object ("{}"; "" is not JSON)."""
     exchange = ctx.exchange("tools/no-arguments")
     calls, _ = calls_of(ctx, exchange)
-    if [_name(call) for call in calls] != ["get_server_time"] and _ignored(ctx, "named"):
+    if [name_of(call) for call in calls] != ["get_server_time"] and ignored(ctx, "named"):
         raise Blocked(NAMED_OWNER, "a named tool_choice is not honoured on tools/named either")
     if len(calls) != 1:
         raise CheckFailed(
