@@ -65,6 +65,8 @@ class Detection:
     never_failed: list[str] = field(default_factory=list)
     # checks that do not apply to the clean server (the OpenAI flavour), so no fault can fail them
     not_applicable: list[str] = field(default_factory=list)
+    # the reference server's model noise in these runs (0: deterministic)
+    model_noise: float = 0.0
 
     def score(self) -> str:
         return (
@@ -170,14 +172,20 @@ def run_suite(pool: Any, base_url: str, key: str, report_dir: Path) -> dict[str,
 
 
 def detect(
-    fault_ids: list[str] | None = None, jobs: int = 3, on_verdict: Callable[[FaultVerdict], None] | None = None
+    fault_ids: list[str] | None = None,
+    jobs: int = 3,
+    on_verdict: Callable[[FaultVerdict], None] | None = None,
+    model_noise: float = 0.0,
 ) -> Detection:
-    """Run the suite clean and with each fault (all of them by default), ``jobs`` runs at a time."""
+    """Run the suite clean and with each fault (all of them by default), ``jobs`` runs at a time; with
+    ``model_noise``, against the server behaving like a hosted model (conformance.reference.answers)."""
     chosen = [FAULTS[fault_id] for fault_id in (fault_ids or list(FAULTS))]
     key = "sk-detection-" + secrets.token_hex(12)
     started = time.monotonic()
     with (
-        ReferenceServer(ReferenceConfig(api_keys=frozenset({key}), flavour="openai", base_path="/v1")) as server,
+        ReferenceServer(
+            ReferenceConfig(api_keys=frozenset({key}), flavour="openai", base_path="/v1", model_noise=model_noise)
+        ) as server,
         tempfile.TemporaryDirectory() as scratch,
     ):
         root = server.base_url.removesuffix("/v1")
@@ -216,6 +224,7 @@ def detect(
         checks=len(clean["checks"]),
         never_failed=sorted({check["id"] for check in clean["checks"]} - {i for v in verdicts for i in v.failing}),
         not_applicable=sorted(check["id"] for check in clean["checks"] if check["status"] == "skipped"),
+        model_noise=model_noise,
     )
 
 

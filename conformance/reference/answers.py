@@ -5,6 +5,13 @@ returned), cut at a stop sequence and at ``max_tokens`` tokens, where a token is
 non-space characters with the spaces before it. JSON answers are the first instance of the
 requested schema. Tools are called when ``tool_choice`` asks for it, or, with "auto", when a word of
 a tool's name appears in the question.
+
+Sampling is modelled where the suite can see it: a ``temperature`` above 0 (with ``top_p`` at 0.1 or
+more) adds two words drawn at random, from ``seed`` when one is given; ``top_p`` below 0.1 keeps only
+the likeliest token, so the answer is the greedy one. With ``noise`` (``serve-reference
+--model-noise P``) the server behaves like a hosted model: the wording varies with probability P even
+at temperature 0 or with a seed, "auto" calls a mentioned tool with probability 1 - P/2, and, offered
+more tools than the question needs, sometimes calls another one too.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import asyncio
 import base64
 import io
 import json
+import random
 import re
 import time
 import uuid
@@ -45,6 +53,49 @@ MID_STREAM_ERROR = {
     "param": None,
     "code": "mid_stream_failure",
 }
+
+
+# draws for the noise and for unseeded sampling (seeded by ReferenceConfig.noise_seed in tests)
+CHANCE = random.Random()
+# the words a sampled answer draws two of (32 * 32 answers: two alike are rare)
+_WORDS = (
+    "amber",
+    "azure",
+    "brisk",
+    "calm",
+    "cedar",
+    "coral",
+    "dawn",
+    "dusk",
+    "ember",
+    "fern",
+    "frost",
+    "glade",
+    "harbor",
+    "hazel",
+    "iris",
+    "ivory",
+    "jade",
+    "lark",
+    "maple",
+    "mist",
+    "moss",
+    "noon",
+    "opal",
+    "pearl",
+    "quill",
+    "reed",
+    "sage",
+    "slate",
+    "tide",
+    "umber",
+    "willow",
+    "wren",
+)
+# how a hosted model rewords an answer now and then
+_REWORDINGS = ("Well, ", "Sure. ", "OK: ")
+# top_p below this keeps only the likeliest token
+GREEDY_TOP_P = 0.1
 
 
 def tokens(text: str) -> list[str]:
@@ -122,6 +173,20 @@ def _cut(request: ChatRequest, text: str) -> tuple[str, str]:
     return "".join(pieces), "stop"
 
 
+def _sampled(request: ChatRequest) -> bool:
+    hot = request.temperature is not None and request.temperature > 0
+    return hot and (request.top_p is None or request.top_p >= GREEDY_TOP_P)
+
+
+def _worded(request: ChatRequest, text: str, draw: random.Random) -> str:
+    """The text as this answer words it: reworded now and then (noise), with sampled words at a temperature."""
+    if request.noise and CHANCE.random() < request.noise:
+        text = CHANCE.choice(_REWORDINGS) + text
+    if _sampled(request):
+        text = f"{text} ({draw.choice(_WORDS)} {draw.choice(_WORDS)})"
+    return text
+
+
 def _wanted_tools(request: ChatRequest) -> list[dict[str, Any]]:
     if request.tool_choice == "none" or not request.tools:
         return []
@@ -135,11 +200,18 @@ def _wanted_tools(request: ChatRequest) -> list[dict[str, Any]]:
     matching = [tool for tool in request.tools if (set(tool["name"].lower().split("_")) - {"get", "set"}) & words]
     if request.tool_choice == "required" and not matching:
         matching = request.tools[:1]
+    if request.tool_choice == "auto" and matching and CHANCE.random() >= request.auto_call_rate:
+        return []  # the model chose to answer in text
+    if request.noise and len(matching) > 1 and CHANCE.random() < request.noise / 2:
+        matching = matching[:1]  # asked for several tools, the model called one
+    elif request.noise and request.tool_choice == "auto" and len(matching) == 1 and CHANCE.random() < request.noise:
+        matching += [tool for tool in request.tools if tool not in matching][:1]  # and another, in parallel
     return matching if request.parallel_tool_calls else matching[:1]
 
 
 def choices(request: ChatRequest) -> list[Choice]:
     made = []
+    draw = random.Random(request.seed) if request.seed is not None else CHANCE
     for index in range(request.n):
         wanted = _wanted_tools(request)
         if wanted:
@@ -160,9 +232,9 @@ def choices(request: ChatRequest) -> list[Choice]:
         if request.response_format == "json_schema":
             text = json.dumps(instance(request.schema))
         elif request.response_format == "json_object":
-            text = json.dumps({"answer": _text(request, index)}, ensure_ascii=False)
+            text = json.dumps({"answer": _worded(request, _text(request, index), draw)}, ensure_ascii=False)
         else:
-            text = _text(request, index)
+            text = _worded(request, _text(request, index), draw)
         content, finish = _cut(request, text)
         made.append(Choice(index, content, finish))
     return made

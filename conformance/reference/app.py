@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import math
 import re
@@ -56,6 +57,11 @@ class ReferenceConfig:
     key_limit_style: str = "openai"
     # seconds every answer is held back (benchmarks of live runs against a distant target)
     latency: float = 0.0
+    # behave like a hosted model: at temperature 0 the wording varies with this probability, a mentioned
+    # tool is called on "auto" with probability 1 - noise/2, parallel calls come some of the time
+    model_noise: float = 0.0
+    # seeds the server's draws (noise, unseeded sampling), for tests that must not depend on chance
+    noise_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.flavour not in FLAVOURS:
@@ -64,6 +70,8 @@ class ReferenceConfig:
             raise ValueError(f"unknown faults {unknown(self.faults)}")
         if self.key_limit_style not in ("openai", "llama", "silent"):
             raise ValueError(f"unknown key_limit_style {self.key_limit_style!r}")
+        if not 0.0 <= self.model_noise <= 1.0:
+            raise ValueError(f"model_noise is a probability, not {self.model_noise}")
 
 
 LISTED = {model.id for model in MODELS}
@@ -211,6 +219,8 @@ async def _json_body(request: Request, active: frozenset[str]) -> Any:
 def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     flavour = FLAVOURS[config.flavour]
     limiter = RateLimiter(config.rate_limits)
+    if config.noise_seed is not None:
+        answers.CHANCE.seed(config.noise_seed)
 
     window = KeyWindow(*config.key_limit, config.key_limit_style) if config.key_limit else None
 
@@ -285,6 +295,8 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
                 ]
                 return StreamingResponse(iter(events), media_type="text/event-stream")
             raise
+        if config.model_noise:
+            parsed = dataclasses.replace(parsed, noise=config.model_noise, auto_call_rate=1 - config.model_noise / 2)
         parsed = fault_hooks.after_parse(parsed, active)
         limiter.admit(request.state.key, parsed.model, active)
         headers = _rate_headers(active)

@@ -53,6 +53,13 @@ class ChatRequest:
     logprobs: bool = False
     top_logprobs: int = 0
     temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    # how a hosted model behaves (ReferenceConfig.model_noise): at temperature 0 the wording varies with
+    # this probability, and "auto" calls a mentioned tool with probability 1 - noise/2
+    noise: float = 0.0
+    # the share of "auto" answers that call a mentioned tool (below 1: a fault, or the noise)
+    auto_call_rate: float = 1.0
     # a fault the test asked for in metadata.reference_fault (e.g. "mid-stream-error")
     fault: str | None = None
 
@@ -375,6 +382,8 @@ def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
         logprobs=logprobs,
         top_logprobs=top_logprobs,
         temperature=body.get("temperature"),
+        top_p=body.get("top_p"),
+        seed=body.get("seed"),
         fault=_fault(body),
     )
 

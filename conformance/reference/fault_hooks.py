@@ -164,6 +164,12 @@ def after_parse(request: ChatRequest, active: Active) -> ChatRequest:
         changes["tool_choice"] = "auto"
     if "auto-never-calls" in active and request.tool_choice == "auto":
         changes["tool_choice"] = "none"
+    if "auto-rarely-calls" in active:
+        changes["auto_call_rate"] = 0.2
+    if "temperature-ignored" in active:
+        changes["temperature"] = None
+    if "top-p-ignored" in active:
+        changes["top_p"] = None
     if "single-call-only" in active:
         changes["parallel_tool_calls"] = False
     return dataclasses.replace(request, **changes) if changes else request
