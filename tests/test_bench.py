@@ -64,3 +64,46 @@ def test_the_readme_states_the_dry_run_bound_of_the_llama_api():
     total = plan.prompt_tokens + plan.completion_tokens
     claim = f"at most\n{len(plan.requests)} requests and {total:,} tokens"
     assert re.sub(r"\s+", " ", claim) in re.sub(r"\s+", " ", README.replace("**", ""))
+
+
+@pytest.mark.e2e
+def test_the_rates_benchmark_runs_and_catches_the_drop(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "rates.py"),
+            "--runs",
+            "2",
+            "--drop-runs",
+            "1",
+            "--output",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    result = json.loads((tmp_path / "rates.json").read_text())
+    assert result["trials"] == 5
+    drop = result["drop"]["results"][0]
+    # auto calls at 20 % over 15 trials: far below 80 %, and below run 1's interval
+    assert drop["gate_failed"], drop
+    assert drop["on_the_check"], drop
+    assert drop["rate"]["successes"] <= 8
+    assert "real drop (auto-rarely-calls) failing the gate" in done.stdout
+
+
+def test_the_readme_quotes_the_committed_rates_benchmark():
+    result = json.loads((ROOT / "reports" / "bench" / "rates.json").read_text())
+    assert all(result["targets_met"].values()), result["targets_met"]
+    section = re.sub(r"\s+", " ", _section("Speed and cost, measured"))
+    runs, drop = result["runs"], result["drop"]
+    caught = sum(r["gate_failed"] and r["on_the_check"] for r in drop["results"])
+    assert f"{len(result['flips'])} checks went between pass and fail in {runs} runs" in section
+    spurious = len(result["spurious_gate_failures"])
+    assert f"{spurious} of {runs - 1} gates against run 1's baseline failed" in section
+    assert f"the gate failed {caught} of {drop['runs']} runs" in section
+    assert f"model noise {result['noise']}" in section
+    assert result["measured_at"][:10] in section

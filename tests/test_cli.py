@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -246,3 +247,25 @@ def test_serve_reference_answers_with_its_key(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_a_replay_makes_as_many_trials_as_its_recording(cli, tmp_path):
+    cassettes = tmp_path / "cassettes"
+    recorded = cli(
+        "run", "--target", "reference", "--mode", "record", "--trials", "2", "--cassette-dir", str(cassettes)
+    )
+    assert recorded.code == 0, recorded.stdout + recorded.stderr
+    assert recorded.report["run"]["trials"] == 2
+    assert (cassettes / "reference" / "tools" / "auto-trial-2.yaml").is_file()
+    assert not (cassettes / "reference" / "tools" / "auto-trial-3.yaml").exists()
+    replayed = cli("run", "--target", "reference", "--cassette-dir", str(cassettes))
+    assert replayed.code == 0, replayed.stdout
+    assert replayed.report["run"]["trials"] == 2
+    assert replayed.report["run"]["problems"] == []
+    assert replayed.verdicts() == recorded.verdicts()
+    rate = next(c["rate"] for c in replayed.report["checks"] if c["id"] == "tools.auto_choice_calls_a_tool")
+    assert (rate["successes"], rate["trials"]) == (6, 6)
+    # asking a replay for more trials than were recorded is a cassette problem, in one line per check
+    more = cli("run", "--target", "reference", "--cassette-dir", str(cassettes), "--trials", "3")
+    assert more.code == 2
+    assert "no recording of exchange 'tools/auto-trial-3'" in json.dumps(more.report)
