@@ -129,11 +129,13 @@ def test_the_console_script_is_installed(tmp_path):
     assert completed.stdout.startswith("openai-conformance ")
 
 
-def test_the_example_workflow_uses_real_commands():
+def test_the_example_workflow_uses_the_action_with_inputs_it_declares():
     workflow = yaml.safe_load((ROOT / "examples" / "github-actions.yml").read_text())
-    steps = workflow["jobs"]["conformance"]["steps"]
-    commands = [step["run"] for step in steps if "run" in step]
-    assert any(c.startswith("conformance run") and "--mode replay" in c for c in commands)
-    assert any(c.startswith("conformance run") and "--mode live" in c for c in commands)
-    assert any(c.startswith("conformance gate --baseline") for c in commands)
-    assert any("GITHUB_STEP_SUMMARY" in c and "report.md" in c for c in commands)
+    declared = set(yaml.safe_load((ROOT / "action.yml").read_text())["inputs"])
+    steps = [step for step in workflow["jobs"]["conformance"]["steps"] if step.get("uses") == "./"]
+    assert [step["with"]["mode"] for step in steps] == ["replay", "live"]
+    for step in steps:
+        assert set(step["with"]) <= declared
+        assert step["with"]["fail-on"] == "regression"
+        assert step["with"]["baseline"].startswith("targets/")
+    assert steps[1]["with"]["api-key-env"] in steps[1]["env"]
