@@ -123,6 +123,19 @@ def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan
     return Plan(target.name, len(chosen), list(planned.values()), target.limits.trials)
 
 
+def prefetched(checks: Iterable[Check], target: Target, dialect: Dialect) -> list[Request]:
+    """The requests a live run makes before its checks ask: every probe the checks read (each trial
+    counted), in run order, once each; what a check sends itself depends on answers, so it asks then."""
+    requests: dict[str, Request] = {}
+    for check in checks:
+        if check.row in target.capabilities.unsupported:
+            continue
+        for request, _, extra in planned_requests(check, target, dialect):
+            if not extra:
+                requests.setdefault(request.id, request)
+    return list(requests.values())
+
+
 def planned_request(request: Request, row: str, target: Target, *, extra: bool) -> PlannedRequest:
     prompt, completion, images = token_bound(request, target.max_tokens_param)
     return PlannedRequest(request.id, row, request.method, request.path, prompt, completion, images, extra)

@@ -25,7 +25,7 @@ from conformance import report as reporting
 from conformance.context import CheckContext
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
-from conformance.plan import Plan, make_plan, time_bound
+from conformance.plan import Plan, make_plan, prefetched, time_bound
 from conformance.progress import Progress, write_summary
 from conformance.registry import CHECKS, Check, load_all
 from conformance.rows import ROWS
@@ -34,7 +34,6 @@ from conformance.runner import run_check
 from conformance.runstate import RunState
 from conformance.shared import SharedExchanges
 from conformance.startup import end_at, start_run
-from conformance.trials import planned_requests
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status
 
 RESULT = "conformance.result"
@@ -398,11 +397,5 @@ def _planned(state: RunState, items: list[pytest.Item]) -> list[Any]:
 
 
 def _planned_checks(state: RunState, checks: list[Check | None]) -> list[Any]:
-    requests: dict[str, Any] = {}
-    for check in checks:
-        if not isinstance(check, Check) or check.row in state.config.target.capabilities.unsupported:
-            continue
-        for request, _, extra in planned_requests(check, state.config.target, state.config.dialect):
-            if not extra:  # what a check sends itself depends on answers: it asks for it when it knows
-                requests.setdefault(request.id, request)
-    return list(requests.values())
+    chosen = [check for check in checks if isinstance(check, Check)]
+    return prefetched(chosen, state.config.target, state.config.dialect)

@@ -172,10 +172,11 @@ def _recorded_profile(name: str, cassette_dir: Path) -> dict[str, object]:
 
 
 def _recorded_trials(cassette_dir: Path) -> int | None:
-    """How many trials the recording made (a replay makes as many), if the set says."""
+    """How many trials the recording made (a replay makes as many), if the set says. A set recorded
+    before trials existed keeps limits without them: it made one of each."""
     profile = CassetteSet.read_info(cassette_dir).get("profile")
     limits = profile.get("limits") if isinstance(profile, dict) else None
-    trials = limits.get("trials") if isinstance(limits, dict) else None
+    trials = limits.get("trials", 1) if isinstance(limits, dict) else None
     return trials if isinstance(trials, int) and not isinstance(trials, bool) and 1 <= trials <= MAX_TRIALS else None
 
 

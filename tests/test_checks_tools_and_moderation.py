@@ -147,6 +147,38 @@ def test_a_bad_call_in_any_trial_fails_the_form_of_auto_calls():
     assert judge("tools.auto_choice_calls_a_tool", *exchanges, limits={"trials": 5}).status == Status.PASS
 
 
+def test_parallel_ids_are_judged_in_every_trial_not_cut_at_the_cap():
+    both = [call(), call("get_time", '{"timezone":"Europe/Paris"}', "call_2")]
+    same = [call(), call("get_time", '{"timezone":"Europe/Paris"}', "call_1")]
+    required = tool_answer("tools/required", [call()])
+
+    def trials(answers):
+        first = tool_answer("tools/parallel", answers[0][0], answers[0][1])
+        return trial_exchanges(first, len(answers), lambda n: tool_answer("tools/parallel", *answers[n - 1]))
+
+    cut = ([call()], "length")
+    result = judge(
+        "tools.parallel_calls_have_distinct_ids",
+        required,
+        *trials([cut, (both, "tool_calls"), cut]),
+        limits={"trials": 3},
+    )
+    assert (result.status, result.message) == (
+        Status.PASS,
+        "1 trials judged, 1 with several calls, each with ids of its own",
+    )
+    shared = judge(
+        "tools.parallel_calls_have_distinct_ids",
+        required,
+        *trials([(both, "tool_calls"), (same, "tool_calls")]),
+        limits={"trials": 2},
+    )
+    assert shared.status == Status.FAIL
+    assert "tools/parallel-trial-2" in shared.message or "share ids" in shared.message
+    all_cut = judge("tools.parallel_calls_have_distinct_ids", required, *trials([cut, cut]), limits={"trials": 2})
+    assert all_cut.status == Status.SKIPPED
+
+
 def test_parallel_calls_need_distinct_ids():
     both = [call(), call("get_time", '{"timezone":"Europe/Paris"}', "call_2")]
     assert judge("tools.parallel_calls_have_distinct_ids", tool_answer("tools/parallel", both)).status == Status.PASS

@@ -269,3 +269,19 @@ def test_a_replay_makes_as_many_trials_as_its_recording(cli, tmp_path):
     more = cli("run", "--target", "reference", "--cassette-dir", str(cassettes), "--trials", "3")
     assert more.code == 2
     assert "no recording of exchange 'tools/auto-trial-3'" in json.dumps(more.report)
+
+
+def test_a_recording_made_before_trials_existed_replays_as_one_trial_each(cli, tmp_path):
+    cassettes = tmp_path / "cassettes"
+    recorded = cli(
+        "run", "--target", "reference", "--mode", "record", "--trials", "1", "--cassette-dir", str(cassettes)
+    )
+    assert recorded.code == 0, recorded.stdout + recorded.stderr
+    info = cassettes / "reference" / "cassette-set.yaml"
+    text = info.read_text()
+    assert "    trials: 1\n" in text
+    info.write_text(text.replace("    trials: 1\n", ""))  # as the suite wrote it before trials
+    replayed = cli("run", "--target", "reference", "--cassette-dir", str(cassettes))
+    assert replayed.code == 0, replayed.stdout
+    assert replayed.report["run"]["trials"] == 1
+    assert replayed.verdicts() == recorded.verdicts()

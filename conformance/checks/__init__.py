@@ -11,6 +11,7 @@ probes over trials (``ctx.trials``) and returns a ``Measured`` count (``checks._
 from conformance.checks import (
     chat_completions,
     errors_400,
+    errors_400_parameters,
     errors_auth,
     errors_not_found,
     errors_rate_limit,
@@ -31,6 +32,7 @@ from conformance.checks import (
 __all__ = [
     "chat_completions",
     "errors_400",
+    "errors_400_parameters",
     "errors_auth",
     "errors_not_found",
     "errors_rate_limit",

@@ -120,9 +120,13 @@ def parallel_calls_have_distinct_ids(ctx: CheckContext) -> str | None:
     """Parallel tool calls are each well formed and have distinct ids."""
     exchanges = ctx.trials("tools/parallel")
     unsupported_if_refused(exchanges[0], "parallel_tool_calls")
-    several = 0
+    several = judged = 0
     for exchange in exchanges:
-        calls, _ = calls_of(ctx, exchange)
+        try:
+            calls, _ = calls_of(ctx, exchange)
+        except NotApplicable:
+            continue  # cut at the token cap: its calls may be unfinished
+        judged += 1
         if not calls:
             if ignored(ctx, "required"):
                 raise Blocked(REQUIRED_OWNER, 'tool_choice "required" gives no call on tools/required either')
@@ -133,7 +137,11 @@ def parallel_calls_have_distinct_ids(ctx: CheckContext) -> str | None:
         if len(set(ids)) != len(ids):
             raise CheckFailed(f"{exchange.describe()}: the tool calls share ids: {ids}")
         several += len(calls) > 1
-    return f"{len(exchanges)} trials, {several} with several calls, each with ids of its own"
+    if not judged:
+        raise NotApplicable(
+            f"every one of {len(exchanges)} trials was cut at the token cap before its calls were complete"
+        )
+    return f"{judged} trials judged, {several} with several calls, each with ids of its own"
 
 
 @check(

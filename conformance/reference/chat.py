@@ -12,15 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, LLAMA, OPENAI_PARAMETERS, Flavour
 from conformance.reference.errors import ApiError, bad_request, unknown_model
+from conformance.reference.json_schemas import NAME, json_schema
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 DETAILS = ("low", "high", "auto")
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)$", re.DOTALL)
 _MAGIC = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -199,64 +196,6 @@ def _messages(messages: Any, vision: bool, flavour: Flavour) -> None:
         )
 
 
-def _strict_problem(schema: Any, path: str = "") -> str | None:
-    """What strict mode refuses: an object without additionalProperties false or with optional keys."""
-    if not isinstance(schema, dict):
-        return None
-    if schema.get("type") == "object" or "properties" in schema:
-        properties = schema.get("properties") or {}
-        if schema.get("additionalProperties") is not False:
-            return f"{path or 'the root'}: 'additionalProperties' must be false"
-        if set(schema.get("required") or []) != set(properties):
-            return f"{path or 'the root'}: every property must be required"
-        for name, child in properties.items():
-            if problem := _strict_problem(child, f"{path}.{name}"):
-                return problem
-    for key in ("items", "anyOf", "$defs"):
-        children = schema.get(key)
-        for child in (
-            children.values()
-            if isinstance(children, dict) and key == "$defs"
-            else children
-            if isinstance(children, list)
-            else [children]
-        ):
-            if problem := _strict_problem(child, path):
-                return problem
-    return None
-
-
-def _json_schema(
-    value: Any, param: str, *, name_required: bool = True, schema_param: str | None = None
-) -> tuple[dict[str, Any], bool]:
-    """A response_format json_schema (or tool parameters): its name, and a schema that is valid JSON
-    Schema and, in strict mode, strict. Problems with the schema name ``schema_param``."""
-    schema_param = schema_param or f"{param}.schema"
-    if not isinstance(value, dict):
-        raise bad_request(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
-    schema = value.get("schema", {"type": "object"}) if not name_required else value.get("schema")
-    if name_required and not (isinstance(value.get("name"), str) and _NAME.match(value["name"])):
-        raise bad_request(
-            f"Invalid '{param}.name': 1 to 64 letters, digits, '_' or '-'.", f"{param}.name", "invalid_value"
-        )
-    if not isinstance(schema, dict):
-        raise bad_request(
-            f"Missing required parameter: '{param}.schema'.", f"{param}.schema", "missing_required_parameter"
-        )
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise bad_request(
-            f"Invalid schema for '{param}': {exc.message}.", schema_param, "invalid_json_schema"
-        ) from None
-    strict = value.get("strict") is True
-    if strict and (problem := _strict_problem(schema)):
-        raise bad_request(
-            f"Invalid schema for '{param}' in strict mode: {problem}.", schema_param, "invalid_json_schema"
-        )
-    return schema, strict
-
-
 def _response_format(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     value = body.get("response_format")
     if value is None:
@@ -265,9 +204,7 @@ def _response_format(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     if kind in ("text", "json_object"):
         return kind, None
     if kind == "json_schema":
-        schema, _ = _json_schema(
-            value.get("json_schema"), "response_format.json_schema", schema_param="response_format"
-        )
+        schema, _ = json_schema(value.get("json_schema"), "response_format.json_schema", schema_param="response_format")
         return kind, schema
     raise bad_request(f"Invalid value for 'response_format.type': {kind!r}.", "response_format.type", "invalid_value")
 
@@ -290,13 +227,13 @@ def _tools(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, bool]:
             raise bad_request(
                 f"Invalid 'tools[{index}]': expected a function with a name.", f"tools[{index}]", "invalid_value"
             )
-        if not _NAME.match(function["name"]):
+        if not NAME.match(function["name"]):
             raise bad_request(
                 f"Invalid 'tools[{index}].function.name'.", f"tools[{index}].function.name", "invalid_value"
             )
         parameters = function.get("parameters", {"type": "object", "properties": {}})
         spec = {"schema": parameters, "strict": function.get("strict")}
-        _json_schema(spec, f"tools[{index}].function.parameters", name_required=False)
+        json_schema(spec, f"tools[{index}].function.parameters", name_required=False)
         functions.append({**function, "parameters": parameters})
     names = [function["name"] for function in functions]
     if choice is None:
