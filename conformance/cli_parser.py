@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import NoReturn
 
 from conformance import __version__
@@ -52,6 +53,16 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="send each model check's probe N times; its verdict is a rate over them (default: the "
         "profile's limits.trials, 5; a replay makes as many as its recording)",
+    )
+    limits = run.add_argument_group(
+        "limits",
+        "what the target allows, over the profile's [limits]; declared and announced limits are budgets "
+        "spent in bursts within their window; with none, only the concurrency holds requests back",
+    )
+    limits.add_argument("--rpm", type=_count(1, 1_000_000), metavar="N", help="requests a minute the target allows")
+    limits.add_argument("--tpm", type=_count(1, 10**10), metavar="N", help="tokens a minute the target allows")
+    limits.add_argument(
+        "--concurrency", type=_count(1, 64), metavar="N", help="requests at a time (default: the profile's, 4)"
     )
     target.add_argument(
         "--allow-rate-limit-probe",
@@ -182,6 +193,19 @@ def _probability(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r}: a probability is a number from 0 to 1")
     return value
+
+
+def _count(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: a whole number from {low} to {high} is needed")
+        return value
+
+    return parse
 
 
 def _trials(text: str) -> int:

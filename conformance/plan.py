@@ -105,7 +105,9 @@ def time_bound(requests: int, target: Target) -> float:
     429 policy and the rate-limit burst allow; a bound that ends a run, not an estimate."""
     limits, burst = target.limits, target.rate_limit
     waves = -(-requests // limits.concurrency)
-    seconds = 60 + waves * limits.deadline + requests * 60 / limits.requests_per_minute
+    seconds = 60 + waves * limits.deadline
+    if limits.requests_per_minute is not None:
+        seconds += requests * 60 / limits.requests_per_minute
     seconds += limits.retries * limits.max_retry_wait
     if burst.probe:
         seconds += burst.max_wait + -(-burst.budget // limits.concurrency) * limits.deadline

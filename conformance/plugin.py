@@ -76,6 +76,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="how many times each model check's probe is sent (its verdict is a rate over them)",
     )
+    for name, text in (
+        ("rpm", "requests a minute the target allows (a budget spent in bursts within the minute)"),
+        ("tpm", "tokens a minute the target allows"),
+        ("concurrency", "requests at a time"),
+    ):
+        group.addoption(f"--conformance-{name}", dest=f"conformance_{name}", type=int, default=None, help=text)
     group.addoption(
         "--conformance-dry-run",
         dest="conformance_dry_run",

@@ -116,7 +116,9 @@ MAX_TRIALS = 50
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    requests_per_minute: int = Field(default=600, ge=1)
+    # the requests a minute the target allows, spent in bursts within any sliding minute; None: no
+    # cap but the concurrency, until the target announces one or answers 429
+    requests_per_minute: int | None = Field(default=None, ge=1)
     # the target's token budget per minute; each request counts its upper bound (conformance.budget)
     tokens_per_minute: int | None = Field(default=None, ge=1)
     concurrency: int = Field(default=4, ge=1, le=64)

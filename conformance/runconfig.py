@@ -51,6 +51,11 @@ class RunOptions:
     # how many times each model check's probe is sent (default: the profile's limits.trials; in a
     # replay, what the recording made)
     trials: int | None = None
+    # the target's limits as the user declares them (over the profile's): requests and tokens a
+    # minute, requests at a time
+    rpm: int | None = None
+    tpm: int | None = None
+    concurrency: int | None = None
     allow_rate_limit_probe: bool | None = None
     # plan a live run (requests and tokens) and send nothing; needs no key
     dry_run: bool | None = None
@@ -108,7 +113,13 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
             "moderation": options.moderation_model,
             "text_only": options.text_model,
         },
-        "limits": {"timeout": options.timeout, "trials": options.trials},
+        "limits": {
+            "timeout": options.timeout,
+            "trials": options.trials,
+            "requests_per_minute": options.rpm,
+            "tokens_per_minute": options.tpm,
+            "concurrency": options.concurrency,
+        },
         "rate_limit": {"probe": True if options.allow_rate_limit_probe else None},
     }
     target = build_target(data, overrides)

@@ -114,7 +114,9 @@ def share_limits(limits: Limits, workers: int) -> Limits:
         return limits
     return limits.model_copy(
         update={
-            "requests_per_minute": max(limits.requests_per_minute // workers, 1),
+            "requests_per_minute": None
+            if limits.requests_per_minute is None
+            else max(limits.requests_per_minute // workers, 1),
             "tokens_per_minute": None
             if limits.tokens_per_minute is None
             else max(limits.tokens_per_minute // workers, 1),

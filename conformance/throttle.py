@@ -1,22 +1,31 @@
-"""When the next live request may start, so that the suite never causes a 429 it did not ask for.
+"""When the next live request may start: as soon as the target's limits allow, and never so soon
+that the suite causes a 429 it did not ask for.
 
-Three sources of limits, all honoured at once:
+Limits are budgets, spent in bursts within the window the target describes, not intervals between
+starts. Three sources, all honoured at once:
 
-- the profile's declared ``requests_per_minute`` (starts spaced evenly, with a little slack) and
-  ``tokens_per_minute`` (each request's token bound, within a sliding minute);
-- what the target says about its own window: ``x-ratelimit-remaining-requests`` and
-  ``-tokens``, less what is already in flight, until ``x-ratelimit-reset-*``; per model, since
-  OpenAI and the gateways limit (and announce) per model, and a key-wide limit still shows in
-  every model's headers. Without a reset
-  header (the Llama API sends none), until the oldest of the suite's own starts leaves the target's
-  window, whose length is inferred from ``x-ratelimit-limit-requests`` and the declared rate (a
-  limit of 10 at a declared 10 per minute is a one-minute window);
+- declared (the profile's ``limits``, or ``--rpm``/``--tpm``): at most ``requests_per_minute``
+  starts and ``tokens_per_minute`` tokens (each request's upper bound) in any sliding minute,
+  stretched by a little slack for the clock and the network. Nothing declared: no cap but the
+  concurrency;
+- announced by the target: ``x-ratelimit-remaining-requests`` and ``-tokens`` with a
+  ``x-ratelimit-reset-*`` are a budget until that reset (a token bucket or a fixed window: when the
+  reset has passed with nothing left, one request goes first and its answer says what the window
+  holds); a limit and what remains without a reset (the Llama API's way) are a sliding window, whose
+  length is inferred from the declared rate (a limit of 10 at a declared 10 per minute is one
+  minute), else a minute. Targets announce per model, and a key-wide limit shows in every model's
+  headers: every start is spent from every model's budget (for a per-model limit, too much, until
+  that model's next answer says what it holds), and a model with no answer of its own yet, while
+  another has announced a limit, sends one request at a time under the other's budget until its own
+  answer comes;
 - a 429: every start waits for its ``Retry-After`` (``retry-after-ms``, the reset headers, or an
-  exponential back-off when the target says nothing), and the starts are spaced twice as wide,
-  narrowing back to the declared rate with each answer that is not a 429. The 429s of requests
-  already in flight when a pause began belong to that pause.
+  exponential back-off when the target says nothing), and from then on the starts are spaced:
+  twice as wide as the declared rate (or the rate that met the 429, when nothing was declared),
+  narrowing back with each answer that is not a 429. The 429s of requests already in flight when a
+  pause began belong to that pause.
 
-The clock and the sleep are injected, so the rules are tested without waiting.
+``projected`` tells how long a number of further requests will take under these rules (the ETA of
+the live display). The clock and the sleep are injected, so the rules are tested without waiting.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 WINDOW = 60.0
 # starts are spaced this much wider than the declared rate, so that clock jitter and network delays
@@ -38,6 +47,8 @@ BACKOFF_BASE = 1.0
 # after a 429 the starts are spaced twice as wide; each answer that is not a 429 narrows them by this
 # factor, back to the declared rate
 RECOVERY = 0.97
+# how often a start waiting for a scout's answer looks again
+SCOUT_POLL = 0.005
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?")
 
 
@@ -87,7 +98,7 @@ def _int(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
-@dataclass
+@dataclass(eq=False)
 class Ticket:
     started: float
     tokens: int
@@ -98,15 +109,21 @@ class Ticket:
 class ThrottleStats:
     # seconds starts were held back, and why
     waited: float = 0.0
+    # starts that had to wait for a limit (declared, announced, or a 429's pause)
+    held: int = 0
     paused_by_target: int = 0
 
 
 @dataclass
 class _Announced:
-    """What the target last said about the limits of one bucket (a model: OpenAI, LiteLLM and
-    others announce per model). With a reset time: requests left until then. Without one: the
-    window's limit and the requests other clients (or other models of a key-wide limit) spend in it."""
+    """What the target last said about the limits of one bucket (a model). With a reset time: the
+    requests and tokens left until then. Without one: the window's limit and the requests other
+    clients (or other models of a key-wide limit) spend in it."""
 
+    answered: bool = False
+    # x-ratelimit-limit-requests as last announced: models announcing the same limit with a reset
+    # are taken to share it (a key-wide limit), each held to the least any of them has left
+    announced_limit: int | None = None
     requests_window: float = WINDOW
     requests_left: int | None = None
     requests_reset: float | None = None
@@ -114,14 +131,16 @@ class _Announced:
     others: int = 0
     tokens_left: int | None = None
     tokens_reset: float | None = None
-    starts: deque[float] = field(default_factory=deque)
     in_flight: list[Ticket] = field(default_factory=list)
+    # after a reset that left nothing, or before this bucket's own first answer: the one request
+    # whose answer will say what the window holds
+    scout: Ticket | None = None
 
 
 class Throttle:
     def __init__(
         self,
-        requests_per_minute: int,
+        requests_per_minute: int | None = None,
         tokens_per_minute: int | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -129,10 +148,10 @@ class Throttle:
         longest_wait: float = 3600.0,
     ) -> None:
         self._rpm = requests_per_minute
-        self._declared_interval = WINDOW / requests_per_minute * SLACK
-        # the spacing of starts now: the declared one, widened after each 429 (see release)
-        self._interval = self._declared_interval
         self._tpm = tokens_per_minute
+        # the spacing of starts once a 429 has been met (None before: limits are spent in bursts)
+        self._base_interval: float | None = None
+        self._interval: float | None = None
         self._clock = clock
         self._sleep = sleep
         # no start waits longer than this for what the target announces (a reset an hour away is
@@ -140,8 +159,14 @@ class Throttle:
         self._longest_wait = longest_wait
         self._lock = threading.Lock()
         self._next_start = 0.0
+        # the suite's own starts in the last minute or two, and the tokens each may spend
+        self._starts: deque[float] = deque()
         self._spent: deque[tuple[float, int]] = deque()
+        # (started, answered) of requests answered lately: which of them the target had surely
+        # counted when it announced what remains
+        self._answered: deque[tuple[float, float]] = deque()
         self._buckets: dict[str, _Announced] = {}
+        self._last_answered: _Announced | None = None
         self._paused_until = 0.0
         self._backoff = BACKOFF_BASE
         # when the current pause for a 429 began: requests already in flight then may still get
@@ -157,42 +182,78 @@ class Throttle:
         while True:
             with self._lock:
                 now = self._clock()
-                announced = self._buckets.setdefault(bucket, _Announced())
+                announced = self._bucket(bucket)
                 when = min(self._earliest(now, tokens, announced), latest)
                 if when <= now:
-                    ticket = Ticket(now, tokens, bucket)
-                    self._next_start = now + self._interval
-                    self._spent.append((now, tokens))
-                    announced.starts.append(now)
-                    announced.in_flight.append(ticket)
-                    if announced.requests_left is not None:
-                        announced.requests_left -= 1
-                    if announced.tokens_left is not None:
-                        announced.tokens_left -= tokens
-                    self.stats.waited += waited
-                    return ticket
+                    return self._start(now, tokens, bucket, announced, waited)
             pause = min(when - now, 5.0)  # re-evaluate at least every 5 s: other answers may change it
             self._sleep(pause)
             waited += pause
 
-    def _earliest(self, now: float, tokens: int, announced: _Announced) -> float:
-        while announced.starts and announced.starts[0] <= now - WINDOW:
-            announced.starts.popleft()
+    def _bucket(self, name: str) -> _Announced:
+        announced = self._buckets.get(name)
+        if announced is None:
+            # a model not heard from yet: under the budget of the last one that was, until it answers
+            model = self._last_answered or _Announced()
+            announced = self._buckets[name] = replace(model, answered=False, in_flight=[], scout=None)
+        return announced
+
+    def _start(self, now: float, tokens: int, bucket: str, announced: _Announced, waited: float) -> Ticket:
+        ticket = Ticket(now, tokens, bucket)
+        if self._interval is not None:
+            self._next_start = now + self._interval
+        self._starts.append(now)
+        self._spent.append((now, tokens))
+        announced.in_flight.append(ticket)
+        if _scouting(announced, now):
+            announced.scout = ticket
+        # a key-wide limit is spent by every model's requests
+        for other in self._buckets.values():
+            if other.requests_left is not None:
+                other.requests_left -= 1
+            if other.tokens_left is not None:
+                other.tokens_left -= tokens
+        if waited > 0:
+            self.stats.waited += waited
+            self.stats.held += 1
+        return ticket
+
+    def _forget(self, now: float) -> None:
+        horizon = now - 2 * WINDOW
+        for ledger in (self._starts, self._answered):
+            while ledger and (ledger[0] if isinstance(ledger[0], float) else ledger[0][0]) <= horizon:
+                ledger.popleft()
         while self._spent and self._spent[0][0] <= now - WINDOW:
             self._spent.popleft()
-        when = max(now, self._next_start, self._paused_until)
+
+    def _earliest(self, now: float, tokens: int, announced: _Announced) -> float:
+        self._forget(now)
+        when = max(now, self._paused_until)
+        if self._interval is not None:
+            when = max(when, self._next_start)
+        if self._rpm is not None:
+            # the declared rate: at most that many starts in any (slightly stretched) minute
+            recent = [start for start in self._starts if start > now - WINDOW * SLACK]
+            if len(recent) >= self._rpm:
+                when = max(when, recent[-self._rpm] + WINDOW * SLACK)
+        if _scouting(announced, now) and announced.scout is not None:
+            return max(when, now + SCOUT_POLL)  # wait for the scout's answer
         if announced.requests_reset is not None:
-            if announced.requests_left is not None and announced.requests_left <= 0:
+            if announced.requests_left is not None and announced.requests_left <= 0 and announced.requests_reset > now:
                 when = max(when, announced.requests_reset)
         elif announced.limit is not None:
             # a sliding window: the suite's own starts in it, plus the others', stay under the limit
-            mine = _in_window(announced, now)
+            mine = [start for start in self._starts if start > now - announced.requests_window * SLACK]
             excess = len(mine) + announced.others + 1 - announced.limit
             if excess > 0:
-                when = max(when, mine[min(excess, len(mine)) - 1] + announced.requests_window if mine else now)
-        if announced.tokens_left is not None and announced.tokens_left < tokens and announced.starts:
+                window = announced.requests_window * SLACK
+                when = max(when, mine[min(excess, len(mine)) - 1] + window if mine else now + window)
+        if announced.tokens_left is not None and announced.tokens_left < tokens:
             reset = announced.tokens_reset
-            when = max(when, reset if reset is not None else announced.starts[0] + WINDOW)
+            if reset is None:
+                when = max(when, self._spent[0][0] + WINDOW if self._spent else now)
+            elif reset > now:
+                when = max(when, reset)
         if self._tpm is not None and self._spent:
             spent = sum(n for _, n in self._spent)
             if spent + tokens > self._tpm:
@@ -210,48 +271,131 @@ class Throttle:
         """Learn from an answer; for a 429, how long every start now waits (the caller's retry delay)."""
         with self._lock:
             now = self._clock()
-            announced = self._buckets.setdefault(ticket.bucket, _Announced())
+            announced = self._bucket(ticket.bucket)
             if ticket in announced.in_flight:
                 announced.in_flight.remove(ticket)
-            flying = len(announced.in_flight)
-            flying_tokens = sum(t.tokens for t in announced.in_flight)
-            remaining = _int(headers, "x-ratelimit-remaining-requests")
-            limit = _int(headers, "x-ratelimit-limit-requests")
-            reset = parse_duration(headers.get("x-ratelimit-reset-requests", "") or "")
-            if limit is not None and limit > 0:
-                announced.requests_window = min(max(WINDOW * limit / self._rpm, 1.0), WINDOW)
-            if remaining is not None and reset is not None:
-                announced.requests_left = remaining - flying
-                announced.requests_reset = now + reset
-            elif remaining is not None:
-                mine = len(_in_window(announced, now))
-                announced.limit = limit if limit is not None and limit > 0 else remaining + mine
-                announced.others = max(announced.limit - remaining - mine, 0)
-                announced.requests_reset = None
-            remaining_tokens = _int(headers, "x-ratelimit-remaining-tokens")
-            if remaining_tokens is not None:
-                announced.tokens_left = remaining_tokens - flying_tokens
-                reset = parse_duration(headers.get("x-ratelimit-reset-tokens", "") or "")
-                announced.tokens_reset = now + reset if reset is not None else None
+            if announced.scout is ticket:
+                announced.scout = None
+            self._learn(ticket, announced, now, headers)
+            self._answered.append((ticket.started, now))
             if status != 429:
                 self._backoff = BACKOFF_BASE
-                # back towards the declared rate, a little with every answer
-                self._interval = max(self._declared_interval, self._interval * RECOVERY)
+                if self._interval is not None and self._base_interval is not None:
+                    # back towards the base rate, a little with every answer
+                    self._interval = max(self._base_interval, self._interval * RECOVERY)
                 return None
-            delay = retry_after_seconds(headers)
-            if ticket.started <= self._pause_began:
-                # sent before the pause began: part of the episode already paused for
-                return max(delay if delay is not None else 0.0, self._paused_until - now)
-            if delay is None:
-                delay, self._backoff = self._backoff, min(self._backoff * 2, WINDOW)
-            # the rate that caused it was too high for the target, whatever the profile declares; a
-            # 429 may be for the whole key, so every start waits, whatever its model
-            self._interval = min(self._interval * 2, WINDOW)
-            self._pause_began = now
-            self._paused_until = max(self._paused_until, now + delay)
-            self.stats.paused_by_target += 1
-            return delay
+            return self._paused(ticket, now, headers)
+
+    def _learn(self, ticket: Ticket, announced: _Announced, now: float, headers: Mapping[str, str]) -> None:
+        """What an answer's x-ratelimit-* headers say about its bucket's window."""
+        remaining = _int(headers, "x-ratelimit-remaining-requests")
+        remaining_tokens = _int(headers, "x-ratelimit-remaining-tokens")
+        if remaining is None and remaining_tokens is None:
+            if not announced.answered:
+                # this model announces nothing: what it inherited from another does not hold for it
+                announced.requests_left = announced.limit = announced.tokens_left = None
+                announced.requests_reset = announced.tokens_reset = None
+                announced.answered = True
+            return
+        announced.answered = True
+        self._last_answered = announced
+        # what the target may not have counted when it admitted this request (answers come back out
+        # of order: a slow stream's headers tell of its window at its start): the requests started
+        # since, and those still on their way; of any model, since the limit may be the key's
+        flying = [t for bucket in self._buckets.values() for t in bucket.in_flight if t.started <= ticket.started]
+        uncounted = len(flying) + sum(1 for start in self._starts if start > ticket.started)
+        uncounted_tokens = sum(t.tokens for t in flying) + sum(n for s, n in self._spent if s > ticket.started)
+        limit = _int(headers, "x-ratelimit-limit-requests")
+        reset = parse_duration(headers.get("x-ratelimit-reset-requests", "") or "")
+        if limit is not None and limit > 0:
+            rate = self._rpm
+            announced.requests_window = min(max(WINDOW * limit / rate, 1.0), WINDOW) if rate else WINDOW
+        announced.announced_limit = limit
+        if remaining is not None and reset is not None:
+            announced.requests_left = remaining - uncounted
+            announced.requests_reset = now + reset
+            announced.limit = None
+            sharing = [
+                other
+                for other in self._buckets.values()
+                if other is not announced and other.answered and other.announced_limit == limit
+            ]
+            for other in sharing:
+                if other.requests_left is not None and other.requests_reset is not None:
+                    other.requests_left = min(other.requests_left, announced.requests_left)
+                    other.requests_reset = max(other.requests_reset, announced.requests_reset)
+        elif remaining is not None:
+            # which of the suite's own starts the target surely counted: this one, and those
+            # answered before it was sent
+            window_start = now - announced.requests_window * SLACK
+            counted = 1 + sum(1 for s, a in self._answered if a <= ticket.started and s > window_start)
+            announced.limit = limit if limit is not None and limit > 0 else remaining + counted
+            announced.others = max(announced.limit - remaining - counted, 0)
+            announced.requests_reset = None
+            announced.requests_left = None
+        if remaining_tokens is not None:
+            announced.tokens_left = remaining_tokens - uncounted_tokens
+            reset = parse_duration(headers.get("x-ratelimit-reset-tokens", "") or "")
+            announced.tokens_reset = now + reset if reset is not None else None
+
+    def _paused(self, ticket: Ticket, now: float, headers: Mapping[str, str]) -> float:
+        """A 429: the pause every start now waits, and the spacing of starts from now on."""
+        delay = retry_after_seconds(headers)
+        if ticket.started <= self._pause_began:
+            # sent before the pause began: part of the episode already paused for
+            return max(delay if delay is not None else 0.0, self._paused_until - now)
+        if delay is None:
+            delay, self._backoff = self._backoff, min(self._backoff * 2, WINDOW)
+        # the rate that caused it was too high for the target, whatever the profile declares; a
+        # 429 may be for the whole key, so every start waits, whatever its model
+        if self._base_interval is None:
+            if self._rpm is not None:
+                self._base_interval = WINDOW / self._rpm * SLACK
+            else:
+                recent = sum(1 for start in self._starts if start > now - WINDOW)
+                self._base_interval = WINDOW / max(recent, 1) * SLACK
+            self._interval = self._base_interval
+        assert self._interval is not None
+        self._interval = min(self._interval * 2, WINDOW)
+        self._next_start = max(self._next_start, now)
+        self._pause_began = now
+        self._paused_until = max(self._paused_until, now + delay)
+        self.stats.paused_by_target += 1
+        return delay
+
+    def projected(self, requests: int, latency: float, concurrency: int) -> float:
+        """Seconds ``requests`` more requests of ``latency`` each will take from now, ``concurrency``
+        at a time, under the declared limits and the spacing after a 429 (the ETA of a live run;
+        what the target will announce is not known in advance)."""
+        if requests <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            self._forget(now)
+            waves = -(-requests // max(concurrency, 1)) * latency
+            spaced = (requests - 1) * self._interval if self._interval is not None else 0.0
+            paused = max(self._paused_until - now, 0.0)
+            declared = 0.0
+            if self._rpm is not None:
+                recent = [start for start in self._starts if start > now - WINDOW * SLACK]
+                room = self._rpm - len(recent)
+                if requests > room:
+                    # the first start beyond the room waits for the oldest of the window, and each
+                    # further minute holds another rpm starts
+                    beyond = requests - max(room, 0)
+                    oldest = recent[0] + WINDOW * SLACK - now if recent else 0.0
+                    declared = max(oldest, 0.0) + (beyond - 1) // self._rpm * WINDOW * SLACK + latency
+            return max(waves, spaced + latency, declared) + paused
 
 
-def _in_window(announced: _Announced, now: float) -> list[float]:
-    return [start for start in announced.starts if start > now - announced.requests_window]
+def _scouting(announced: _Announced, now: float) -> bool:
+    """Whether the next start to this bucket goes alone, its answer saying what the window holds:
+    the bucket has inherited another's budget, or its reset has passed with nothing left."""
+    if not announced.answered and (announced.requests_left is not None or announced.limit is not None):
+        return True
+    return (
+        announced.requests_reset is not None
+        and announced.requests_left is not None
+        and announced.requests_left <= 0
+        and announced.requests_reset <= now
+    )

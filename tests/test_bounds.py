@@ -102,9 +102,13 @@ def test_an_announced_wait_is_believed_only_as_far_as_the_longest_wait():
 
 def test_the_run_time_bound_lets_every_request_take_its_deadline():
     target = build_target(
-        {"name": "t", "models": {"chat": "m"}, "limits": {"concurrency": 4, "deadline": 10, "retries": 0}}
+        {
+            "name": "t",
+            "models": {"chat": "m"},
+            "limits": {"concurrency": 4, "deadline": 10, "retries": 0, "requests_per_minute": 600},
+        }
     )
-    # 40 requests, 4 at a time: 10 waves of 10 s, the declared pacing (600/min: 4 s), and a minute
+    # 40 requests, 4 at a time: 10 waves of 10 s, the declared rate (600/min: 4 s), and a minute
     assert time_bound(40, target) == pytest.approx(60 + 100 + 4)
     probing = build_target(
         {
@@ -114,4 +118,4 @@ def test_the_run_time_bound_lets_every_request_take_its_deadline():
             "rate_limit": {"probe": True, "budget": 8, "max_wait": 30},
         }
     )
-    assert time_bound(40, probing) == pytest.approx(164 + 30 + 2 * 10)
+    assert time_bound(40, probing) == pytest.approx(160 + 30 + 2 * 10)

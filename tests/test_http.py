@@ -146,22 +146,30 @@ def test_secrets_never_leave_the_client():
     assert "authorization" not in dict(exchange.request.headers)
 
 
-def test_requests_are_paced_to_the_rate_limit():
-    with ReferenceServer(ReferenceConfig(api_keys=frozenset({KEY}))) as server:
+@pytest.mark.parametrize("style", ["openai", "llama"])
+def test_an_announced_window_is_spent_at_once_then_waited_for_without_a_429(style):
+    # 3 requests a second per key, announced with a reset (OpenAI) or as limit and remaining (Llama API)
+    config = ReferenceConfig(api_keys=frozenset({KEY}), key_limit=(3, 1.0), key_limit_style=style)
+    with ReferenceServer(config) as server:
         http = HttpClient(
             base_url=server.base_url,
             auth=Auth(),
             api_key=KEY,
-            limits=Limits(requests_per_minute=600),
+            # without a reset, the window's length comes from the declared rate: 3 a second
+            limits=Limits(requests_per_minute=180 if style == "llama" else None),
             redactor=Redactor(KEY, None),
         )
         started = time.monotonic()
-        for _ in range(4):
-            http.send(LIST)
-        took = time.monotonic() - started
-    # 600 per minute is one every 0.1 s: four requests need at least 0.3 s
-    assert took >= 0.29
-    assert http.requests_sent == 4
+        times = []
+        for _ in range(7):
+            assert http.send(LIST).status == 200
+            times.append(time.monotonic() - started)
+    assert http.requests_sent == 7
+    assert http.retries == 0
+    assert times[2] < 0.5  # the first three at once
+    assert times[3] >= 0.95
+    assert times[6] >= 1.95
+    assert times[6] < 3.5
 
 
 class _serve:

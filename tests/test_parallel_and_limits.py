@@ -28,7 +28,7 @@ def profile(tmp_path: Path, rpm: int) -> Path:
     """The reference profile declaring ``rpm`` requests a minute, without the rate-limit burst (its
     unpaced requests would meet the key's limit, whose 429s are judged as they are)."""
     text = (ROOT / "targets" / "reference.toml").read_text()
-    text = re.sub(r"requests_per_minute = \d+\n", f"requests_per_minute = {rpm}\n", text)
+    text = text.replace("[limits]\n", f"[limits]\nrequests_per_minute = {rpm}\n")
     text = re.sub(r"(?m)^probe = true$", "probe = false", text)
     path = tmp_path / f"reference-{rpm}.toml"
     path.write_text(text)
