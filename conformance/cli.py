@@ -19,24 +19,27 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
-from conformance import stopping
+from conformance import progress, stopping
 from conformance.baseline import describe, gate, read_baseline, write_baseline
 from conformance.cassettes import CassetteSet
 from conformance.cli_parser import parser
-from conformance.console import redacted_console
+from conformance.console import RedactingStream, redacted_console
 from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.plan import Plan
 from conformance.plan import render as render_plan
 from conformance.profiles import build_target, default_search_path, find_profile, known_targets, load_profile
+from conformance.redaction import Redactor
 from conformance.report import read_report
 from conformance.resources import suite_dir
 from conformance.runconfig import RunOptions, resolve
@@ -111,8 +114,20 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
             pytest_args += [f"--conformance-{name.replace('_', '-')}", str(value)]
     if config.dry_run:
         pytest_args += ["-p", "no:terminal"]  # the plan is the whole output
+    quiet = not args.pytest_output and not any(_verbose(arg) for arg in extra)
+    if quiet and not config.dry_run:
+        pytest_args.append("--conformance-quiet")
+        if "no:terminal" not in extra:
+            # the suite's progress and summary only: no letters, paths, failure sections or warnings
+            pytest_args += ["-q", "--no-header", "-rN", "--tb=no", "--disable-warnings"]
+            pytest_args += ["-o", "console_output_style=classic"]
     outcome = _Outcome()
-    with _stopped_by_signals() as received, redacted_console(config.api_key if config.live else None):
+    key = config.api_key if config.live else None
+    with (
+        _stopped_by_signals() as received,
+        redacted_console(key),
+        _live_display(key, wanted=quiet and config.live and not config.dry_run),
+    ):
         code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])
     global _RUN_FINISHED
     _RUN_FINISHED = True
@@ -138,6 +153,31 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     if code == pytest.ExitCode.INTERRUPTED:
         return ExitCode.INTERRUPTED
     return _fail("the run ended before its report was written (see the output above)", ExitCode.INTERNAL)
+
+
+def _verbose(arg: str) -> bool:
+    return arg == "--verbose" or re.fullmatch(r"-v+", arg) is not None
+
+
+@contextlib.contextmanager
+def _live_display(key: str | None, *, wanted: bool) -> Iterator[None]:
+    """On a terminal, the live display writes to a copy of it taken before pytest captures output
+    (with the key removed, as from every other stream)."""
+    stream = sys.__stderr__
+    if not wanted or stream is None or not stream.isatty() or os.environ.get("TERM") == "dumb":
+        yield
+        return
+    terminal = os.fdopen(os.dup(stream.fileno()), "w", buffering=1, encoding=stream.encoding or "utf-8")
+    redactor = Redactor(key, None)
+    display: TextIO = RedactingStream(terminal, redactor) if redactor.key is not None else terminal
+    progress.use_terminal(display)
+    try:
+        yield
+    finally:
+        progress.use_terminal(None)
+        if isinstance(display, RedactingStream):
+            display.close_out()
+        terminal.close()
 
 
 @contextlib.contextmanager

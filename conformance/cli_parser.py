@@ -79,6 +79,12 @@ def parser() -> argparse.ArgumentParser:
         "--cassette-dir", metavar="DIR", help="root of cassette sets (default: ./cassettes, then the bundled ones)"
     )
     output.add_argument(
+        "--pytest-output",
+        action="store_true",
+        help="show pytest's own progress (a letter per check, file paths) and failure sections; "
+        "also shown with -v after --",
+    )
+    output.add_argument(
         "--dry-run",
         action="store_true",
         default=None,

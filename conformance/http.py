@@ -80,6 +80,9 @@ class HttpClient:
         # body bytes kept by this run so far (bounded by limits.max_run_bytes)
         self.kept_bytes = 0
         self._count_lock = threading.Lock()
+        # the time answers took, for the ETA
+        self._elapsed = 0.0
+        self._answered = 0
 
     def _pause(self, seconds: float) -> None:
         if self._stop.wait(seconds):
@@ -96,6 +99,19 @@ class HttpClient:
         key = WRONG_KEY if request.auth == "wrong-key" else (self._api_key or "")
         value = f"{self._auth.scheme} {key}" if self._auth.scheme else key
         return [(self._auth.header, value)]
+
+    def eta(self, requests: int) -> float | None:
+        """Seconds the next ``requests`` requests will take, at the latency seen so far, under the
+        limits (None before any answer: nothing says how long one takes)."""
+        with self._count_lock:
+            if not self._answered:
+                return None
+            latency = self._elapsed / self._answered
+        return self._throttle.projected(requests, latency, self._limits.concurrency)
+
+    def holding(self) -> float:
+        """Seconds until the last request now held back for the limits may start."""
+        return self._throttle.holding()
 
     @property
     def waited_for_limits(self) -> float:
@@ -230,6 +246,9 @@ class HttpClient:
                 ) from None
         if failure is not None and failure.kind == "stopped":
             return self._stopped(request)
+        with self._count_lock:
+            self._elapsed += time.monotonic() - t0
+            self._answered += 1
         return Exchange(
             id=request.id,
             purpose=request.purpose,

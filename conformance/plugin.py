@@ -26,7 +26,7 @@ from conformance.context import CheckContext
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
 from conformance.plan import Plan, make_plan, prefetched, time_bound
-from conformance.progress import Progress, write_summary
+from conformance.progress import Progress
 from conformance.registry import CHECKS, Check, load_all
 from conformance.rows import ROWS
 from conformance.runconfig import RunConfig, RunOptions, resolve
@@ -34,6 +34,7 @@ from conformance.runner import run_check
 from conformance.runstate import RunState
 from conformance.shared import SharedExchanges
 from conformance.startup import end_at, start_run
+from conformance.summary import write_summary
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status
 
 RESULT = "conformance.result"
@@ -82,6 +83,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("concurrency", "requests at a time"),
     ):
         group.addoption(f"--conformance-{name}", dest=f"conformance_{name}", type=int, default=None, help=text)
+    group.addoption(
+        "--conformance-quiet",
+        dest="conformance_quiet",
+        action="store_true",
+        default=False,
+        help="no per-test letters or file paths: the suite's own progress and summary only",
+    )
     group.addoption(
         "--conformance-dry-run",
         dest="conformance_dry_run",
@@ -223,12 +231,31 @@ class RunHooks:
 
     def __init__(self, state: RunState, config: pytest.Config) -> None:
         self.state = state
-        self.progress = Progress(state, config) if state.config.live else None
+        self.quiet = bool(config.getoption("conformance_quiet"))
+        worker = hasattr(config, "workerinput")
+        self.progress = Progress(state, config, live_display=self.quiet) if state.config.live and not worker else None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        reporter = session.config.pluginmanager.getplugin("terminalreporter")
+        if self.quiet and reporter is not None:
+            reporter.showfspath = False
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> Any:
+        outcome = yield
+        if self.quiet and outcome:
+            category, _, word = outcome
+            return category, "", word
+        return outcome
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        match = _NODE_CHECK.search(nodeid)
+        check = CHECKS.get(match["check"]) if match else None
+        if self.progress is not None and check is not None:
+            self.progress.enter(check.row)
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         check = _check_of(item)
-        if self.progress is not None and isinstance(check, Check):
-            self.progress.enter(check.row)
         shared = self.state.store.shared
         if check is not None and check.runs_last and shared is not None and hasattr(item.config, "workerinput"):
             # an xdist worker: the other workers may still be running checks this one must follow
@@ -254,8 +281,6 @@ class RunHooks:
         planned = _planned(state, session.items)
         if not planned:
             return
-        if self.progress is not None:
-            self.progress.planned = len(planned)
         worker = hasattr(session.config, "workerinput")
         self._bound_run([_check_of(item) for item in session.items])
         try:
@@ -277,10 +302,10 @@ class RunHooks:
             return
         chosen = [check for check in checks if check is not None]
         target = state.config.target
-        bound = target.limits.run_timeout or time_bound(
-            len(make_plan(chosen, target, state.config.dialect).requests), target
-        )
-        end_at(state, time.time() + bound)
+        requests = len(make_plan(chosen, target, state.config.dialect).requests)
+        if self.progress is not None:
+            self.progress.planned = requests  # at most: some are sent only if an answer asks for them
+        end_at(state, time.time() + (target.limits.run_timeout or time_bound(requests, target)))
 
     def _preflight(self, planned: list[Any]) -> None:
         """Is the target there at all? Its first answer (and a second, if the first got none) says."""
@@ -329,8 +354,6 @@ class RunHooks:
         planned = _planned_checks(state, list(checks.values()))
         if not planned:
             return
-        if self.progress is not None:
-            self.progress.planned = len(planned)
         self._bound_run(list(checks.values()))
         self._preflight(planned)
         if state.aborted is not None:
@@ -351,7 +374,7 @@ class RunHooks:
                 first = value["id"] not in self.state.results
                 self.state.results[value["id"]] = CheckResult.from_dict(value)
                 if first and self.progress is not None and value["status"] == "fail":
-                    self.progress.failures += 1
+                    self.progress.failed()
             elif name == EVIDENCE:
                 self.state.exchanges.update(value)
 
@@ -371,6 +394,8 @@ class RunHooks:
             workeroutput["conformance_waited"] = self.state.store.waited_for_limits
             workeroutput["conformance_made"] = sorted(self.state.store.made())
             return
+        if self.progress is not None:
+            self.progress.close()
         if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:  # nothing selected: a usage error, no report
             return
         state = self.state

@@ -1,77 +1,140 @@
-"""What a run prints: while a live run goes, one line per feature row as it reaches it; at the end,
-the summary of every row, the problems and the exit code."""
+"""What a live run shows while it goes.
+
+On a terminal, one live display (rich), redrawn a few times a second: the row being judged, requests
+made of those planned, retries after a 429 and the wait for the target's limits, failures so far,
+and an ETA from the plan and the throttle's schedule. Elsewhere (a CI log, a pipe): a plain line per
+feature row as the run reaches it, without colours or cursor codes.
+
+The display writes to the terminal the ``conformance`` command found before pytest started
+capturing output (``use_terminal``); a run started by plain ``pytest`` prints lines.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 
-from conformance.cassettes import describe_set
-from conformance.finish import EXIT_MEANING
-from conformance.redaction import scrub
 from conformance.rows import ROWS, ROWS_BY_ID
-from conformance.verdicts import Level, Status, row_status
 
 if TYPE_CHECKING:
     from conformance.runstate import RunState
 
+_TERMINAL: TextIO | None = None
+
+
+def use_terminal(stream: TextIO | None) -> None:
+    """Where the live display goes (a terminal), or None: lines on standard error."""
+    global _TERMINAL
+    _TERMINAL = stream
+
+
+def duration(seconds: float) -> str:
+    """42 s, 3 min 05 s, 1 h 02 min."""
+    seconds = max(round(seconds), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
 
 class Progress:
-    """One line per feature row as a live run reaches it: requests made of those planned, failures so far."""
+    """The progress of one live run: ``enter`` as each check starts, ``failed`` as one fails,
+    ``close`` before the summary is written."""
 
-    def __init__(self, state: RunState, config: pytest.Config) -> None:
+    def __init__(self, state: RunState, config: pytest.Config, *, live_display: bool = True) -> None:
         self.state = state
         self.planned = 0
         self.failures = 0
         self.row: str | None = None
-        from rich.console import Console  # only live runs print progress
+        self._printed: set[str] = set()
+        self.t0 = time.monotonic()
+        from rich.console import Console  # only live runs show progress
 
-        self.console = Console(stderr=True, highlight=False)
-        self.capture = config.pluginmanager.getplugin("capturemanager")
+        self._capture = config.pluginmanager.getplugin("capturemanager")
+        self._live: Any = None
+        if _TERMINAL is not None and live_display:
+            from rich.live import Live
+
+            console = Console(file=_TERMINAL, highlight=False, force_terminal=True)
+            self._live = Live(
+                self,
+                console=console,
+                refresh_per_second=4,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start()
+        else:
+            self._console = Console(stderr=True, highlight=False)
 
     def enter(self, row: str) -> None:
         if row == self.row:
             return
         self.row = row
-        sent = self.state.requests_sent
+        if self._live is None and row not in self._printed:
+            # the checks that read every exchange come back to their rows at the end: a line each once
+            self._printed.add(row)
+            self._print(self.line(plain=True))
+
+    def failed(self) -> None:
+        self.failures += 1
+
+    def line(self, *, plain: bool = False) -> str:
+        """The run so far, in one line (rich markup unless ``plain``)."""
+        state = self.state
+        sent = state.requests_sent
         planned = max(self.planned, sent)
-        colour = "red" if self.failures else "green"
-        line = (
-            f"[bold]{ROWS_BY_ID[row].title}[/bold] · {sent}/{planned}+ requests · "
-            f"[{colour}]{self.failures} failure{'' if self.failures == 1 else 's'} so far[/{colour}]"
-        )
-        if self.capture is None:
-            self.console.print(line)
+        position = next((n for n, row in enumerate(ROWS, 1) if row.id == self.row), 0)
+        title = ROWS_BY_ID[self.row].title if self.row in ROWS_BY_ID else "starting"
+        parts = [f"{title} (row {position}/{len(ROWS)})" if position else title]
+        if planned:
+            parts.append(f"{sent}/≤{planned} requests")
+        retries = state.store.retries
+        if retries:
+            parts.append(f"{retries} retried after a 429")
+        holding = state.store.holding()
+        if holding >= 1:
+            parts.append(f"waiting {duration(holding)} for the target's limits")
+        failures = f"{self.failures} failure{'' if self.failures == 1 else 's'}" + (" so far" if plain else "")
+        parts.append(failures if plain else f"[{'red' if self.failures else 'green'}]{failures}[/]")
+        eta = state.store.eta(planned - sent) if sent < planned else None
+        if eta is not None:
+            parts.append(f"ETA {duration(eta)}")
+        if plain:
+            return " · ".join(parts)
+        parts[0] = f"[bold]{parts[0]}[/bold]"
+        return " · ".join(parts) + f" · [dim]{duration(time.monotonic() - self.t0)}[/dim]"
+
+    def __rich__(self) -> Any:
+        from rich.text import Text
+
+        try:
+            text = Text.from_markup(self.line(), overflow="ellipsis")
+        except Exception as exc:  # the display never breaks the run it shows
+            text = Text(f"(progress unavailable: {type(exc).__name__})")
+        text.no_wrap = True  # one line, cut to the terminal's width rather than wrapped
+        return text
+
+    def close(self) -> None:
+        """Take the display down and leave one line of what the run sent."""
+        if self._live is None:
             return
-        with self.capture.global_and_fixture_disabled():
-            self.console.print(line)
-
-
-def write_summary(terminalreporter: Any, state: RunState) -> None:
-    """The end of a run on the console: one line per feature row, the counts, the problems, the exit."""
-    run = state.config
-    source = describe_set(state.cassettes.info) if state.cassettes is not None else "live"
-    terminalreporter.section("conformance", sep="=", bold=True)
-    terminalreporter.write_line(f"target {run.target.name} ({run.dialect.name} dialect), mode {run.mode} ({source})")
-    results = list(state.results.values())
-    colours = {"supported": {"green": True}, "partial": {"yellow": True}, "unsupported": {"red": True}}
-    for row in ROWS:
-        mine = [r for r in results if r.row == row.id]
-        status = str(row_status(mine, declared_unsupported=row.id in run.target.capabilities.unsupported))
-        counts = ", ".join(
-            f"{sum(1 for r in mine if r.status == s)} {s}" for s in Status if any(r.status == s for r in mine)
+        live, self._live = self._live, None
+        live.stop()
+        state = self.state
+        live.console.print(
+            f"{state.requests_sent} requests in {duration(time.monotonic() - self.t0)}, "
+            f"{state.store.retries} retried after a 429, {self.failures} failures",
+            highlight=False,
         )
-        terminalreporter.write(f"  {row.id:<22}")
-        terminalreporter.write(f"{status:<12}", **colours.get(status, {}))
-        terminalreporter.write_line(counts)
-    must = sum(1 for r in results if r.status == Status.FAIL and r.level == Level.MUST)
-    should = sum(1 for r in results if r.status == Status.FAIL and r.level == Level.SHOULD)
-    terminalreporter.write_line(
-        f"{len(results)} checks: {must} MUST failures, {should} SHOULD failures; {state.requests_sent} requests sent"
-    )
-    for problem in state.problems:
-        terminalreporter.write_line(f"problem: {scrub(problem)}", red=True)
-    terminalreporter.write_line(f"report: {state.report_path}")
-    meaning = EXIT_MEANING.get(state.exit_code, "")
-    terminalreporter.write_line(f"exit {state.exit_code}: {meaning}", bold=True)
+
+    def _print(self, line: str) -> None:
+        if self._capture is None:
+            self._console.print(line, markup=False, soft_wrap=True)
+            return
+        with self._capture.global_and_fixture_disabled():
+            self._console.print(line, markup=False, soft_wrap=True)

@@ -111,6 +111,13 @@ class ExchangeStore:
     def requests_sent(self) -> int:
         return self._client.requests_sent if self._client is not None else 0
 
+    def eta(self, requests: int) -> float | None:
+        """Seconds the next ``requests`` live requests will take (None when nothing is sent)."""
+        return self._client.eta(requests) if self._client is not None else None
+
+    def holding(self) -> float:
+        return self._client.holding() if self._client is not None else 0.0
+
     @property
     def retries(self) -> int:
         return self._client.retries if self._client is not None else 0

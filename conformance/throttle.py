@@ -173,6 +173,14 @@ class Throttle:
         # theirs, which says nothing new
         self._pause_began = float("-inf")
         self.stats = ThrottleStats()
+        # when each start held back now may go (by thread): what a live display shows
+        self._holding: dict[int, float] = {}
+
+    def holding(self) -> float:
+        """Seconds until the last start held back now may go (0: none is held)."""
+        with self._lock:
+            now = self._clock()
+            return max((when - now for when in self._holding.values()), default=0.0)
 
     def acquire(self, tokens: int, bucket: str = "") -> Ticket:
         """Block until a request of ``tokens`` to ``bucket`` (its model) may start; the ticket goes
@@ -185,7 +193,9 @@ class Throttle:
                 announced = self._bucket(bucket)
                 when = min(self._earliest(now, tokens, announced), latest)
                 if when <= now:
+                    self._holding.pop(threading.get_ident(), None)
                     return self._start(now, tokens, bucket, announced, waited)
+                self._holding[threading.get_ident()] = when
             pause = min(when - now, 5.0)  # re-evaluate at least every 5 s: other answers may change it
             self._sleep(pause)
             waited += pause

@@ -3,6 +3,7 @@ asserts a timing: the numbers are the benchmark's, read from reports/bench/bench
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -16,6 +17,13 @@ from conformance.registry import load_all
 from conformance.runconfig import RunOptions, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+assert _spec is not None
+assert _spec.loader is not None
+bench_run = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_run)
+SETTINGS, least_time = bench_run.SETTINGS, bench_run.least_time
+
 README = (ROOT / "README.md").read_text()
 
 
@@ -41,10 +49,28 @@ def test_the_benchmark_runs_and_sends_one_request_per_exchange(tmp_path):
     assert result["requests"]["same_verdicts_under_xdist"]
     live = result["live"]
     assert live["requests_sent"] == live["exchanges"] <= result["requests"]["planned_at_most"]
-    assert live["ideal_seconds"] == pytest.approx(live["requests_sent"] * live["latency_seconds"] / 4, abs=0.01)
+    assert live["least_seconds"] == pytest.approx(live["requests_sent"] * live["latency_seconds"] / 4, abs=0.21)
+    # every pacing setting sends each request once and has no 429 of its own judged; the limited
+    # ones must wait for the window (their least time is over a minute)
+    pacing = result["pacing"]
+    assert set(pacing) == set(SETTINGS)
+    for label, setting in pacing.items():
+        assert setting["requests_sent"] == setting["exchanges"], label
+        assert setting["retries_after_429"] == setting["judged_429"] == 0, label
+        if "30/min" in label:
+            assert 31 <= setting["exchanges"] < 60, label
+            assert setting["least_seconds"] > 60, label
+            assert setting["run_seconds"] >= 60, label
     assert result["replay"]["checks"] == len(load_all())
-    for line in ("replay, ", "live, 200 ms a request", "requests sent"):
+    for line in ("replay, ", "live, nothing announced", "live, 30/min announced", "requests sent"):
         assert line in done.stdout
+
+
+def test_the_least_time_follows_the_concurrency_and_the_window():
+    assert least_time(8, 1.0, 4, None, 60) == 2.0
+    # 30 a minute: the 31st starts a minute after the first
+    assert least_time(31, 0.5, 4, 30, 60) == pytest.approx(60.5)
+    assert least_time(61, 0.5, 4, 30, 60) == pytest.approx(120.5)
 
 
 def test_the_readme_quotes_the_committed_benchmark():
@@ -52,7 +78,13 @@ def test_the_readme_quotes_the_committed_benchmark():
     section = _section("Speed and cost, measured")
     replay, live = result["replay"], result["live"]
     assert f"{replay['ratio']:.2f}× the floor" in section
-    assert f"{live['ratio']:.2f}× the ideal" in section
+    for label, setting in result["pacing"].items():
+        row = next((line for line in section.splitlines() if line.startswith(f"| {label} |")), None)
+        assert row is not None, label
+        assert f"{setting['run_seconds']:.2f} s" in row
+        assert f"{setting['least_seconds']:.2f} s" in row
+        assert f"{setting['ratio']:.2f}×" in row
+        assert f"{setting['requests_sent']} for {setting['exchanges']}" in row
     assert f"{live['requests_sent']} requests for {live['exchanges']} exchanges" in section
     assert result["measured_at"][:10] in section
     assert f"{result['machine']['cpus']} CPUs" in section
