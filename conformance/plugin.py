@@ -345,6 +345,11 @@ class RunHooks:
         if state.shared_ready or state.store.shared is None:
             return
         state.shared_ready = True
+        workers = _xdist_workers(node.config)
+        if self.progress is not None and workers:
+            self.progress.note(
+                f"{workers} pytest-xdist workers judge the checks; this process makes the planned exchanges"
+            )
         checks = {
             node_id: CHECKS.get(match["check"]) if (match := _NODE_CHECK.search(node_id)) else None for node_id in ids
         }
@@ -416,6 +421,13 @@ class RunHooks:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.state.report_path is not None:
             write_summary(terminalreporter, self.state)
+
+
+def _xdist_workers(config: pytest.Config) -> int:
+    """How many workers pytest-xdist started (0 when it cannot tell)."""
+    session = config.pluginmanager.getplugin("dsession")
+    nodes = getattr(getattr(session, "nodemanager", None), "specs", None)
+    return len(nodes) if nodes else 0
 
 
 # a check's test is named by its id: conformance/suite/test_models.py::test_models[models.list-shape]

@@ -80,6 +80,13 @@ class Progress:
             self._printed.add(row)
             self._print(self.line(plain=True))
 
+    def note(self, line: str) -> None:
+        """A line of its own, above the live display (or among the row lines)."""
+        if self._live is not None:
+            self._live.console.print(line, markup=False, highlight=False)
+        else:
+            self._print(line)
+
     def failed(self) -> None:
         self.failures += 1
 

@@ -200,8 +200,8 @@ def test_a_run_ends_at_its_time_bound_with_the_report_of_what_it_judged(cli, tmp
 @pytest.mark.parametrize(
     ("signal_number", "code", "extra", "under_way"),
     [
-        (signal.SIGINT, 130, [], "Streaming ·"),
-        (signal.SIGTERM, 143, [], "Streaming ·"),
+        (signal.SIGINT, 130, [], "Streaming (row"),
+        (signal.SIGTERM, 143, [], "Streaming (row"),
         # under xdist the controller makes the planned exchanges first, and the workers follow its stop
         (signal.SIGINT, 130, ["--", "-n", "2"], "workers"),
     ],

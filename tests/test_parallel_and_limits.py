@@ -99,7 +99,7 @@ def test_xdist_shares_the_exchanges_of_a_live_run(cli, tmp_path):
     assert parallel.report["run"]["complete"] is True
     # the report cites the same exchanges, whichever process made them
     assert set(parallel.report["exchanges"]) == set(alone.report["exchanges"])
-    assert "2 workers" in parallel.stdout
+    assert "2 pytest-xdist workers" in parallel.stderr
     # the folder the processes shared is gone
     assert not list(shared_tmp.glob("conformance-shared-*"))
     # the burst, which exhausts a model's limit, starts after every other check's exchanges ended
