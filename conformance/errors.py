@@ -54,3 +54,8 @@ class ReplayError(ConformanceError):
 
 class EnvironmentFailure(ConformanceError):
     exit_code = ExitCode.ENVIRONMENT
+
+
+class RequestNotSent(Exception):
+    """The suite could not even send the request (a bug, or input that slipped past validation);
+    the message is redacted."""

@@ -25,6 +25,7 @@ from conformance import __version__
 from conformance.budget import token_bound
 from conformance.deadline import Bound, BoundedTransport, bounded
 from conformance.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingFailed, TooLarge
+from conformance.errors import RequestNotSent
 from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure
 from conformance.profiles import Auth, Limits
 from conformance.redaction import Redactor
@@ -38,11 +39,6 @@ WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 HEAD_BYTES = 16 * 1024
 # a connection dropped or refused before any answer is tried again this many times, as the SDKs do
 TRANSPORT_RETRIES = 2
-
-
-class RequestNotSent(Exception):
-    """The suite could not even send the request (a bug, or input that slipped past validation);
-    the message is redacted."""
 
 
 class HttpClient:

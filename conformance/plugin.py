@@ -8,13 +8,10 @@ report and sets the exit code. The work itself lives in the modules it imports.
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,13 +23,13 @@ from conformance.context import CheckContext
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
 from conformance.plan import Plan, make_plan, prefetched, time_bound
+from conformance.plugin_xdist import XdistControllerHooks, check_of_node
 from conformance.progress import Progress
-from conformance.registry import CHECKS, Check, load_all
+from conformance.registry import Check, load_all
 from conformance.rows import ROWS
 from conformance.runconfig import RunConfig, RunOptions, resolve
 from conformance.runner import run_check
 from conformance.runstate import RunState
-from conformance.shared import SharedExchanges
 from conformance.startup import end_at, start_run
 from conformance.summary import write_summary
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status
@@ -194,7 +191,12 @@ def conformance_check(request: pytest.FixtureRequest) -> Callable[[Check], None]
         else:
             ctx = CheckContext(state.config.target, state.config.dialect, state.schemas, state.store, stop=state.stop)
             result = run_check(check, ctx)
-        cited = {exchange_id: state.store.lookup(exchange_id) for exchange_id in result.exchanges}
+        # an exchange cited before is in the report already (its evidence never changes)
+        cited = {
+            exchange_id: state.store.lookup(exchange_id)
+            for exchange_id in result.exchanges
+            if exchange_id not in state.exchanges
+        }
         evidence = {
             exchange_id: reporting.exchange_evidence(exchange)
             for exchange_id, exchange in cited.items()
@@ -226,7 +228,7 @@ def _to_pytest(result: CheckResult) -> None:
         pytest.fail(f"error ({result.error_cause}): {text}", pytrace=False)
 
 
-class RunHooks:
+class RunHooks(XdistControllerHooks):
     """The hooks of one run, registered with the state they update (one instance per session)."""
 
     def __init__(self, state: RunState, config: pytest.Config) -> None:
@@ -249,8 +251,7 @@ class RunHooks:
         return outcome
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
-        match = _NODE_CHECK.search(nodeid)
-        check = CHECKS.get(match["check"]) if match else None
+        check = check_of_node(nodeid)
         if self.progress is not None and check is not None:
             self.progress.enter(check.row)
 
@@ -307,6 +308,9 @@ class RunHooks:
             self.progress.planned = requests  # at most: some are sent only if an answer asks for them
         end_at(state, time.time() + (target.limits.run_timeout or time_bound(requests, target)))
 
+    def _planned_checks(self, checks: list[Check | None]) -> list[Any]:
+        return _planned_checks(self.state, checks)
+
     def _preflight(self, planned: list[Any]) -> None:
         """Is the target there at all? Its first answer (and a second, if the first got none) says."""
         state = self.state
@@ -317,53 +321,6 @@ class RunHooks:
         problem = environment.preflight(first, second)
         if problem is not None:
             state.abort(problem)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node: Any) -> None:
-        """xdist's controller, for each worker it starts: in a live run, the worker sends to the
-        same target with the same key and reads the exchanges the processes share."""
-        state = self.state
-        if not state.config.live or state.base_url is None:
-            return
-        if state.shared_dir is None:
-            state.shared_dir = Path(tempfile.mkdtemp(prefix="conformance-shared-"))
-            shared = SharedExchanges(state.shared_dir)
-            state.store.shared = shared
-            state.stop.on_stop(lambda reason: shared.mark_stopped(reason, state.stop.code or ExitCode.INTERRUPTED))
-        node.workerinput["conformance_shared"] = str(state.shared_dir)
-        node.workerinput["conformance_base_url"] = state.base_url
-        if state.config.start_builtin and state.config.api_key is not None:
-            # the built-in server's key is made up for this run, so the workers cannot know it
-            node.workerinput["conformance_api_key"] = state.config.api_key
-        node.workerinput["conformance_ends_at"] = state.ends_at
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        """xdist's controller, once the workers have collected: make every planned exchange before
-        any check is handed out, so that no two workers send the same request."""
-        state = self.state
-        if state.shared_ready or state.store.shared is None:
-            return
-        state.shared_ready = True
-        workers = _xdist_workers(node.config)
-        if self.progress is not None and workers:
-            self.progress.note(
-                f"{workers} pytest-xdist workers judge the checks; this process makes the planned exchanges"
-            )
-        checks = {
-            node_id: CHECKS.get(match["check"]) if (match := _NODE_CHECK.search(node_id)) else None for node_id in ids
-        }
-        state.awaited = {node_id for node_id, check in checks.items() if check is None or not check.runs_last}
-        if not state.awaited:
-            state.store.shared.mark_rest_done()
-        planned = _planned_checks(state, list(checks.values()))
-        if not planned:
-            return
-        self._bound_run(list(checks.values()))
-        self._preflight(planned)
-        if state.aborted is not None:
-            return  # every worker reads the same answers as its preflight and stops
-        state.store.get_many(planned[1:])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         state = self.state
@@ -382,14 +339,6 @@ class RunHooks:
                     self.progress.failed()
             elif name == EVIDENCE:
                 self.state.exchanges.update(value)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        output = getattr(node, "workeroutput", {})
-        self.state.worker_requests += int(output.get("conformance_requests", 0))
-        self.state.worker_retries += int(output.get("conformance_retries", 0))
-        self.state.worker_waited += float(output.get("conformance_waited", 0.0))
-        self.state.worker_made.update(output.get("conformance_made", ()))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         workeroutput = getattr(session.config, "workeroutput", None)
@@ -421,17 +370,6 @@ class RunHooks:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.state.report_path is not None:
             write_summary(terminalreporter, self.state)
-
-
-def _xdist_workers(config: pytest.Config) -> int:
-    """How many workers pytest-xdist started (0 when it cannot tell)."""
-    session = config.pluginmanager.getplugin("dsession")
-    nodes = getattr(getattr(session, "nodemanager", None), "specs", None)
-    return len(nodes) if nodes else 0
-
-
-# a check's test is named by its id: conformance/suite/test_models.py::test_models[models.list-shape]
-_NODE_CHECK = re.compile(r"\[(?P<check>[^\[\]]+)\]$")
 
 
 def _planned(state: RunState, items: list[pytest.Item]) -> list[Any]:

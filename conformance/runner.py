@@ -7,8 +7,7 @@ import time
 import traceback
 
 from conformance.context import CheckContext
-from conformance.errors import ReplayError
-from conformance.http import RequestNotSent
+from conformance.errors import ReplayError, RequestNotSent
 from conformance.rates import Rate
 from conformance.redaction import scrub
 from conformance.registry import Check

@@ -20,13 +20,11 @@ from conformance import generation, redaction, stopping
 from conformance import report as reporting
 from conformance.cassettes import CassetteSet, CassetteWriter
 from conformance.errors import ExitCode
-from conformance.http import HttpClient
 from conformance.profiles import Limits
 from conformance.redaction import Redactor
 from conformance.runconfig import RunConfig
 from conformance.runstate import RunState
 from conformance.schemas import schema_set
-from conformance.shared import SharedExchanges
 from conformance.store import ExchangeStore
 
 
@@ -68,6 +66,9 @@ def start_run(run: RunConfig, worker: dict[str, Any] | None, *, in_worker: bool)
         assert base_url is not None
         writer = CassetteWriter(run.cassette_dir) if run.mode == "record" else None
         redactor = Redactor(run.api_key, base_url)
+        from conformance.http import HttpClient  # only a live run talks HTTP
+        from conformance.shared import SharedExchanges
+
         client = HttpClient(
             base_url=base_url,
             auth=run.target.auth,

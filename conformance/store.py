@@ -19,14 +19,16 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from conformance.cassettes import CassetteSet, CassetteWriter, request_mismatch
 from conformance.errors import ReplayError
 from conformance.exchange import Exchange, Request
-from conformance.http import HttpClient
 from conformance.redaction import Redactor
-from conformance.shared import SharedExchanges
+
+if TYPE_CHECKING:  # a replay sends nothing: the HTTP stack is not even imported
+    from conformance.http import HttpClient
+    from conformance.shared import SharedExchanges
 
 Mode = Literal["live", "record", "replay"]
 # queue priorities: a check is waiting for it, or it is prefetched for a later check
