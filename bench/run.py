@@ -44,7 +44,8 @@ TARGETS = {"replay": 1.5, "live": 1.2}
 # the rows of the limited settings: enough requests that a 30-a-minute window must be waited for
 LIMITED_ROWS = "test_models or test_chat_completions or test_streaming or test_errors_auth"
 SETTINGS = {
-    "nothing announced": {},
+    # the reference server announces a generous limit on chat completions unless told not to
+    "nothing announced": {"fault": "no-rate-limit-headers"},
     "600/min announced, empty window": {"key_limit": (600, 60.0)},
     "30/min announced, sliding window": {"key_limit": (30, 60.0), "rows": LIMITED_ROWS},
     "30/min declared (--rpm 30)": {"rpm": 30, "rows": LIMITED_ROWS},
@@ -141,6 +142,7 @@ def measure_live(
     key_limit: tuple[int, float] | None = None,
     rpm: int | None = None,
     rows: str | None = None,
+    fault: str | None = None,
     label: str = "live",
 ) -> dict[str, Any]:
     from conformance.reference import ReferenceConfig, ReferenceServer
@@ -152,7 +154,10 @@ def measure_live(
     pytest_args = (["-n", str(workers)] if workers else []) + (["-k", rows] if rows else [])
     config = ReferenceConfig(api_keys=frozenset({KEY}), latency=latency, key_limit=key_limit)
     with ReferenceServer(config) as server:
-        command = _suite(*args, "--base-url", server.base_url, *(["--", *pytest_args] if pytest_args else []))
+        base_url = server.base_url
+        if fault:
+            base_url = base_url.removesuffix("/compat/v1") + f"/faults/{fault}/compat/v1"
+        command = _suite(*args, "--base-url", base_url, *(["--", *pytest_args] if pytest_args else []))
         wall = _timed(command, work)
     report = _report(report_dir)
     run = report["run"]
@@ -217,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             for label, setting in SETTINGS.items()
         }
         live = dict(pacing["nothing announced"])
-        parallel = measure_live(work, args.latency, workers=2)
+        parallel = measure_live(work, args.latency, workers=2, **SETTINGS["nothing announced"])  # type: ignore[arg-type]
         planned = planned_requests(work)
     requests = {
         "planned_at_most": planned,
