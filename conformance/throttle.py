@@ -20,7 +20,8 @@ starts. Three sources, all honoured at once:
   answer comes;
 - a 429: every start waits for its ``Retry-After`` (``retry-after-ms``, the reset headers, or an
   exponential back-off when the target says nothing), and from then on the starts are spaced:
-  twice as wide as the declared rate (or the rate that met the 429, when nothing was declared),
+  twice as wide as the declared rate (or the pace the run went at when it met the 429, when nothing
+  was declared),
   narrowing back with each answer that is not a 429. The 429s of requests already in flight when a
   pause began belong to that pause.
 
@@ -122,7 +123,8 @@ class _Announced:
 
     answered: bool = False
     # x-ratelimit-limit-requests as last announced: models announcing the same limit with a reset
-    # are taken to share it (a key-wide limit), each held to the least any of them has left
+    # are taken to share it (a key-wide limit): each is held to the least any of them has left, and
+    # one whose reset has passed takes the latest answer as the news of the window
     announced_limit: int | None = None
     requests_window: float = WINDOW
     requests_left: int | None = None
@@ -132,9 +134,6 @@ class _Announced:
     tokens_left: int | None = None
     tokens_reset: float | None = None
     in_flight: list[Ticket] = field(default_factory=list)
-    # after a reset that left nothing, or before this bucket's own first answer: the one request
-    # whose answer will say what the window holds
-    scout: Ticket | None = None
 
 
 class Throttle:
@@ -167,6 +166,10 @@ class Throttle:
         self._answered: deque[tuple[float, float]] = deque()
         self._buckets: dict[str, _Announced] = {}
         self._last_answered: _Announced | None = None
+        # the one request, of any model, sent while a window's state is unknown (its reset passed
+        # with nothing left, or the model was not heard from): the others wait for its answer, since
+        # the limit may be the key's
+        self._scout: Ticket | None = None
         self._paused_until = 0.0
         self._backoff = BACKOFF_BASE
         # when the current pause for a 429 began: requests already in flight then may still get
@@ -203,9 +206,13 @@ class Throttle:
     def _bucket(self, name: str) -> _Announced:
         announced = self._buckets.get(name)
         if announced is None:
-            # a model not heard from yet: under the budget of the last one that was, until it answers
-            model = self._last_answered or _Announced()
-            announced = self._buckets[name] = replace(model, answered=False, in_flight=[], scout=None)
+            announced = self._buckets[name] = _Announced()
+        model = self._last_answered
+        if not announced.answered and model is not None and model is not announced:
+            # a model not heard from yet (even one whose requests went before any answer came): under
+            # the budget of the last one that was, until it answers
+            in_flight = announced.in_flight
+            announced = self._buckets[name] = replace(model, answered=False, in_flight=in_flight)
         return announced
 
     def _start(self, now: float, tokens: int, bucket: str, announced: _Announced, waited: float) -> Ticket:
@@ -216,7 +223,7 @@ class Throttle:
         self._spent.append((now, tokens))
         announced.in_flight.append(ticket)
         if _scouting(announced, now):
-            announced.scout = ticket
+            self._scout = ticket
         # a key-wide limit is spent by every model's requests
         for other in self._buckets.values():
             if other.requests_left is not None:
@@ -246,7 +253,7 @@ class Throttle:
             recent = [start for start in self._starts if start > now - WINDOW * SLACK]
             if len(recent) >= self._rpm:
                 when = max(when, recent[-self._rpm] + WINDOW * SLACK)
-        if _scouting(announced, now) and announced.scout is not None:
+        if _scouting(announced, now) and self._scout is not None:
             return max(when, now + SCOUT_POLL)  # wait for the scout's answer
         if announced.requests_reset is not None:
             if announced.requests_left is not None and announced.requests_left <= 0 and announced.requests_reset > now:
@@ -284,8 +291,8 @@ class Throttle:
             announced = self._bucket(ticket.bucket)
             if ticket in announced.in_flight:
                 announced.in_flight.remove(ticket)
-            if announced.scout is ticket:
-                announced.scout = None
+            if self._scout is ticket:
+                self._scout = None
             self._learn(ticket, announced, now, headers)
             self._answered.append((ticket.started, now))
             if status != 429:
@@ -311,10 +318,14 @@ class Throttle:
         self._last_answered = announced
         # what the target may not have counted when it admitted this request (answers come back out
         # of order: a slow stream's headers tell of its window at its start): the requests started
-        # since, and those still on their way; of any model, since the limit may be the key's
-        flying = [t for bucket in self._buckets.values() for t in bucket.in_flight if t.started <= ticket.started]
-        uncounted = len(flying) + sum(1 for start in self._starts if start > ticket.started)
-        uncounted_tokens = sum(t.tokens for t in flying) + sum(n for s, n in self._spent if s > ticket.started)
+        # since, and those started before that had no answer yet when it started (they may have
+        # reached the target after it); of any model, since the limit may be the key's. Only a
+        # request answered before this one was sent was surely counted.
+        began = ticket.started
+        flying = [t for bucket in self._buckets.values() for t in bucket.in_flight if t.started <= began]
+        overlapping = sum(1 for started, answered in self._answered if started <= began < answered)
+        uncounted = len(flying) + overlapping + sum(1 for start in self._starts if start > began)
+        uncounted_tokens = sum(t.tokens for t in flying) + sum(n for s, n in self._spent if s > began)
         limit = _int(headers, "x-ratelimit-limit-requests")
         reset = parse_duration(headers.get("x-ratelimit-reset-requests", "") or "")
         if limit is not None and limit > 0:
@@ -331,8 +342,11 @@ class Throttle:
                 if other is not announced and other.answered and other.announced_limit == limit
             ]
             for other in sharing:
-                if other.requests_left is not None and other.requests_reset is not None:
-                    other.requests_left = min(other.requests_left, announced.requests_left)
+                if other.requests_reset is None or other.requests_left is None or other.requests_reset <= now:
+                    # what it knew is stale (its reset passed): this answer is the news of the window
+                    other.requests_left, other.requests_reset = announced.requests_left, announced.requests_reset
+                elif announced.requests_left < other.requests_left:
+                    other.requests_left = announced.requests_left
                     other.requests_reset = max(other.requests_reset, announced.requests_reset)
         elif remaining is not None:
             # which of the suite's own starts the target surely counted: this one, and those
@@ -362,8 +376,11 @@ class Throttle:
             if self._rpm is not None:
                 self._base_interval = WINDOW / self._rpm * SLACK
             else:
-                recent = sum(1 for start in self._starts if start > now - WINDOW)
-                self._base_interval = WINDOW / max(recent, 1) * SLACK
+                # the pace the run went at when it met the 429: its starts of the last minute over the
+                # time they spanned (at least a second)
+                recent = [start for start in self._starts if start > now - WINDOW]
+                span = max(now - recent[0], 1.0) if recent else WINDOW
+                self._base_interval = span / max(len(recent), 1) * SLACK
             self._interval = self._base_interval
         assert self._interval is not None
         self._interval = min(self._interval * 2, WINDOW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hostile import HostileServer
@@ -170,6 +171,40 @@ def test_an_announced_window_is_spent_at_once_then_waited_for_without_a_429(styl
     assert times[3] >= 0.95
     assert times[6] >= 1.95
     assert times[6] < 3.5
+
+
+def test_a_key_wide_window_shared_by_models_and_threads_meets_no_429():
+    # 5 requests a second per key, four threads and four models: every request once, none refused
+    config = ReferenceConfig(api_keys=frozenset({KEY}), key_limit=(5, 1.0), key_limit_style="openai")
+    models = ["Llama-3.3-70B-Instruct", "Llama-4-Scout-17B-16E-Instruct-FP8", None, "Llama-3.3-8B-Instruct"]
+    with ReferenceServer(config) as server:
+        http = HttpClient(
+            base_url=server.base_url,
+            auth=Auth(),
+            api_key=KEY,
+            limits=Limits(concurrency=4),
+            redactor=Redactor(KEY, None),
+        )
+        requests = [
+            LIST
+            if model is None
+            else Request(
+                id=f"chat-{n}",
+                purpose="",
+                method="POST",
+                path="/chat/completions",
+                json={"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4},
+            )
+            for n, model in enumerate(models * 5)
+        ]
+        started = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(lambda request: http.send(request).status, requests))
+        took = time.monotonic() - started
+    assert http.retries == 0
+    assert http.requests_sent == 20
+    assert set(statuses) == {200}
+    assert took >= 2.9  # 20 at 5 a second: the window was waited for, three times
 
 
 class _serve:

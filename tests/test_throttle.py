@@ -233,12 +233,15 @@ def test_after_a_429_starts_are_spaced_wider_then_narrow_back_to_the_declared_ra
 
 def test_with_nothing_declared_a_429_spaces_starts_at_half_the_rate_that_met_it():
     gate, clock = throttle()
-    starts(gate, clock, 20)  # 20 in the minute, then the target says no
+    for _ in range(20):  # 20 requests in 4 s, then the target says no
+        starts(gate, clock, 1)
+        clock.now += 0.2
     ticket = gate.acquire(1)
     gate.release(ticket, 429, {"retry-after": "1"})
     times = starts(gate, clock, 2)
-    assert times[0] == pytest.approx(1)
-    assert times[1] - times[0] == pytest.approx(2 * 60 / 21 * SLACK, abs=0.01)
+    assert times[0] == pytest.approx(5)
+    # the pace that met it: 21 starts over 4 s; then half that pace
+    assert times[1] - times[0] == pytest.approx(2 * 4.0 / 21 * SLACK, abs=0.01)
 
 
 def test_a_limit_announced_for_one_model_does_not_hold_back_the_others():
@@ -272,3 +275,28 @@ def test_an_answer_that_comes_back_late_tells_of_the_window_when_it_was_sent():
     gate.release(slow, 200, {**limit, "x-ratelimit-remaining-requests": "10"})
     gate.acquire(1)
     assert clock.now == pytest.approx(60, abs=0.01)
+
+
+def test_a_model_whose_first_request_went_before_any_answer_takes_the_budget_announced_since():
+    gate, clock = throttle()
+    first, _ = gate.acquire(1, "a"), gate.acquire(1, "b")  # both sent blind; b's still on its way
+    gate.release(first, 200, {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "60s"})
+    gate.acquire(1, "b")
+    assert clock.now == pytest.approx(60, abs=0.01)
+
+
+def test_one_request_of_any_model_goes_first_once_a_window_is_unknown():
+    gate, clock = throttle()
+    limit = {"x-ratelimit-limit-requests": "5", "x-ratelimit-reset-requests": "1s"}
+    tickets = [gate.acquire(1, model) for model in ("a", "b")]
+    for ticket in tickets:
+        gate.release(ticket, 200, {**limit, "x-ratelimit-remaining-requests": "0"})
+    scout = gate.acquire(1, "a")
+    assert clock.now == pytest.approx(1, abs=0.01)
+    with gate._lock:
+        assert gate._earliest(clock.now, 1, gate._bucket("b")) > clock.now  # the key's window is one
+    # its answer is the news for every model announcing that limit: four left for a second
+    gate.release(scout, 200, {**limit, "x-ratelimit-remaining-requests": "4"})
+    before = clock.now
+    times = [clock.now for _ in range(4) if gate.acquire(1, "b")]
+    assert times == [before] * 4
