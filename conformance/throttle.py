@@ -31,13 +31,16 @@ the live display). The clock and the sleep are injected, so the rules are tested
 
 from __future__ import annotations
 
-import email.utils
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+
+from conformance.limit_headers import header_int as _int
+from conformance.limit_headers import parse_duration, retry_after_seconds
+
+__all__ = ["SLACK", "Throttle", "Ticket", "parse_duration", "retry_after_seconds"]
 
 WINDOW = 60.0
 # starts are spaced this much wider than the declared rate, so that clock jitter and network delays
@@ -50,53 +53,6 @@ BACKOFF_BASE = 1.0
 RECOVERY = 0.97
 # how often a start waiting for a scout's answer looks again
 SCOUT_POLL = 0.005
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?")
-
-
-def parse_duration(value: str) -> float | None:
-    """Seconds in a reset header: "1s", "6m0s", "20ms", "1h2m3.5s", or a plain number of seconds."""
-    text = value.strip().lower()
-    try:
-        return max(float(text), 0.0)
-    except ValueError:
-        pass
-    match = _DURATION.fullmatch(text)
-    if not text or match is None:
-        return None
-    hours, minutes, seconds, millis = (float(group) if group else 0.0 for group in match.groups())
-    return hours * 3600 + minutes * 60 + seconds + millis / 1000
-
-
-def retry_after_seconds(headers: Mapping[str, str], now_epoch: float | None = None) -> float | None:
-    """When a 429 says to retry: retry-after-ms, Retry-After (seconds or an HTTP date), else the
-    later of the reset headers."""
-    if "retry-after-ms" in headers:
-        try:
-            return max(float(headers["retry-after-ms"]) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is not None:
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(value).timestamp()
-            except (TypeError, ValueError):
-                when = None
-            if when is not None:
-                return max(when - (time.time() if now_epoch is None else now_epoch), 0.0)
-    names = ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
-    resets = [parse_duration(headers[name]) for name in names if name in headers]
-    known = [reset for reset in resets if reset is not None]
-    return max(known) if known else None
-
-
-def _int(headers: Mapping[str, str], name: str) -> int | None:
-    try:
-        return int(float(headers[name]))
-    except (KeyError, ValueError):
-        return None
 
 
 @dataclass(eq=False)
@@ -392,8 +348,9 @@ class Throttle:
 
     def projected(self, requests: int, latency: float, concurrency: int) -> float:
         """Seconds ``requests`` more requests of ``latency`` each will take from now, ``concurrency``
-        at a time, under the declared limits and the spacing after a 429 (the ETA of a live run;
-        what the target will announce is not known in advance)."""
+        at a time, under the declared limits, the limits the target has announced so far (taken to
+        hold as they are, a minute's window unless it said otherwise), and the spacing after a 429:
+        the ETA of a live run."""
         if requests <= 0:
             return 0.0
         with self._lock:
@@ -402,17 +359,28 @@ class Throttle:
             waves = -(-requests // max(concurrency, 1)) * latency
             spaced = (requests - 1) * self._interval if self._interval is not None else 0.0
             paused = max(self._paused_until - now, 0.0)
-            declared = 0.0
-            if self._rpm is not None:
-                recent = [start for start in self._starts if start > now - WINDOW * SLACK]
-                room = self._rpm - len(recent)
-                if requests > room:
-                    # the first start beyond the room waits for the oldest of the window, and each
-                    # further minute holds another rpm starts
-                    beyond = requests - max(room, 0)
-                    oldest = recent[0] + WINDOW * SLACK - now if recent else 0.0
-                    declared = max(oldest, 0.0) + (beyond - 1) // self._rpm * WINDOW * SLACK + latency
-            return max(waves, spaced + latency, declared) + paused
+            windows = [(self._rpm, WINDOW * SLACK)] if self._rpm is not None else []
+            for announced in self._buckets.values():
+                if announced.limit is not None:
+                    windows.append((announced.limit - announced.others, announced.requests_window * SLACK))
+                elif announced.announced_limit is not None and announced.requests_reset is not None:
+                    windows.append((announced.announced_limit, WINDOW))
+            limited = max((self._window_time(requests, latency, now, *w) for w in windows), default=0.0)
+            holding = max((when - now for when in self._holding.values()), default=0.0)
+            return max(waves, spaced + latency, limited, holding + latency) + paused
+
+    def _window_time(self, requests: int, latency: float, now: float, limit: int, window: float) -> float:
+        """How long ``requests`` starts take with at most ``limit`` in any ``window`` seconds: the
+        first beyond the window's room waits for its oldest start, each further window holds
+        ``limit`` more."""
+        limit = max(limit, 1)
+        recent = [start for start in self._starts if start > now - window]
+        room = limit - len(recent)
+        if requests <= room:
+            return 0.0
+        beyond = requests - max(room, 0)
+        oldest = recent[0] + window - now if recent else 0.0
+        return max(oldest, 0.0) + (beyond - 1) // limit * window + latency
 
 
 def _scouting(announced: _Announced, now: float) -> bool:

@@ -300,3 +300,14 @@ def test_one_request_of_any_model_goes_first_once_a_window_is_unknown():
     before = clock.now
     times = [clock.now for _ in range(4) if gate.acquire(1, "b")]
     assert times == [before] * 4
+
+
+def test_projected_time_follows_what_the_target_announced():
+    gate, _ = throttle()
+    headers = {"x-ratelimit-limit-requests": "10", "x-ratelimit-remaining-requests": "0"}
+    for _ in range(10):
+        ticket = gate.acquire(1)
+        gate.release(ticket, 200, {**headers, "x-ratelimit-reset-requests": "60s"})
+    # ten more need the next minute's window, twenty more the one after
+    assert gate.projected(10, latency=0.1, concurrency=4) == pytest.approx(60.1, abs=0.01)
+    assert gate.projected(20, latency=0.1, concurrency=4) == pytest.approx(120.1, abs=0.01)
