@@ -306,7 +306,8 @@ class RunHooks(XdistControllerHooks):
         requests = len(make_plan(chosen, target, state.config.dialect).requests)
         if self.progress is not None:
             self.progress.planned = requests  # at most: some are sent only if an answer asks for them
-        end_at(state, time.time() + (target.limits.run_timeout or time_bound(requests, target)))
+        bound = target.limits.run_timeout or time_bound(requests, target)
+        end_at(state, time.time() + bound, bound)
 
     def _planned_checks(self, checks: list[Check | None]) -> list[Any]:
         return _planned_checks(self.state, checks)

@@ -126,15 +126,15 @@ def share_limits(limits: Limits, workers: int) -> Limits:
     )
 
 
-def end_at(state: RunState, ends_at: float) -> None:
-    """End the run at ``ends_at`` (a time.time()): requests in flight are cut, no check follows."""
+def end_at(state: RunState, ends_at: float, bound: float | None = None) -> None:
+    """End the run at ``ends_at`` (a time.time()): requests in flight are cut, no check follows.
+    ``bound``: the run's time bound as the profile or the plan gave it, for the message."""
     state.ends_at = ends_at
     seconds = max(ends_at - time.time(), 0.0)
+    said = bound if bound is not None else round(seconds, 1)
 
     def expire() -> None:
-        state.stop.request(
-            f"the run reached its time bound of {seconds:g} s (limits.run_timeout)", ExitCode.RUN_TIMEOUT
-        )
+        state.stop.request(f"the run reached its time bound of {said:g} s (limits.run_timeout)", ExitCode.RUN_TIMEOUT)
 
     state.timer = threading.Timer(seconds, expire)
     state.timer.daemon = True
