@@ -13,7 +13,6 @@ the exchange leaves this module.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
 from dataclasses import replace
@@ -27,6 +26,7 @@ from conformance.deadline import Bound, BoundedTransport, bounded
 from conformance.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingFailed, TooLarge
 from conformance.errors import RequestNotSent
 from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure
+from conformance.limit_headers import with_retry_hint
 from conformance.profiles import Auth, Limits
 from conformance.redaction import Redactor
 from conformance.stopping import RunStop, RunStopped
@@ -151,7 +151,8 @@ class HttpClient:
             headers = {name.lower(): value for name, value in exchange.response.headers} if exchange.response else {}
             limited = exchange.rate_limited() is not None
             if limited:
-                headers = _with_retry_hint(exchange, headers)
+                assert exchange.response is not None
+                headers = with_retry_hint(exchange.response.body, headers)
             delay = self._throttle.release(ticket, 429 if limited else exchange.status, headers)
             if _dropped(exchange) and dropped < TRANSPORT_RETRIES:
                 dropped += 1
@@ -364,22 +365,6 @@ class HttpClient:
             kept.append(Chunk(chunk.t, piece))
             taken += len(piece)
         return tuple(kept)
-
-
-_TRY_AGAIN = re.compile(r"try again in (\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?)\b", re.IGNORECASE)
-
-
-def _with_retry_hint(exchange: Exchange, headers: dict[str, str]) -> dict[str, str]:
-    """A rate limit that says when to retry only in its message ("Please try again in 20s", as
-    OpenAI's own 429s do) is waited out for that long."""
-    if any(name in headers for name in ("retry-after", "retry-after-ms", "x-ratelimit-reset-requests")):
-        return headers
-    assert exchange.response is not None
-    match = _TRY_AGAIN.search(exchange.response.body[:4096].decode("utf-8", errors="replace"))
-    if match is None:
-        return headers
-    seconds = float(match.group(1)) / (1000 if match.group(2).lower().startswith("m") else 1)
-    return {**headers, "retry-after": f"{seconds:g}"}
 
 
 def _dropped(exchange: Exchange) -> bool:

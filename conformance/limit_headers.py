@@ -1,6 +1,6 @@
-"""What a target's rate-limit headers say: durations ("1s", "6m0s", "20ms"), when a 429 says to
-retry (``retry-after-ms``, ``Retry-After`` in seconds or as an HTTP date, the reset headers), and
-counts."""
+"""What a target's rate-limit answers say: durations ("1s", "6m0s", "20ms"), when a 429 says to
+retry (``retry-after-ms``, ``Retry-After`` in seconds or as an HTTP date, the reset headers, or only
+its message: "try again in 20s"), and counts."""
 
 from __future__ import annotations
 
@@ -56,3 +56,18 @@ def header_int(headers: Mapping[str, str], name: str) -> int | None:
         return int(float(headers[name]))
     except (KeyError, ValueError):
         return None
+
+
+_TRY_AGAIN = re.compile(r"try again in (\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?)\b", re.IGNORECASE)
+
+
+def with_retry_hint(body: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """A rate limit that says when to retry only in its message ("Please try again in 20s", as
+    OpenAI's own 429s do) is waited out for that long."""
+    if any(name in headers for name in ("retry-after", "retry-after-ms", "x-ratelimit-reset-requests")):
+        return headers
+    match = _TRY_AGAIN.search(body[:4096].decode("utf-8", errors="replace"))
+    if match is None:
+        return headers
+    seconds = float(match.group(1)) / (1000 if match.group(2).lower().startswith("m") else 1)
+    return {**headers, "retry-after": f"{seconds:g}"}

@@ -311,3 +311,13 @@ def test_projected_time_follows_what_the_target_announced():
     # ten more need the next minute's window, twenty more the one after
     assert gate.projected(10, latency=0.1, concurrency=4) == pytest.approx(60.1, abs=0.01)
     assert gate.projected(20, latency=0.1, concurrency=4) == pytest.approx(120.1, abs=0.01)
+
+
+def test_a_429_that_says_when_only_in_its_message_is_waited_out_for_that_long():
+    from conformance.limit_headers import with_retry_hint
+
+    body = b'{"error": {"message": "Rate limit reached. Please try again in 20s."}}'
+    assert with_retry_hint(body, {})["retry-after"] == "20"
+    assert with_retry_hint(b"try again in 350ms", {})["retry-after"] == "0.35"
+    assert with_retry_hint(body, {"retry-after": "3"}) == {"retry-after": "3"}  # the header wins
+    assert with_retry_hint(b"slow down", {}) == {}
