@@ -13,27 +13,28 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import cache
 from pathlib import Path
-from typing import Any, get_args
-
-import yaml
+from typing import TYPE_CHECKING, Any, get_args
 
 from conformance.exchange import Chunk, Exchange, FailureKind, RecordedRequest, Response, TransportFailure
+
+if TYPE_CHECKING:
+    import yaml
 
 FORMAT = 1
 # no cassette the suite writes comes near this: bodies over the cap are kept as their first bytes
 MAX_CASSETTE_BYTES = 64 * 1024**2
 
 
-class _Dumper(yaml.CSafeDumper if hasattr(yaml, "CSafeDumper") else yaml.SafeDumper):  # type: ignore[misc]
-    def ignore_aliases(self, data: Any) -> bool:
-        return True  # never anchors and aliases: every value is written where it is
-
-
 # characters a YAML literal block keeps as they are; others (CR, NEL, the Unicode line and
 # paragraph separators, BOM, C0/C1 controls but tab and LF, non-characters) make PyYAML normalise
 # or refuse it, so such a text is written double-quoted with escapes instead
 _BLOCK_SAFE = re.compile(r"[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
+
+
+class _Pair(list):  # type: ignore[type-arg]
+    """A header (name, value): written on one line."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
@@ -44,29 +45,44 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-class _Pair(list):  # type: ignore[type-arg]
-    """A header (name, value): written on one line."""
-
-
 def _represent_pair(dumper: yaml.SafeDumper, value: _Pair) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
 
 
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(_Pair, _represent_pair)
+@cache
+def _dumper() -> type[yaml.SafeDumper]:
+    """PyYAML's C emitter, without anchors (PyYAML is imported only when a cassette is written or
+    parsed: a replay of a set read before takes its parsed form from conformance.cassette_cache)."""
+    import yaml
+
+    class Dumper(yaml.CSafeDumper if hasattr(yaml, "CSafeDumper") else yaml.SafeDumper):  # type: ignore[misc]
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # never anchors and aliases: every value is written where it is
+
+    Dumper.add_representer(str, _represent_str)
+    Dumper.add_representer(_Pair, _represent_pair)
+    return Dumper
 
 
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=2**31 - 1)
+    import yaml
+
+    return yaml.dump(data, Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=2**31 - 1)
 
 
 def load_yaml(text: str) -> Any:
-    """YAML as the suite writes it: no anchors or aliases (an alias bomb is refused, not expanded)."""
-    if "*" in text or "&" in text:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise ValueError("it uses YAML anchors or aliases, which the suite never writes")
-    return yaml.load(text, Loader=yaml.CSafeLoader)
+    """YAML as the suite writes it: no anchors or aliases (an alias bomb is refused, not expanded).
+    What PyYAML cannot read is a ValueError, with PyYAML's reason."""
+    import yaml
+
+    try:
+        if "*" in text or "&" in text:
+            for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    raise ValueError("it uses YAML anchors or aliases, which the suite never writes")
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def _encode_bytes(data: bytes) -> dict[str, str]:
@@ -214,7 +230,7 @@ def _all_chunks(exchange: Exchange) -> list[tuple[Chunk, ...] | None]:
 def _chunks_of(text: str) -> list[tuple[Chunk, ...] | None] | None:
     try:
         return _all_chunks(exchange_from_dict(load_yaml(text)))
-    except (yaml.YAMLError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from conformance import __version__
+from conformance import __version__, cassette_cache
 from conformance.cassette_format import dump_exchange, dump_yaml, exchange_from_dict, load_yaml, read_text
 from conformance.errors import ReplayError
 from conformance.exchange import Exchange, RecordedRequest, Request
@@ -139,18 +137,27 @@ class CassetteSet:
         info: dict[str, Any] = {}
         if not directory.is_dir():
             raise ReplayError(f"no cassettes for this target in {directory}; record them with --mode record")
+        names = {path: path.relative_to(directory).as_posix() for path in paths}
+        texts: dict[str, str] = {}
         for path in paths:
             try:
-                data = load_yaml(read_text(path))
-                if path.name == SET_FILE:
-                    info = dict(data or {})
-                    continue
+                texts[names[path]] = read_text(path)
+            except (OSError, ValueError) as exc:
+                raise _unreadable(path, exc) from exc
+        parsed = _parsed(directory, texts)
+        for path in paths:
+            data = parsed[names[path]]
+            if path.name == SET_FILE:
+                if not isinstance(data, dict | None):
+                    raise _unreadable(path, ValueError("not a mapping"))
+                info = dict(data or {})
+                continue
+            try:
                 if not isinstance(data, dict):
                     raise ValueError("not a mapping")
                 exchange = exchange_from_dict(data)
-            except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-                reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-                raise ReplayError(f"cassette {path} is unreadable: {reason}") from exc
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                raise _unreadable(path, exc) from exc
             if cassette_path(directory, exchange.id) != path:
                 raise ReplayError(f"cassette {path} holds exchange {exchange.id!r}, which belongs elsewhere")
             exchanges[exchange.id] = exchange
@@ -162,8 +169,8 @@ class CassetteSet:
         """What ``cassette-set.yaml`` says about a set ({} when there is none or it is unreadable;
         loading the set reports an unreadable one)."""
         try:
-            data = load_yaml(read_text(directory / SET_FILE))
-        except (OSError, yaml.YAMLError, ValueError):
+            data = _parsed(directory, {SET_FILE: read_text(directory / SET_FILE)})[SET_FILE]
+        except (OSError, ValueError, ReplayError):
             return {}
         return data if isinstance(data, dict) else {}
 
@@ -175,6 +182,25 @@ class CassetteSet:
 
     def path_of(self, exchange_id: str) -> Path:
         return self._files.get(exchange_id, cassette_path(self.directory, exchange_id))
+
+
+def _parsed(directory: Path, texts: dict[str, str]) -> dict[str, Any]:
+    """The YAML of these files (by their names under ``directory``), parsed or from the cache."""
+    parsed = cassette_cache.lookup(texts)
+    if parsed is None:
+        parsed = {}
+        for name, text in texts.items():
+            try:
+                parsed[name] = load_yaml(text)
+            except (ValueError, RecursionError) as exc:
+                raise _unreadable(directory / name, exc) from exc
+        cassette_cache.store(texts, parsed)
+    return parsed
+
+
+def _unreadable(path: Path, exc: BaseException) -> ReplayError:
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return ReplayError(f"cassette {path} is unreadable: {reason}")
 
 
 class CassetteWriter:

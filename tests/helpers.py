@@ -257,6 +257,8 @@ class Cli:
         if args and args[0] == "run" and "--report-dir" not in args:
             full[1:1] = ["--report-dir", str(report_dir)]
         environment = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+        # parsed cassettes are shared by the runs of one test process, not kept in the user's cache
+        environment["CONFORMANCE_CACHE_DIR"] = str(self.tmp_path.parent / "conformance-cache")
         environment.update(env or {})
         command = [sys.executable, "-m", "conformance", *full]
         rss_file = self.tmp_path / f"rss-{secrets.token_hex(3)}"
