@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from helpers import CHAT_MODEL, chat_completion, chat_exchange, error_body, judge
@@ -85,6 +87,25 @@ def test_images_are_real_and_deterministic():
         assert images.image_bytes(kind).startswith(magic)
     assert images.data_url("png") == images.data_url("png")
     assert images.data_url("png", "red") != images.data_url("png", "blue")
+
+
+def test_a_replay_makes_no_image_and_still_matches_its_recordings():
+    """A replay matches data URLs by media type (conformance.cassettes), so it needs no Pillow."""
+    code = (
+        "import sys\n"
+        "from conformance import generation, images\n"
+        "from conformance.cassettes import _without_payloads\n"
+        "generation.use_placeholders(True)\n"
+        "url = images.data_url('webp', 'blue', 16)\n"
+        "assert url.startswith('data:image/webp;base64,'), url\n"
+        "assert 'PIL' not in sys.modules\n"
+        "generation.use_placeholders(False)\n"
+        "real = images.data_url('webp', 'blue', 16)\n"
+        "assert real != url and _without_payloads(real) == _without_payloads(url)\n"
+        "assert _without_payloads(images.data_url('png')) != _without_payloads(url)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
 
 
 CITY = {
