@@ -246,7 +246,7 @@ def write_report(report: dict[str, Any], directory: Path) -> Path:
     from conformance.render import FILES, FORMATS
 
     directory.mkdir(parents=True, exist_ok=True)
-    texts = {REPORT_FILE: json.dumps(report, indent=2, ensure_ascii=False) + "\n"}
+    texts = {REPORT_FILE: jsonparse.pretty(report) + "\n"}
     texts.update({FILES[name]: render(report) for name, render in FORMATS.items()})
     for name, text in texts.items():
         tmp = directory / f"{name}.tmp"

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance import jsonparse
 from conformance.json_prefix import check_prefix
+from conformance.render.html import _pretty
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -51,3 +53,26 @@ def test_whitespace_heavy_documents_cut_anywhere_are_prefixes():
     assert check_prefix(text).ok
     assert not check_prefix(text).complete
     assert check_prefix('{"city": "Paris"}').complete
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=30,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_pretty_json_is_the_standard_librarys_indented_json(value):
+    assert jsonparse.pretty(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_pretty_json_takes_what_orjson_does_not():
+    assert jsonparse.pretty({"big": 2**70}) == json.dumps({"big": 2**70}, indent=2)
+    assert jsonparse.pretty({1: "a"}) == json.dumps({1: "a"}, indent=2)
+    assert json.loads(jsonparse.pretty({"rate": 1e-06, "x": float("nan")})) == {"rate": 1e-06, "x": None}
+
+
+def test_the_html_shows_a_body_with_nan_as_sent():
+    assert "NaN" in _pretty('{"score": NaN}')
+    assert _pretty('{"a": [1, 2]}') == json.dumps({"a": [1, 2]}, indent=2)

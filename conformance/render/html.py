@@ -81,9 +81,12 @@ SCRIPT = """
 
 def _pretty(text: str) -> str:
     try:
-        return json.dumps(jsonparse.loads(text), indent=2, ensure_ascii=False)
+        value = jsonparse.loads(text)
     except ValueError:
         return text
+    if "NaN" in text or "Infinity" in text:  # what the target sent, not JSON's null for it
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    return jsonparse.pretty(value)
 
 
 def _headers(headers: list[list[str]] | dict[str, str]) -> str:
@@ -96,7 +99,7 @@ def _body(part: dict[str, Any], media_type: str = "") -> str:
     if body is None:
         return "(no body)"
     if part.get("body_encoding") == "json":
-        return json.dumps(body, indent=2, ensure_ascii=False)
+        return jsonparse.pretty(body)
     if part.get("body_encoding") == "base64":
         return f"(binary body, {part.get('body_bytes', '?')} bytes, base64)\n{body[:2000]}"
     if media_type.startswith("text/event-stream"):
