@@ -20,7 +20,6 @@ import contextlib
 import gc
 import json
 import os
-import re
 import secrets
 import signal
 import sys
@@ -31,7 +30,7 @@ from typing import TextIO
 
 import pytest
 
-from conformance import progress, stopping
+from conformance import ahead, progress, stopping
 from conformance.baseline import describe, gate, read_baseline, write_baseline
 from conformance.cassettes import CassetteSet
 from conformance.cli_parser import parser
@@ -40,6 +39,7 @@ from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.plan import Plan
 from conformance.plan import render as render_plan
 from conformance.profiles import build_target, default_search_path, find_profile, known_targets, load_profile
+from conformance.pytest_call import arguments, plugins_autoloaded
 from conformance.redaction import Redactor
 from conformance.report import read_report
 from conformance.resources import suite_dir
@@ -111,30 +111,21 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     # need not scan it again and again, nor run as often (a twentieth of a replay's time)
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
-    pytest_args = ["-c", str(suite_dir() / "pytest.ini"), "--rootdir", str(suite_dir())]
-    for name, value in options.__dict__.items():
-        if value is True:
-            pytest_args.append(f"--conformance-{name.replace('_', '-')}")
-        elif value is not None:
-            pytest_args += [f"--conformance-{name.replace('_', '-')}", str(value)]
-    if config.dry_run:
-        pytest_args += ["-p", "no:terminal"]  # the plan is the whole output
-    quiet = not args.pytest_output and not any(_verbose(arg) for arg in extra)
-    if quiet and not config.dry_run:
-        pytest_args.append("--conformance-quiet")
-        if "no:terminal" not in extra:
-            # the suite's progress and summary only: no letters, paths, failure sections or warnings
-            pytest_args += ["-q", "--no-header", "-rN", "--tb=no", "--disable-warnings"]
-            pytest_args += ["-o", "console_output_style=classic"]
+    pytest_args, quiet = arguments(options, config, extra, pytest_output=args.pytest_output)
     outcome = _Outcome()
     key = config.api_key if config.live else None
     with (
         _stopped_by_signals() as received,
         redacted_console(key),
         _live_display(key, wanted=quiet and config.live and not config.dry_run),
-        _plugins_autoloaded(bool(extra)),
+        plugins_autoloaded(bool(extra)),
     ):
-        code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])
+        if ahead.wanted(config, extra):
+            ahead.start(config)  # a forked copy judges the replay while pytest starts
+        try:
+            code = pytest.main([*pytest_args, str(suite_dir()), *extra], plugins=[outcome])
+        finally:
+            ahead.finish()
     global _RUN_FINISHED
     _RUN_FINISHED = True
     if config.dry_run:
@@ -159,27 +150,6 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     if code == pytest.ExitCode.INTERRUPTED:
         return ExitCode.INTERRUPTED
     return _fail("the run ended before its report was written (see the output above)", ExitCode.INTERNAL)
-
-
-@contextlib.contextmanager
-def _plugins_autoloaded(wanted: bool) -> Iterator[None]:
-    """Without pytest arguments, the suite needs no plugin but its own: pytest does not scan for
-    and import the installed ones (pytest-xdist alone costs 40 ms)."""
-    name = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
-    previous = os.environ.get(name)
-    if not wanted:
-        os.environ[name] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
-
-
-def _verbose(arg: str) -> bool:
-    return arg == "--verbose" or re.fullmatch(r"-v+", arg) is not None
 
 
 @contextlib.contextmanager

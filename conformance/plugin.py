@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 from pytest_recording import network
 
-from conformance import environment, redaction
+from conformance import ahead, environment, redaction
 from conformance import report as reporting
-from conformance.context import CheckContext
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
 from conformance.plan import Plan, make_plan, prefetched, time_bound
@@ -28,7 +27,7 @@ from conformance.progress import Progress
 from conformance.registry import Check, load_all
 from conformance.rows import ROWS
 from conformance.runconfig import RunConfig, RunOptions, resolve
-from conformance.runner import run_check
+from conformance.runner import judge_in
 from conformance.runstate import RunState
 from conformance.startup import end_at, start_run
 from conformance.summary import write_summary
@@ -54,6 +53,8 @@ _OPTIONS = {
 
 
 STATE = pytest.StashKey[RunState]()
+# the copy of this process that judges a replay ahead (conformance.ahead), when it is this run's
+AHEAD = pytest.StashKey[ahead.Ahead]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -175,22 +176,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def conformance_check(request: pytest.FixtureRequest) -> Callable[[Check], None]:
     """Judge one check against this run's exchanges; fails the test on a MUST-level failure."""
     state = request.config.stash[STATE]
+    judged_ahead = request.config.stash.get(AHEAD, None)
 
     def judge(check: Check) -> None:
-        if state.aborted is not None:
-            result = CheckResult(
-                check.id,
-                check.row,
-                check.level,
-                Status.ERROR,
-                state.aborted,
-                check.claim,
-                check.source,
-                error_cause=state.abort_cause,
-            )
+        judged = judged_ahead.take(check) if judged_ahead is not None else None
+        if judged is None:
+            result = judge_in(state, check)
         else:
-            ctx = CheckContext(state.config.target, state.config.dialect, state.schemas, state.store, stop=state.stop)
-            result = run_check(check, ctx)
+            result, made = judged
+            state.store.adopt(made)
         # an exchange cited before is in the report already (its evidence never changes)
         cited = {
             exchange_id: state.store.lookup(exchange_id)
@@ -278,6 +272,10 @@ class RunHooks(XdistControllerHooks):
         state = self.state
         state.stop.on_stop(lambda reason: setattr(session, "shouldstop", reason))
         if state.config.mode == "replay":
+            judged_ahead = ahead.current()
+            order = [check.id if (check := _check_of(item)) else item.nodeid for item in session.items]
+            if judged_ahead is not None and judged_ahead.matches(state.config, order):
+                session.config.stash[AHEAD] = judged_ahead
             return
         planned = _planned(state, session.items)
         if not planned:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from typing import TYPE_CHECKING
 
 from conformance.context import CheckContext
 from conformance.errors import ReplayError, RequestNotSent
@@ -25,6 +26,9 @@ from conformance.verdicts import (
     Status,
     Unsupported,
 )
+
+if TYPE_CHECKING:
+    from conformance.runstate import RunState
 
 # how many trials that missed a model check's claim its message quotes
 MISSES_SHOWN = 3
@@ -70,6 +74,23 @@ def _measured(check: Check, ctx: CheckContext, result: CheckResult, note: object
                 f"documented deviation of the {ctx.dialect.name} dialect: {deviation.reason} "
                 f"(source: {deviation.source}). Observed: {message}"
             )
+
+
+def judge_in(state: RunState, check: Check) -> CheckResult:
+    """Judge ``check`` against the exchanges of this run (see conformance.ahead for who calls it)."""
+    if state.aborted is not None:
+        return CheckResult(
+            check.id,
+            check.row,
+            check.level,
+            Status.ERROR,
+            state.aborted,
+            check.claim,
+            check.source,
+            error_cause=state.abort_cause,
+        )
+    ctx = CheckContext(state.config.target, state.config.dialect, state.schemas, state.store, stop=state.stop)
+    return run_check(check, ctx)
 
 
 def run_check(check: Check, ctx: CheckContext) -> CheckResult:

@@ -133,6 +133,16 @@ class ExchangeStore:
         with self._lock:
             return dict(self._made)
 
+    def adopt(self, exchange_ids: list[str]) -> None:
+        """Count these recordings as made, in this order: another process replayed them for this run
+        (conformance.ahead), and the checks that read every exchange must see them as made here."""
+        assert self._cassettes is not None
+        with self._lock:
+            for exchange_id in exchange_ids:
+                exchange = self._cassettes.get(exchange_id)
+                if exchange is not None and exchange_id not in self._made:
+                    self._made[exchange_id] = exchange
+
     def every_exchange(self) -> dict[str, Exchange]:
         """Every exchange of the run so far, also those other processes made (under pytest-xdist:
         shared in live runs; in a replay, every recording, which is what a whole run reads)."""

@@ -169,6 +169,15 @@ def test_pytest_arguments_pass_through(cli):
     assert run.report["run"]["complete"] is False
 
 
+def test_pytest_plugins_a_plain_run_leaves_out_are_there_for_pytest_arguments(cli, tmp_path):
+    """A run without pytest arguments does without pytest's junitxml, logging, debugging ... plugins;
+    given arguments, pytest has all of them."""
+    junit = tmp_path / "pytest-junit.xml"
+    run = cli("run", "--", "-k", "test_models", f"--junitxml={junit}", "--log-level=INFO")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "<testsuite" in junit.read_text()
+
+
 def test_a_selection_matching_nothing_exits_2(cli):
     run = cli("run", "--", "-k", "no_such_check_anywhere")
     assert run.code == 2
