@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from conformance import __version__, jsonparse
+from conformance import __version__, jsonparse, ts_oracle
 from conformance.errors import ConfigError
 from conformance.exchange import Exchange
 from conformance.redaction import HOST
@@ -142,6 +142,7 @@ def build_report(
 ) -> dict[str, Any]:
     target = config.target
     results = sorted(results, key=lambda r: ([row.id for row in ROWS].index(r.row), r.check_id))
+    typescript_version, typescript_missing = ts_oracle.run_status(results)
     rows = []
     for row in ROWS:
         mine = [r for r in results if r.row == row.id]
@@ -152,6 +153,7 @@ def build_report(
                 "status": str(row_status(mine, declared_unsupported=row.id in target.capabilities.unsupported)),
                 "checks": len(mine),
                 "counts": _counts(mine),
+                "clients": _clients(mine, typescript_version is not None),
             }
         )
     row_counter = Counter(row["status"] for row in rows)
@@ -162,6 +164,7 @@ def build_report(
             "name": "openai-conformance",
             "version": __version__,
             "openai_sdk": SDK_VERSION,
+            "typescript_sdk": typescript_version,
             "schemas_digest": _schemas_digest(),
         },
         "target": {
@@ -186,6 +189,7 @@ def build_report(
             "exchanges": len(cited),
             "exchanges_made": len(cited) if exchanges_made is None else exchanges_made,
             "trials": target.limits.trials,
+            "typescript_client": "ran" if typescript_version else (typescript_missing or "not needed"),
             "complete": complete,
             "problems": problems,
             "exit_code": exit_code,
@@ -203,6 +207,33 @@ def build_report(
         "checks": [result.as_dict() for result in results],
         "exchanges": {exchange_id: exchanges[exchange_id] for exchange_id in sorted(cited) if exchange_id in exchanges},
     }
+
+
+# the checks that judge the Python SDK alone (the TypeScript one has checks of its own: ts_oracle.TS_CHECKS)
+PYTHON_CHECKS = ("structured-output.sdk_parse_returns_the_model",)
+
+
+def _clients(results: list[CheckResult], typescript_ran: bool) -> dict[str, str]:
+    """Whether each official client reads what this row's answers hold: "fails" when a check found an
+    answer the client cannot read, "works" when the row was judged and none did."""
+    judged = any(result.status in (Status.PASS, Status.FAIL, Status.DEVIATION) for result in results)
+    python = typescript = "works" if judged else "not judged"
+    if not typescript_ran:
+        typescript = "not run"
+    for result in results:
+        if result.status == Status.BLOCKED and result.check_id in ts_oracle.TS_CHECKS:
+            # blocked by the Python client's own check: neither client reads it (ts_client.PARSE_OWNER)
+            if typescript_ran and result.blocked_by in PYTHON_CHECKS:
+                typescript = "fails"
+            continue
+        if result.status not in (Status.FAIL, Status.DEVIATION):
+            continue
+        oracles = (result.details or {}).get("oracles") or {}
+        if oracles.get("openai_sdk") == "reject" or result.check_id in PYTHON_CHECKS:
+            python = "fails"
+        if typescript_ran and (oracles.get("typescript_sdk") == "reject" or result.check_id in ts_oracle.TS_CHECKS):
+            typescript = "fails"
+    return {"python": python, "typescript": typescript}
 
 
 @cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from conformance.exchange import Exchange
+from conformance.verdict_memo import VerdictMemo
 
 SDK_VERSION = openai.__version__
 
@@ -41,10 +41,10 @@ class SdkVerdict:
 
     def summary(self) -> str:
         if self.accepted:
-            return f"openai {SDK_VERSION} " + (f"raises {self.detail}" if self.raised else "accepts it")
+            return f"Python openai {SDK_VERSION} " + (f"raises {self.detail}" if self.raised else "reads it")
         if self.raised is None:
-            return f"openai {SDK_VERSION} {self.detail}"
-        return f"openai {SDK_VERSION} raises {self.raised}: {self.detail}"
+            return f"Python openai {SDK_VERSION} {self.detail}"
+        return f"Python openai {SDK_VERSION} raises {self.raised}: {self.detail}"
 
 
 class _OracleClient(openai.OpenAI):
@@ -115,26 +115,12 @@ _CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
 }
 
 
-# verdicts already reached, by exchange (its identity: the store hands every check the same object)
-# and kind; the form checks and the checks of a claim often ask about the same answer
-_MEMO: OrderedDict[tuple[int, str], tuple[Exchange, SdkVerdict]] = OrderedDict()
-_MEMO_SIZE = 4096
-_MEMO_LOCK = threading.Lock()
+_MEMO: VerdictMemo[SdkVerdict] = VerdictMemo()
 
 
 def judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
     """What the SDK makes of this exchange's response when it expects a ``kind`` object."""
-    key = (id(exchange), kind)
-    with _MEMO_LOCK:
-        known = _MEMO.get(key)
-    if known is not None and known[0] is exchange:
-        return known[1]
-    verdict = _judge(exchange, kind)
-    with _MEMO_LOCK:
-        _MEMO[key] = (exchange, verdict)
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return verdict
+    return _MEMO.get(exchange, kind, lambda: _judge(exchange, kind))
 
 
 def _judge(exchange: Exchange, kind: Kind) -> SdkVerdict:

@@ -50,6 +50,13 @@ _SOURCES = (
         "https://platform.openai.com/docs/api-reference/chat-streaming",
     ),
     Source(
+        "openai-node-helpers",
+        "openai-node helpers.md: ChatCompletionStream (chat.completions.stream, finalChatCompletion()) assembles a "
+        "stream and throws where a part is missing (a streamed tool call without type: vllm-project/vllm#16340, "
+        "BerriAI/litellm#2645); chat.completions.parse with zodResponseFormat",
+        "https://github.com/openai/openai-node/blob/master/helpers.md",
+    ),
+    Source(
         "openai-vision",
         "OpenAI guide: images and vision (image_url parts, data URLs, detail)",
         "https://platform.openai.com/docs/guides/images-vision",

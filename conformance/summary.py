@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conformance import ts_oracle
 from conformance.cassettes import describe_set
 from conformance.finish import EXIT_MEANING
 from conformance.redaction import scrub
@@ -38,6 +39,14 @@ def write_summary(terminalreporter: Any, state: RunState) -> None:
     )
     for problem in state.problems:
         terminalreporter.write_line(f"problem: {scrub(problem)}", red=True)
+    _, missing = ts_oracle.run_status(results)
+    if missing is not None:
+        skipped = sum(1 for r in results if r.check_id in ts_oracle.TS_CHECKS)
+        terminalreporter.write_line(
+            f"TypeScript client: not run ({missing}); the {skipped} checks that need it are skipped, and every "
+            "answer's form was judged by the Python client and the schemas alone",
+            yellow=True,
+        )
     terminalreporter.write_line(f"report: {state.report_path}")
     meaning = EXIT_MEANING.get(state.exit_code, "")
     terminalreporter.write_line(f"exit {state.exit_code}: {meaning}", bold=True)

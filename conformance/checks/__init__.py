@@ -27,6 +27,7 @@ from conformance.checks import (
     tools,
     tools_auto,
     transport,
+    ts_client,
 )
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "tools",
     "tools_auto",
     "transport",
+    "ts_client",
 ]

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from conformance import sdk_oracle
+from conformance import sdk_oracle, ts_oracle
 from conformance.checks._every import CHAT_FORM, CHAT_TEXT, RATE_LIMITS, rate_limited
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Response
@@ -108,40 +108,55 @@ def succeeded(exchange: Exchange, prerequisite: str) -> Any:
 def expect_valid(
     ctx: CheckContext, exchange: Exchange, value: Any, schema: str, sdk_kind: sdk_oracle.Kind
 ) -> str | None:
-    """Judge ``value`` with both oracles: the dialect's JSON Schema and the openai SDK (strict).
+    """Judge ``value`` with every oracle: the dialect's JSON Schema, the Python SDK (strict) and the
+    TypeScript SDK (what a Node app reads first from it).
 
-    Passes only when both accept it; a failure says which oracle rejected it, so a disagreement
-    between them is visible in the report. Where the dialect documents its own shape for this
-    object, the SDK (which knows OpenAI's types only) is consulted but cannot fail it; the returned
-    note says what it made of the object."""
+    Passes only when all of them accept it; a failure says which rejected it and which did not, so a
+    disagreement is visible in the report. Where the dialect documents its own shape for this
+    object, the SDKs (which know OpenAI's types only) are consulted but cannot fail it; the returned
+    note says what they made of the object. A TypeScript client that could not be run (no node)
+    fails nothing, and the details say so."""
     issues = ctx.schemas.validate(schema, value)
     verdict = sdk_oracle.judge(exchange, sdk_kind)
+    typescript = ts_oracle.judge(exchange, sdk_kind)
+    ts_rejects = typescript.ran and not typescript.accepted
     details = {
         "oracles": {
             "json_schema": "reject" if issues else "accept",
             "openai_sdk": "accept" if verdict.accepted else "reject",
+            "typescript_sdk": ("reject" if ts_rejects else "accept") if typescript.ran else "not run",
         },
         "schema": f"{ctx.schemas.dialect}/{schema}",
         "schema_issues": [str(issue) for issue in issues],
         "sdk": verdict.summary(),
+        "typescript_sdk": typescript.summary(),
     }
     own_shape = schema in ctx.schemas.overlaid
-    if not issues and (verdict.accepted or own_shape):
-        if verdict.accepted:
+    if not issues and ((verdict.accepted and not ts_rejects) or own_shape):
+        if verdict.accepted and not ts_rejects:
             return None
-        return f"the {ctx.schemas.dialect} dialect documents its own {schema} shape; {verdict.summary()}"
+        return f"the {ctx.schemas.dialect} dialect documents its own {schema} shape; {clients(verdict, typescript)}"
     where = f"{exchange.describe()}: the {schema} object"
     if issues:
         shown_issues = "; ".join(str(issue) for issue in issues[:3])
         more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
         message = f"{where} violates the {ctx.schemas.dialect}/{schema} schema: {shown_issues}{more}"
-        if verdict.accepted:
-            message += f"; the oracles disagree: {verdict.summary()}"
+        if verdict.accepted or (typescript.ran and typescript.accepted):
+            message += f"; the oracles disagree: {clients(verdict, typescript)}"
         elif not own_shape:
-            message += f"; {verdict.summary()}"
+            message += f"; {clients(verdict, typescript)}"
     else:
-        message = f"{where}: {verdict.summary()}; the oracles disagree: the JSON Schema accepts it"
+        message = f"{where}: {clients(verdict, typescript)}; the oracles disagree: the JSON Schema accepts it"
     raise CheckFailed(message, details=details)
+
+
+def clients(python: sdk_oracle.SdkVerdict, typescript: ts_oracle.TsVerdict) -> str:
+    """What each official client makes of an answer, in one phrase ("Python reads it; TypeScript throws: ...")."""
+    if not typescript.ran:
+        return python.summary()
+    if python.accepted and typescript.accepted:
+        return f"both clients read it ({python.summary()}; {typescript.summary()})"
+    return f"{python.summary()}; {typescript.summary()}"
 
 
 # the values of finish_reason the chat completion's form allows

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance import jsonparse, sdk_oracle, sse
+from conformance import jsonparse, sdk_oracle, sse, ts_oracle
 from conformance.checks._every import CHUNK_FORM, STREAM_FRAMING, every, judge_each
-from conformance.checks._expect import brief, expect_status, shown
+from conformance.checks._expect import brief, clients, expect_status, shown
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import check
@@ -116,6 +116,12 @@ def choices_of(chunk: Chunk) -> list[dict[str, Any]]:
 def delta_of(choice: dict[str, Any]) -> dict[str, Any]:
     delta = choice.get("delta")
     return delta if isinstance(delta, dict) else {}
+
+
+def first_index(found: list[Chunk]) -> Any:
+    """The index of the first choice a stream carries: what ``chunk.choices[0]`` reads in the Python SDK
+    (a stream that numbers its only choice 1 is the TypeScript helper's check to report)."""
+    return next((choice_index(choice) for chunk in found for choice in choices_of(chunk)), 0)
 
 
 def joined_content(found: list[Chunk], index: int = 0) -> str:
@@ -260,10 +266,20 @@ def chunks_are_schema_valid(ctx: CheckContext) -> str | None:
         if any(error_event(event.data) for event in exchange.stream.events):
             return  # the SDK raises the error, as it should: mid_stream_error_is_a_data_event judges it
         verdict = sdk_oracle.judge(exchange, "chat-completion-stream")
-        if not verdict.accepted:
+        typescript = ts_oracle.judge(exchange, "chat-completion-stream")
+        ts_rejects = typescript.ran and not typescript.accepted
+        if not verdict.accepted or ts_rejects:
             raise CheckFailed(
-                f"{exchange.describe()}: the JSON Schema accepts every chunk but {verdict.summary()}",
-                details={"oracles": {"json_schema": "accept", "openai_sdk": "reject"}, "sdk": verdict.summary()},
+                f"{exchange.describe()}: the JSON Schema accepts every chunk but {clients(verdict, typescript)}",
+                details={
+                    "oracles": {
+                        "json_schema": "accept",
+                        "openai_sdk": "accept" if verdict.accepted else "reject",
+                        "typescript_sdk": ("reject" if ts_rejects else "accept") if typescript.ran else "not run",
+                    },
+                    "sdk": verdict.summary(),
+                    "typescript_sdk": typescript.summary(),
+                },
             )
 
     return judge_each([e for e in _streams(ctx) if framed(e)], judge, noun="streams", empty="no framed stream")

@@ -11,12 +11,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance import jsonparse, sdk_oracle
+from conformance import jsonparse, sdk_oracle, ts_oracle
 from conformance.checks._every import CHAT_TEXT, STREAM_FRAMING
-from conformance.checks._expect import complete_response_of, expect_chat_completion, shown, unsupported_if_refused
+from conformance.checks._expect import (
+    clients,
+    complete_response_of,
+    expect_chat_completion,
+    shown,
+    unsupported_if_refused,
+)
 from conformance.checks._requests import chat_request
 from conformance.checks._trials import measure, pair_label
-from conformance.checks.stream_form import BASIC, USAGE, error_event, is_event_stream, joined_content, read_chunks
+from conformance.checks.stream_form import (
+    BASIC,
+    USAGE,
+    error_event,
+    first_index,
+    is_event_stream,
+    joined_content,
+    read_chunks,
+)
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
@@ -113,7 +127,8 @@ def text_is_intact_utf8(ctx: CheckContext) -> str | None:
     at = exchange.stream.invalid_utf8_at if is_event_stream(exchange) else None
     if at is not None:
         raise CheckFailed(f"{exchange.describe()}: the stream is not valid UTF-8 at byte {at}")
-    streamed = joined_content(read_chunks(exchange, answered_by=ANSWERED))
+    found = read_chunks(exchange, answered_by=ANSWERED)
+    streamed = joined_content(found, first_index(found))
     if "\ufffd" in streamed:
         twin_body = ctx.exchange(TWIN).json_body
         twin_text = _twin_text(twin_body.value) if twin_body.ok else None
@@ -149,7 +164,8 @@ def deltas_join_to_the_non_streamed_answer(ctx: CheckContext) -> Measured:
 
     def judge(pair: tuple[Exchange, Exchange]) -> str | None:
         exchange, twin_exchange = pair
-        streamed = joined_content(read_chunks(exchange, answered_by=ANSWERED))
+        found = read_chunks(exchange, answered_by=ANSWERED)
+        streamed = joined_content(found, first_index(found))
         plain = _twin_text(expect_chat_completion(ctx, twin_exchange))
         if plain is None:
             raise Blocked(CHAT_TEXT, f"{twin_exchange.describe()} holds no answer text")
@@ -237,9 +253,11 @@ def mid_stream_error_is_a_data_event(ctx: CheckContext) -> str | None:
                     "error object with a message"
                 )
             verdict = sdk_oracle.judge(exchange, "chat-completion-stream")
-            if verdict.raised != "APIError":
+            typescript = ts_oracle.judge(exchange, "chat-completion-stream")
+            if verdict.raised != "APIError" or (typescript.ran and typescript.raised != "APIError"):
                 raise CheckFailed(
-                    f"{exchange.describe()}: the SDK does not raise APIError for the error event ({verdict.summary()})"
+                    f"{exchange.describe()}: an official client does not raise APIError for the error event "
+                    f"({clients(verdict, typescript)})"
                 )
             return f"error at event {event.index + 1}: {shown(error['message'], 80)}"
     raise CheckFailed(

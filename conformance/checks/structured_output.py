@@ -14,7 +14,7 @@ from typing import Any, Literal
 import jsonschema
 from pydantic import BaseModel
 
-from conformance import jsonparse, sdk_oracle
+from conformance import jsonparse, sdk_oracle, ts_oracle
 from conformance.checks._every import CHAT_FORM
 from conformance.checks._expect import expect_chat_completion, expect_refusal, shown, unsupported_if_refused
 from conformance.checks._requests import JSON_TOKENS, chat_request
@@ -270,13 +270,20 @@ def loose_json_schema_is_followed(ctx: CheckContext) -> Measured:
 def sdk_parse_returns_the_model(ctx: CheckContext) -> str | None:
     """client.chat.completions.parse with a pydantic model gets back a parsed instance of it."""
     exchange = ctx.exchange("structured-output/sdk-parse")
-    _content(ctx, exchange, "the body chat.completions.parse sends")
+    content_of_parse_probe(ctx, exchange)
     verdict = sdk_oracle.parse_structured(exchange, Forecast)
     if not verdict.accepted:
         if not sdk_oracle.judge(exchange, "chat-completion").accepted:
             raise Blocked(CHAT_FORM, f"{exchange.describe()}: the SDK cannot read the chat completion itself")
-        raise CheckFailed(f"{exchange.describe()}: {verdict.summary()}")
+        typescript = ts_oracle.judge(exchange, "parse")
+        other = f"; {typescript.summary()} with zodResponseFormat" if typescript.ran else ""
+        raise CheckFailed(f"{exchange.describe()}: {verdict.summary()}{other}")
     return f"parsed {verdict.value!r}"
+
+
+def content_of_parse_probe(ctx: CheckContext, exchange: Exchange) -> None:
+    """The parse() probe's answer is a chat completion with text (else the check is blocked or unsupported)."""
+    _content(ctx, exchange, "the body chat.completions.parse sends")
 
 
 @check("structured-output", Level.MUST, source="openai-structured-outputs", needs=("structured-output/invalid-schema",))

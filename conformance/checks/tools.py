@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conformance import ts_oracle
 from conformance.checks._every import CHAT_TEXT, CHUNK_FORM
 from conformance.checks._expect import expect_chat_completion, shown, unsupported_if_refused
 from conformance.checks._requests import chat_request
@@ -31,7 +32,7 @@ from conformance.checks._tool_calls import (
 )
 from conformance.checks.stream_form import choices_of, delta_of, read_chunks
 from conformance.context import CheckContext
-from conformance.exchange import Request
+from conformance.exchange import Exchange, Request
 from conformance.json_prefix import check_prefix
 from conformance.profiles import Target
 from conformance.registry import check, probe
@@ -211,6 +212,18 @@ def none_choice_calls_no_tool(ctx: CheckContext) -> str | None:
     return None
 
 
+def _helper_says(exchange: Exchange) -> str:
+    """What the TypeScript stream helper makes of the stream, where it fails too (the Python SDK reads
+    the deltas as they come and assembles nothing)."""
+    helper = ts_oracle.judge(exchange, "chat-completion-stream").helper
+    if helper is None or helper.accepted:
+        return ""
+    return (
+        f"; the Python SDK reads the deltas, and TypeScript openai {ts_oracle.version()} ChatCompletionStream "
+        f"throws {helper.raised}: {shown(helper.detail, 100)}"
+    )
+
+
 @check("tools", Level.MUST, source="openai-function-calling", needs=("tools/stream", "tools/required"))
 def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
     """Streamed tool calls: each delta has an index, the first per index carries id, type and name, and the
@@ -237,7 +250,7 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
                     if not part.get("id") or part.get("type") != "function" or not function.get("name"):
                         raise CheckFailed(
                             f"{exchange.describe()}: {where} starts call {index} without id, type 'function' and "
-                            f"function.name: {shown(json.dumps(part), 120)}"
+                            f"function.name: {shown(json.dumps(part), 120)}{_helper_says(exchange)}"
                         )
                     calls[index] = {
                         "id": part["id"],

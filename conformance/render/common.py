@@ -33,10 +33,22 @@ def stamp(report: dict[str, Any]) -> str:
     cassettes = run.get("cassettes")
     if mode == "replay" and cassettes:
         mode += f" of {cassettes.get('path', '?')} (recorded {cassettes.get('recorded_at', '?')})"
+    sdks = f"openai SDK {suite['openai_sdk']}"
+    if "typescript_sdk" in suite:
+        typescript = suite["typescript_sdk"] or f"not run ({run.get('typescript_client', '?')})"
+        sdks = f"Python openai {suite['openai_sdk']} · TypeScript openai {typescript}"
     return (
-        f"suite {suite['version']} · openai SDK {suite['openai_sdk']} · schemas {suite['schemas_digest']} · "
+        f"suite {suite['version']} · {sdks} · schemas {suite['schemas_digest']} · "
         f"target {target['name']} ({target['dialect']}) · mode {mode} · {run['started_at']}"
     )
+
+
+CLIENT_LABELS = {"works": "✅ reads it", "fails": "❌ fails", "not judged": "—", "not run": "not run"}
+
+
+def with_clients(report: dict[str, Any]) -> bool:
+    """Reports since the TypeScript client became an oracle say, per row, whether each client works."""
+    return all("clients" in row for row in report["rows"])
 
 
 def evidence_line(report: dict[str, Any], exchange_id: str) -> str:

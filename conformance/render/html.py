@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance import jsonparse
 from conformance.exchange import Chunk
-from conformance.render.common import ROW_LABELS, noteworthy, rate_text, stamp
+from conformance.render.common import CLIENT_LABELS, ROW_LABELS, noteworthy, rate_text, stamp, with_clients
 from conformance.sse import parse
 
 STATUSES = ("pass", "fail", "blocked", "inconclusive", "deviation", "unsupported", "skipped", "error")
@@ -166,13 +166,21 @@ def _check(check: dict[str, Any], blocks: list[dict[str, Any]], exchange_html: C
 
 def render_html(report: dict[str, Any]) -> str:
     target, summary = report["target"], report["summary"]
+    clients = with_clients(report)
     matrix = [
         "<table id='matrix'><tr><th>Feature</th><th>Support</th>"
         + "".join(f"<th>{status}</th>" for status in STATUSES)
+        + ("<th>Python client</th><th>TypeScript client</th>" if clients else "")
         + "</tr>"
     ]
     for row in report["rows"]:
         counts = "".join(f"<td class='num'>{row['counts'].get(status, 0) or ''}</td>" for status in STATUSES)
+        if clients:
+            counts += "".join(
+                f"<td class='client c-{row['clients'][name].replace(' ', '-')}'>"
+                f"{escape(CLIENT_LABELS[row['clients'][name]])}</td>"
+                for name in ("python", "typescript")
+            )
         matrix.append(
             f"<tr class='row-line' data-row='{escape(row['id'])}'><td>{escape(row['title'])}</td>"
             f"<td><span class='badge r-{row['status']}'>{ROW_LABELS[row['status']]}</span></td>{counts}</tr>"

@@ -24,6 +24,12 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
+def _typescript(report: dict[str, Any]) -> list[tuple[str, str]]:
+    if "typescript_sdk" not in report["suite"]:
+        return []  # a report from before the TypeScript client judged
+    return [("typescript_sdk", report["suite"]["typescript_sdk"] or f"not run ({report['run']['typescript_client']})")]
+
+
 def render_junit(report: dict[str, Any]) -> str:
     checks = report["checks"]
     suite = ET.Element(
@@ -40,6 +46,7 @@ def render_junit(report: dict[str, Any]) -> str:
     for name, value in (
         ("suite_version", report["suite"]["version"]),
         ("openai_sdk", report["suite"]["openai_sdk"]),
+        *_typescript(report),
         ("dialect", report["target"]["dialect"]),
         ("mode", report["run"]["mode"]),
     ):

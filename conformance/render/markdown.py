@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.render.common import (
+    CLIENT_LABELS,
     ROW_LABELS,
     ROW_SYMBOLS,
     evidence_line,
@@ -13,6 +14,7 @@ from conformance.render.common import (
     noteworthy,
     rate_text,
     stamp,
+    with_clients,
 )
 
 COUNTED = ("pass", "fail", "blocked", "inconclusive", "deviation", "unsupported", "skipped", "error")
@@ -32,13 +34,20 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"**{summary['checks']} checks: {summary['must_failures']} MUST failures, {summary['should_failures']} SHOULD "
         f"failures, {summary['deviation']} documented deviations; exit code {run['exit_code']}.**",
         "",
-        "| Feature | Support | " + " | ".join(status.capitalize() for status in COUNTED) + " |",
-        "|---|---|" + "---:|" * len(COUNTED),
+    ]
+    clients = with_clients(report)
+    columns = " Python client | TypeScript client |" if clients else ""
+    lines += [
+        "| Feature | Support | " + " | ".join(status.capitalize() for status in COUNTED) + " |" + columns,
+        "|---|---|" + "---:|" * len(COUNTED) + ("---|---|" if clients else ""),
     ]
     for row in report["rows"]:
         label = f"{ROW_SYMBOLS[row['status']]} {ROW_LABELS[row['status']]}"
         counts = " | ".join(str(row["counts"].get(status, 0)) for status in COUNTED)
-        lines.append(f"| {row['title']} | {label} | {counts} |")
+        both = ""
+        if clients:
+            both = f" {CLIENT_LABELS[row['clients']['python']]} | {CLIENT_LABELS[row['clients']['typescript']]} |"
+        lines.append(f"| {row['title']} | {label} | {counts} |{both}")
     measured = model_checks(report)
     if measured:
         lines += [
