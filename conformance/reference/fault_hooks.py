@@ -218,12 +218,24 @@ def answer(body: dict[str, Any], request: ChatRequest, active: Active) -> dict[s
                 call["function"]["arguments"] = ""
             if "tool-arguments-object" in active:
                 call["function"]["arguments"] = json.loads(call["function"]["arguments"] or "{}")
+        if "json-booleans-as-strings" in active and request.response_format == "json_schema":
+            message["content"] = json.dumps(_booleans_as_strings(json.loads(message["content"])))
         if "json-schema-violated" in active and request.response_format == "json_schema":
             value = json.loads(message["content"])
             if isinstance(value, dict) and value:
                 value.pop(next(iter(value)))
                 message["content"] = json.dumps(value)
     return body
+
+
+def _booleans_as_strings(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return {key: _booleans_as_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_booleans_as_strings(item) for item in value]
+    return value
 
 
 @dataclass
@@ -268,6 +280,18 @@ def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[lis
             for choice in chunk["choices"]:
                 for part in choice["delta"].get("tool_calls") or []:
                     part.pop("index", None)
+    if "stream-choice-index-1" in active:
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                choice["index"] = 1
+    if "stream-tool-no-type" in active or "stream-tool-type-null" in active:
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                for part in choice["delta"].get("tool_calls") or []:
+                    if "stream-tool-no-type" in active:
+                        part.pop("type", None)
+                    else:
+                        part["type"] = None
     if "stream-split-utf8" in active:
         for chunk in chunks:
             for choice in chunk["choices"]:

@@ -130,6 +130,14 @@ FAULTS = (
         "servers without constrained decoding",
     ),
     Fault(
+        "json-booleans-as-strings",
+        'json_schema answers write booleans as strings ("true")',
+        ("structured-output",),
+        "TypeScript openai",
+        "servers without constrained decoding; pydantic's lax mode reads 'true' as a boolean "
+        "(docs.pydantic.dev conversion table), zod does not: Python's parse() passes, TypeScript's throws",
+    ),
+    Fault(
         "invalid-schema-accepted",
         "an invalid JSON Schema is accepted",
         ("structured-output",),

@@ -114,6 +114,28 @@ FAULTS = (
         "EricLBuehler/mistral.rs#1507, openai/openai-python#3246",
     ),
     Fault(
+        "stream-choice-index-1",
+        "a stream numbers its only choice 1",
+        ("streaming",),
+        "ChatCompletionStream throws",
+        "spring-projects/spring-ai#6221 (a gateway sending index 1), huggingface/text-generation-inference#1648 "
+        "(the Python SDK reads chunk.choices[0] by position; TypeScript's helper puts the choice at index 1)",
+    ),
+    Fault(
+        "stream-tool-no-type",
+        'streamed tool-call deltas have no "type"',
+        ("tools",),
+        "ChatCompletionStream throws",
+        "vllm-project/vllm#16340 (the TypeScript stream helper throws; the Python SDK reads it)",
+    ),
+    Fault(
+        "stream-tool-type-null",
+        'streamed tool-call deltas say "type": null',
+        ("tools",),
+        "ChatCompletionStream throws",
+        "BerriAI/litellm#2645 (the TypeScript stream helper throws; the Python SDK reads it)",
+    ),
+    Fault(
         "answers-as-html",
         "non-streamed answers are sent as Content-Type text/html",
         ("chat-completions",),
