@@ -3,7 +3,8 @@
     python bench/run.py [--repeat N] [--latency SECONDS] [--output DIR]
 
 1. replay: a full replay of the bundled reference cassettes, against the start-up floor
-   (``python -c "import conformance, pytest, openai"``); median wall time of N runs each.
+   (``python -c "import conformance, pytest, openai"``); median wall time of N runs each, without
+   node (the Python client and the schemas) and with it (the TypeScript client too).
 2. pacing: live runs against the reference server holding every answer back ``--latency``
    seconds, against the least time its latency, the concurrency and its limits allow (a greedy
    schedule: ``concurrency`` at a time, at most ``limit`` starts in any window), in four settings:
@@ -16,7 +17,8 @@
 3. requests: requests sent against distinct exchanges, live in one process and under
    ``pytest -n 2``, with the dry run's upper bound beside them.
 
-It prints a table and writes reports/bench/bench.json. Targets: replay <= 1.5x the floor, each
+It prints a table and writes reports/bench/bench.json. Targets: replay <= 1.5x the floor (the
+TypeScript oracle adding at most 0.5 s), each
 pacing setting <= 1.2x its least time with no self-caused 429, requests = distinct exchanges.
 Timings on a shared machine are noisy: read the ratios.
 """
@@ -40,7 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-bench-0123456789abcdef"
-TARGETS = {"replay": 1.5, "live": 1.2}
+TARGETS = {"replay": 1.5, "live": 1.2, "typescript_seconds": 0.5}
 # the rows of the limited settings: enough requests that a 30-a-minute window must be waited for
 LIMITED_ROWS = "test_models or test_chat_completions or test_streaming or test_errors_auth"
 SETTINGS = {
@@ -60,23 +62,24 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _timed(command: list[str], cwd: Path) -> float:
+def _timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=900)
+    done = subprocess.run(command, cwd=cwd, env={**_env(), **(env or {})}, capture_output=True, text=True, timeout=900)
     took = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"bench: {' '.join(command[:4])} ... exited {done.returncode}: {done.stderr.strip()[-300:]}")
     return took
 
 
-def _interleaved(commands: list[list[str]], cwd: Path, repeat: int) -> list[list[float]]:
-    """Wall times of each command, run in turn ``repeat`` times (so that both meet the same load)."""
-    for command in commands:
-        _timed(command, cwd)  # warm-up: caches bytecode and the file system
+def _interleaved(commands: list[tuple[list[str], dict[str, str] | None]], cwd: Path, repeat: int) -> list[list[float]]:
+    """Wall times of each command (with its environment), run in turn ``repeat`` times (so that all
+    meet the same load)."""
+    for command, env in commands:
+        _timed(command, cwd, env)  # warm-up: caches bytecode, parsed cassettes and the file system
     times: list[list[float]] = [[] for _ in commands]
     for _ in range(repeat):
-        for position, command in enumerate(commands):
-            times[position].append(_timed(command, cwd))
+        for position, (command, env) in enumerate(commands):
+            times[position].append(_timed(command, cwd, env))
     return times
 
 
@@ -98,23 +101,35 @@ def _report(directory: Path) -> dict[str, Any]:
 
 
 def measure_replay(work: Path, repeat: int) -> dict[str, Any]:
-    floor_runs, replay_runs = _interleaved(
-        [
-            [sys.executable, "-c", "import conformance, pytest, openai"],
-            _suite("--target", "reference", "--report-dir", str(work / "replay")),
-        ],
+    """The full replay with both client oracles, and without node (the Python client and the schemas
+    alone: the replay as it was before the TypeScript oracle), against the import floor."""
+    replay = _suite("--target", "reference", "--report-dir", str(work / "replay"))
+    # node is looked up on PATH: a PATH with the interpreter's folder only has none
+    without_node = {"PATH": str(Path(sys.executable).parent)}
+    # the run with node comes last in each round: its report says which TypeScript release judged
+    floor_runs, python_runs, replay_runs = _interleaved(
+        [([sys.executable, "-c", "import conformance, pytest, openai"], None), (replay, without_node), (replay, None)],
         work,
         repeat,
     )
-    floor, replay = statistics.median(floor_runs), statistics.median(replay_runs)
-    checks = len(_report(work / "replay")["checks"])
+    floor, with_ts, python_only = (statistics.median(runs) for runs in (floor_runs, replay_runs, python_runs))
+    report = _report(work / "replay")
     return {
         "floor_seconds": round(floor, 3),
-        "replay_seconds": round(replay, 3),
-        "ratio": round(replay / floor, 2),
+        "replay_seconds": round(python_only, 3),
+        "ratio": round(python_only / floor, 2),
         "target": TARGETS["replay"],
-        "checks": checks,
-        "runs": {"floor": [round(t, 3) for t in floor_runs], "replay": [round(t, 3) for t in replay_runs]},
+        "with_typescript_seconds": round(with_ts, 3),
+        "ratio_with_typescript": round(with_ts / floor, 2),
+        "typescript_seconds": round(with_ts - python_only, 3),
+        "typescript_target_seconds": TARGETS["typescript_seconds"],
+        "typescript_sdk": report["suite"].get("typescript_sdk"),
+        "checks": len(report["checks"]),
+        "runs": {
+            "floor": [round(t, 3) for t in floor_runs],
+            "replay": [round(t, 3) for t in python_runs],
+            "replay_with_typescript": [round(t, 3) for t in replay_runs],
+        },
     }
 
 
@@ -247,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         "requests": requests,
         "targets_met": {
             "replay": replay["ratio"] <= TARGETS["replay"],
+            "typescript": replay["typescript_sdk"] is not None
+            and replay["typescript_seconds"] <= TARGETS["typescript_seconds"],
             "live": all(_met(setting) for setting in pacing.values()),
             "requests": requests["equal"] and requests["same_verdicts_under_xdist"],
         },
@@ -278,6 +295,13 @@ def table(result: dict[str, Any]) -> str:
             f"floor {replay['floor_seconds']:.2f} s",
             f"{replay['ratio']:.2f}x",
             f"<= {replay['target']}x {verdict(met['replay'])}",
+        ),
+        (
+            f"replay with the TypeScript oracle ({replay['typescript_sdk'] or 'no node'})",
+            f"{replay['with_typescript_seconds']:.2f} s",
+            f"+{replay['typescript_seconds']:.2f} s",
+            f"{replay['ratio_with_typescript']:.2f}x",
+            f"<= +{replay['typescript_target_seconds']} s {verdict(met['typescript'])}",
         ),
         *(
             (
