@@ -200,10 +200,10 @@ def test_a_run_ends_at_its_time_bound_with_the_report_of_what_it_judged(cli, tmp
 @pytest.mark.parametrize(
     ("signal_number", "code", "extra", "under_way"),
     [
-        # by the model-selection row the prefetched streams trickle on every connection (a check
-        # that needs a new request may wait for one to free up: the signal must end that wait too)
-        (signal.SIGINT, 130, [], "Model selection (row"),
-        (signal.SIGTERM, 143, [], "Model selection (row"),
+        # a second and a half into the run the prefetched streams trickle on every connection, and a
+        # check that needs a new request may wait for one to free up: the signal must end that too
+        (signal.SIGINT, 130, [], "Models (row"),
+        (signal.SIGTERM, 143, [], "Models (row"),
         # under xdist the controller makes the planned exchanges first, and the workers follow its stop
         (signal.SIGINT, 130, ["--", "-n", "2"], "workers"),
     ],
@@ -226,7 +226,7 @@ def test_a_signal_stops_the_run_within_2_s_with_a_report(tmp_path, upstream, sig
         for line in process.stdout:  # the run is under way once it reaches that row
             if under_way in line:
                 break
-        time.sleep(1.0 if not extra else 3)
+        time.sleep(1.5 if not extra else 3)
         sent = time.monotonic()
         process.send_signal(signal_number)
         rest, _ = process.communicate(timeout=30)
