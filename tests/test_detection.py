@@ -61,7 +61,8 @@ def test_every_fault_says_where_it_comes_from_and_what_to_expect():
 
 def test_every_fault_is_implemented():
     code = "".join(
-        (ROOT / "conformance" / "reference" / name).read_text() for name in ("fault_hooks.py", "app.py", "answers.py")
+        (ROOT / "conformance" / "reference" / name).read_text()
+        for name in ("fault_hooks.py", "stream_hooks.py", "app.py", "answers.py")
     )
     missing = [fault_id for fault_id in FAULTS if f'"{fault_id}"' not in code]
     assert not missing

@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from conformance.reference import answers, chat, fault_hooks, moderation
+from conformance.reference import answers, chat, fault_hooks, moderation, stream_hooks
 from conformance.reference.catalog import CREATED, FLAVOURS, MODELS, OWNER, RATE_LIMITED_MODEL
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 from conformance.reference.faults import unknown
@@ -290,7 +290,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             streamed = isinstance(body, dict) and body.get("stream") is True
             if "stream-errors-as-sse" in active and streamed and error.status == 400:
                 events = [
-                    fault_hooks.encode((answers.ERROR, error.body()["error"]), fault_hooks.Framing()),
+                    stream_hooks.encode((answers.ERROR, error.body()["error"]), stream_hooks.Framing()),
                     b"data: [DONE]\n\n",
                 ]
                 return StreamingResponse(iter(events), media_type="text/event-stream")
@@ -301,8 +301,8 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         limiter.admit(request.state.key, parsed.model, active)
         headers = _rate_headers(active)
         if parsed.stream:
-            events, framing = fault_hooks.stream(answers.stream_events(parsed), parsed, active)
-            pieces = [fault_hooks.encode(event, framing) for event in events]
+            events, framing = stream_hooks.stream(answers.stream_events(parsed), parsed, active)
+            pieces = [stream_hooks.encode(event, framing) for event in events]
             if not framing.delay:
                 pieces = [b"".join(pieces)]
             return StreamingResponse(

@@ -3,6 +3,7 @@ server lets them act: the request body before validation, the parsed request, th
 stream's events and framing, error responses, and the model list and moderation answers.
 
 Every function takes the set of active fault ids and leaves everything alone when none applies.
+What the faults do to a streamed answer (its events and their framing) is in ``stream_hooks``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ import copy
 import dataclasses
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from conformance.reference.answers import DONE, ERROR
 from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, MODELS, OPENAI_PARAMETERS, Flavour
 from conformance.reference.chat import ChatRequest, check_image
 from conformance.reference.errors import ApiError, bad_request
@@ -236,112 +235,6 @@ def _booleans_as_strings(value: Any) -> Any:
     if isinstance(value, list):
         return [_booleans_as_strings(item) for item in value]
     return value
-
-
-@dataclass
-class Framing:
-    """How a stream's events are written."""
-
-    separator: str = "\n\n"
-    media_type: str = "text/event-stream"
-    # "data" (OpenAI's), "event" (an event: error line), or "raw" (the JSON alone, no data:)
-    errors: str = "data"
-    delay: bool = True
-
-
-def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[list[Any], Framing]:
-    """Faults that spoil a stream. ``events`` holds chunk dicts, (ERROR, error) pairs and DONE."""
-    framing = Framing()
-    if not active:
-        return events, framing
-    chunks = [event for event in events if isinstance(event, dict)]
-    if "nullable-fields" in active:
-        for chunk in chunks:
-            for choice in chunk["choices"]:
-                for name in ("tool_calls", "function_call", "refusal"):
-                    choice["delta"].setdefault(name, None)
-    if "stream-no-role" in active:
-        for chunk in chunks:
-            for choice in chunk["choices"]:
-                choice["delta"].pop("role", None)
-    if "stream-role-every-chunk" in active:
-        for chunk in chunks:
-            for choice in chunk["choices"]:
-                choice["delta"]["role"] = "assistant"
-    if "stream-id-changes" in active:
-        for number, chunk in enumerate(chunks):
-            chunk["id"] = f"{chunk['id']}-{number}"
-    if "stream-no-finish-reason" in active:
-        for chunk in chunks:
-            for choice in chunk["choices"]:
-                choice["finish_reason"] = None
-    if "stream-tool-no-index" in active:
-        for chunk in chunks:
-            for choice in chunk["choices"]:
-                for part in choice["delta"].get("tool_calls") or []:
-                    part.pop("index", None)
-    if "stream-choice-index-1" in active:
-        for chunk in chunks:
-            for choice in chunk["choices"]:
-                choice["index"] = 1
-    if "stream-tool-no-type" in active or "stream-tool-type-null" in active:
-        for chunk in chunks:
-            for choice in chunk["choices"]:
-                for part in choice["delta"].get("tool_calls") or []:
-                    if "stream-tool-no-type" in active:
-                        part.pop("type", None)
-                    else:
-                        part["type"] = None
-    if "stream-split-utf8" in active:
-        for chunk in chunks:
-            for choice in chunk["choices"]:
-                content = choice["delta"].get("content")
-                if content:
-                    choice["delta"]["content"] = "".join("\ufffd" if len(ch.encode()) > 1 else ch for ch in content)
-    if "stream-usage-always" in active:
-        usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
-        for chunk in chunks:
-            chunk["usage"] = dict(usage)
-    if "stream-content-after-finish" in active:
-        finishing = [
-            i for i, e in enumerate(events) if isinstance(e, dict) and any(c.get("finish_reason") for c in e["choices"])
-        ]
-        if finishing:
-            late = copy.deepcopy(events[finishing[-1]])
-            late["choices"][0].update(delta={"content": " and one more thing"}, finish_reason=None)
-            events.insert(finishing[-1] + 1, late)
-    if "stream-usage-in-last-choice" in active and request.include_usage:
-        usage_chunks = [e for e in events if isinstance(e, dict) and e["choices"] == []]
-        finishing = [e for e in events if isinstance(e, dict) and any(c.get("finish_reason") for c in e["choices"])]
-        if usage_chunks and finishing:
-            finishing[-1]["usage"] = usage_chunks[0]["usage"]
-            events.remove(usage_chunks[0])
-    if "stream-no-done" in active:
-        events = [event for event in events if event != DONE]
-    if "stream-error-as-event" in active:
-        framing.errors = "event"
-    if "stream-error-raw" in active:
-        framing.errors = "raw"
-    if "stream-no-blank-line" in active:
-        framing.separator = "\n"
-    if "stream-json-content-type" in active:
-        framing.media_type = "application/json"
-    if "stream-buffered" in active:
-        framing.delay = False
-    return events, framing
-
-
-def encode(event: Any, framing: Framing) -> bytes:
-    if event == DONE:
-        return f"data: [DONE]{framing.separator}".encode()
-    if isinstance(event, tuple) and event[0] == ERROR:
-        payload = json.dumps({"error": event[1]})
-        if framing.errors == "event":
-            return f"event: error\ndata: {payload}{framing.separator}".encode()
-        if framing.errors == "raw":
-            return f"{payload}\n".encode()
-        return f"data: {payload}{framing.separator}".encode()
-    return f"data: {json.dumps(event, ensure_ascii=False)}{framing.separator}".encode()
 
 
 def error_response(error: ApiError, active: Active) -> Response:
