@@ -28,9 +28,10 @@ if TYPE_CHECKING:
 # malformed Authorization header
 AuthMode = Literal["key", "none", "wrong-key", "malformed"]
 
-# why an exchange ended without a complete response ("stopped": the run itself was stopped, by a
+# why an exchange ended without a complete response ("app-gone": the application whose traffic was
+# captured hung up before the answer was whole; "stopped": the run itself was stopped, by a
 # signal or its time bound; such an exchange says nothing about the target and is never judged)
-FailureKind = Literal["connect", "timeout", "protocol", "too-large", "deadline", "replay", "stopped"]
+FailureKind = Literal["connect", "timeout", "protocol", "too-large", "deadline", "replay", "app-gone", "stopped"]
 
 
 @dataclass(frozen=True)
