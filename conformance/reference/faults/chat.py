@@ -207,6 +207,13 @@ FAULTS = (
         "simonw/llm#1164",
     ),
     Fault(
+        "tool-arguments-off-schema",
+        "a tool call's arguments give a value outside its parameter's enum (city \"Lyon\")",
+        ("tools",),
+        "do not match",
+        "MoonshotAI/K2-Vendor-Verifier: vendors whose calls break the tool's schema",
+    ),
+    Fault(
         "tool-round-trip-refused",
         "a tool message after a tool call is refused with 400",
         ("tools",),
