@@ -95,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _faults(args.row)
         if args.command == "detect":
             return _detect(args)
+        if args.command in ("capture", "migrate"):
+            from conformance.migrate import command
+
+            return command.capture(args) if args.command == "capture" else command.migrate(args)
         return _checks(args.row)
     except ConformanceError as exc:
         return _fail(str(exc), exc.exit_code)
@@ -266,8 +270,13 @@ def _emit(text: str, output: str | None) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
+    from conformance.migrate import render as migration_render
+    from conformance.migrate.report import read_migration_report
     from conformance.render import FORMATS
 
+    migration = read_migration_report(Path(args.report))
+    if migration is not None:
+        return _emit(migration_render.FORMATS[args.format](migration), args.output)
     return _emit(FORMATS[args.format](read_report(Path(args.report))), args.output)
 
 

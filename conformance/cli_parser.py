@@ -171,6 +171,9 @@ def parser() -> argparse.ArgumentParser:
     detect.add_argument(
         "--output", default="reports/faults", metavar="DIR", help="where detection.json and .md go (reports/faults)"
     )
+    from conformance.migrate.arguments import add_parsers
+
+    add_parsers(commands, _trials, _timeout, _count, _port)
     return parser
 
 

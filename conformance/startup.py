@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_recording import network
 
@@ -26,6 +26,9 @@ from conformance.runconfig import RunConfig
 from conformance.runstate import RunState
 from conformance.schemas import schema_set
 from conformance.store import ExchangeStore
+
+if TYPE_CHECKING:
+    from conformance.reference import ReferenceServer
 
 
 def start_run(run: RunConfig, worker: dict[str, Any] | None, *, in_worker: bool) -> RunState:
@@ -56,18 +59,7 @@ def start_run(run: RunConfig, worker: dict[str, Any] | None, *, in_worker: bool)
         network.block()
     else:
         if run.start_builtin:
-            from conformance.reference import ReferenceConfig, ReferenceServer  # only live runs need a server
-
-            assert run.api_key is not None
-            flavour = "openai" if run.target.builtin_server == "reference-openai" else "llama-api"
-            server = ReferenceServer(
-                ReferenceConfig(
-                    api_keys=frozenset({run.api_key}),
-                    flavour=flavour,
-                    base_path="/v1" if flavour == "openai" else "/compat/v1",
-                )
-            )
-            base_url = server.start()
+            server, base_url = start_builtin_server(run)
         assert base_url is not None
         writer = CassetteWriter(run.cassette_dir) if run.mode == "record" else None
         redactor = Redactor(run.api_key, base_url)
@@ -111,6 +103,22 @@ def start_run(run: RunConfig, worker: dict[str, Any] | None, *, in_worker: bool)
     if shared is not None:
         shared.follow_stop(stop)
     return state
+
+
+def start_builtin_server(run: RunConfig) -> tuple[ReferenceServer, str]:
+    """The suite's reference server for a live run of a target that is it, with the run's fresh key."""
+    from conformance.reference import ReferenceConfig, ReferenceServer  # only live runs need a server
+
+    assert run.api_key is not None
+    flavour = "openai" if run.target.builtin_server == "reference-openai" else "llama-api"
+    server = ReferenceServer(
+        ReferenceConfig(
+            api_keys=frozenset({run.api_key}),
+            flavour=flavour,
+            base_path="/v1" if flavour == "openai" else "/compat/v1",
+        )
+    )
+    return server, server.start()
 
 
 def share_limits(limits: Limits, workers: int) -> Limits:

@@ -25,6 +25,7 @@ from conformance.checks._trials import measure, pair_label
 from conformance.checks.stream_form import (
     BASIC,
     USAGE,
+    Chunk,
     error_event,
     first_index,
     is_event_stream,
@@ -94,7 +95,12 @@ def usage_chunk_when_asked(ctx: CheckContext) -> str | None:
     """With stream_options.include_usage, one last chunk has empty choices and the usage; usage is null before it."""
     exchange = ctx.exchange(USAGE)
     unsupported_if_refused(exchange, "stream_options.include_usage")
-    found = read_chunks(exchange)
+    return judge_usage_chunk(exchange, read_chunks(exchange))
+
+
+def judge_usage_chunk(exchange: Exchange, found: list[Chunk]) -> str:
+    """The usage chunk a stream asked for with include_usage: last, with choices [] and integer counts that add
+    up, and no usage before it (also judged for an app's own streams, by conformance.migrate)."""
     last = found[-1]
     usage = last.value.get("usage") if isinstance(last.value, dict) else None
     if not isinstance(usage, dict) or last.value.get("choices") != []:
