@@ -276,7 +276,8 @@ def _relay(
             length = reply.headers.get("content-length")
             chunked = length is None or "transfer-encoding" in reply.headers
             try:
-                handler.send_response(reply.status_code, reply.reason_phrase)
+                # the upstream's own Server and Date pass on as they came, not the proxy's
+                handler.send_response_only(reply.status_code, reply.reason_phrase)
                 for name, value in passed:
                     handler.send_header(name, value)
                 if chunked:
