@@ -317,3 +317,29 @@ def test_every_feature_names_a_row_and_checks_that_exist() -> None:
 
 def test_the_migration_report_schema_is_a_valid_schema() -> None:
     assert migration.problems({"kind": "migration"})  # and it refuses what is not a report
+
+
+def test_one_defect_is_one_verdict_in_a_migration(app: App) -> None:
+    """A stream with usage in every chunk is the usage chunk's defect, not also a prompt-token difference; an
+    answer without a model is its form's, not also the model claim's."""
+    for fault, owner in (
+        ("stream-usage-always", "streaming.usage_chunk_when_asked"),
+        ("answer-without-id", "chat-completions.response_is_schema_valid"),
+    ):
+        code, data, _ = migrate(
+            app, "--to", "reference-openai", "--base-url", app.faulty(fault), "--mode", "live", "--trials", "1"
+        )
+        assert code == 1
+        failing = {f["id"] for e in data["requests"] for f in e["findings"] if f["status"] == "fail"}
+        assert failing == {owner}, fault
+
+
+def test_capture_with_a_bad_upstream_or_port_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance import cli
+
+    assert cli.main(["capture", "--upstream", "not a url"]) == 2
+    assert cli.main(["capture", "--upstream", "http://127.0.0.1:1/v1", "--port", "1", "--host", "192.0.2.1"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert "malformed base URL" in lines[0]
+    assert "cannot listen on 192.0.2.1:1" in lines[1]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.checks._every import CHAT_FORM, CHUNK_FORM
 from conformance.checks._expect import shown
 from conformance.checks.stream_form import read_chunks
 from conformance.checks.streaming import judge_usage_chunk
@@ -243,10 +244,13 @@ def answers_as_the_requested_model(ctx: TrafficContext) -> str:
     from conformance.checks.model_selection import echoes
 
     wanted = ctx.body["model"]
-    return fail_any(
-        ctx,
-        lambda e, a: (
-            None if echoes(wanted, a.model) else f"asked for {wanted!r}, answered as {shown(str(a.model), 60)}"
-        ),
-        f"the answer names {wanted}",
-    )
+
+    def judge(exchange: Exchange, answer: Answer) -> str | None:
+        if not isinstance(answer.model, str):
+            # an answer without a model string breaks its form: the form check reports it
+            raise Blocked(
+                CHUNK_FORM if answer.streamed else CHAT_FORM, f"{exchange.describe()}: model is {answer.model!r}"
+            )
+        return None if echoes(wanted, answer.model) else f"asked for {wanted!r}, answered as {shown(answer.model, 60)}"
+
+    return fail_any(ctx, judge, f"the answer names {wanted}")

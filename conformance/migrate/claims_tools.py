@@ -12,7 +12,7 @@ from conformance import jsonparse
 from conformance.checks._every import CHAT_FORM, CHUNK_FORM
 from conformance.checks._expect import shown
 from conformance.exchange import Exchange
-from conformance.migrate.answers import Answer, json_value, streamed
+from conformance.migrate.answers import Answer, streamed
 from conformance.migrate.claims import Body, TrafficContext, claim, fail_any, readable
 from conformance.verdicts import Blocked, Kind, Level, Measured
 
@@ -65,8 +65,11 @@ def calls_name_offered_tools(ctx: TrafficContext) -> str:
 
 
 def _schema_problem(function: dict[str, Any], arguments: str) -> str | None:
-    ok, value = json_value(arguments)
-    if not ok or not isinstance(value, dict):
+    try:
+        value = jsonparse.loads(arguments)
+    except ValueError:
+        return None  # not JSON at all: tools.calls_name_offered_tools reports it
+    if not isinstance(value, dict):
         return f"arguments {shown(arguments, 80)} are not a JSON object"
     schema = function.get("parameters") or {"type": "object"}
     try:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks._expect import error_message, shown, unsupported_if_refused
+from conformance.checks.stream_form import read_chunks
+from conformance.checks.streaming import judge_usage_chunk
 from conformance.exchange import Exchange
 from conformance.migrate.answers import Answer, json_value, read, tool_names
 from conformance.migrate.arguments import AGREEMENT
@@ -182,7 +184,14 @@ def finishes_for_the_same_reason(ctx: TrafficContext) -> Measured:
 FEWEST_MISSING = 8
 
 
-def _prompt_tokens(answer: Answer) -> int | None:
+def _prompt_tokens(exchange: Exchange, answer: Answer) -> int | None:
+    """The prompt tokens an answer counts; a stream's only where its usage chunk is as it must be (otherwise
+    streaming.usage_chunk_when_asked reports that, and the count says nothing)."""
+    if answer.streamed:
+        try:
+            judge_usage_chunk(exchange, read_chunks(exchange))
+        except (CheckFailed, Blocked):
+            return None
     value = (answer.usage or {}).get("prompt_tokens")
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
@@ -198,10 +207,12 @@ def prompt_tokens_are_comparable(ctx: TrafficContext) -> str:
     """The candidate counts (usage.prompt_tokens) at least half the prompt tokens the original counted: tokenizers
     and chat templates count differently (a template may add many), but a candidate that drops part of the history
     or the tools counts far fewer."""
-    wanted = _prompt_tokens(_original(ctx))
+    original = _original(ctx)  # none complete: nothing to compare with
+    assert ctx.original is not None
+    wanted = _prompt_tokens(ctx.original, original)
     if wanted is None:
         raise NotApplicable("the original answer reports no prompt_tokens")
-    counted = [(e, count) for e, a in readable(ctx) if (count := _prompt_tokens(a)) is not None]
+    counted = [(e, count) for e, a in readable(ctx) if (count := _prompt_tokens(e, a)) is not None]
     if not counted:
         raise NotApplicable(
             "no answer reports prompt_tokens (chat-completions.usage_is_reported says whether it should)"

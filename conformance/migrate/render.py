@@ -67,7 +67,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         noted = [f for f in entry["findings"] if _shown(f)]
         text = "; ".join(f"{f['status']} {f['level']} `{f['id']}`" for f in noted) or "all as the original"
         lines.append(
-            f"| `{entry['id']}` {entry['method']} {entry['path']} | "
+            f"| `{entry['id']}` {entry['method']} {md_code(entry['path'], 200, table=True)} | "
             f"{SYMBOLS[entry['verdict']]} {entry['verdict']} | {text} |"
         )
     for entry in report["requests"]:
