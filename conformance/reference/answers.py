@@ -11,17 +11,22 @@ more) adds two words drawn at random, from ``seed`` when one is given; ``top_p``
 the likeliest token, so the answer is the greedy one. With ``noise`` (``serve-reference
 --model-noise P``) the server behaves like a hosted model: the wording varies with probability P even
 at temperature 0 or with a seed, "auto" calls a mentioned tool with probability 1 - P/2, and, offered
-more tools than the question needs, sometimes calls another one too.
+more tools than the question needs, sometimes calls another one too. Those draws are spread evenly over
+identical requests (``Noise``): a hosted model's rate without the clumps of independent draws, so that
+the project's own tests of model checks never fail by chance.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import io
 import json
+import math
 import random
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -55,8 +60,47 @@ MID_STREAM_ERROR = {
 }
 
 
-# draws for the noise and for unseeded sampling (seeded by ReferenceConfig.noise_seed in tests)
+# draws for unseeded sampling and the phases of the noise (seeded by ReferenceConfig.noise_seed in tests)
 CHANCE = random.Random()
+
+
+class Noise:
+    """Whether a draw of probability P comes out, for the k-th of identical requests: at a random phase u
+    per request and place, exactly when floor(u + kP) passes an integer. The share is P, and any run of
+    1/P identical requests holds at most one, so five trials at P = 0.05 miss at most once, whichever
+    of the concurrent runs sends them (independent draws miss three times in one run of 900)."""
+
+    _KEEP = 4096  # phases kept; past that the oldest half is forgotten (a new phase: still the rate P)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def happens(self, request: ChatRequest, place: str, probability: float) -> bool:
+        if probability <= 0:
+            return False
+        key = f"{place}:{_identity(request)}"
+        with self._lock:
+            phase, count = self._seen.get(key) or (CHANCE.random(), 0)
+            if len(self._seen) >= self._KEEP:
+                for old in list(self._seen)[: self._KEEP // 2]:
+                    del self._seen[old]
+            self._seen[key] = (phase, count + 1)
+        return math.floor(phase + (count + 1) * probability) > math.floor(phase + count * probability)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
+def _identity(request: ChatRequest) -> str:
+    """What makes two requests the same question to the model."""
+    asked = [request.model, request.messages, [tool["name"] for tool in request.tools], request.tool_choice]
+    asked += [request.temperature, request.top_p, request.seed, request.response_format, request.fault]
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+NOISE = Noise()
 # the words a sampled answer draws two of (32 * 32 answers: two alike are rare)
 _WORDS = (
     "amber",
@@ -180,7 +224,7 @@ def _sampled(request: ChatRequest) -> bool:
 
 def _worded(request: ChatRequest, text: str, draw: random.Random) -> str:
     """The text as this answer words it: reworded now and then (noise), with sampled words at a temperature."""
-    if request.noise and CHANCE.random() < request.noise:
+    if request.noise and NOISE.happens(request, "reworded", request.noise):
         text = CHANCE.choice(_REWORDINGS) + text
     if _sampled(request):
         text = f"{text} ({draw.choice(_WORDS)} {draw.choice(_WORDS)})"
@@ -200,11 +244,16 @@ def _wanted_tools(request: ChatRequest) -> list[dict[str, Any]]:
     matching = [tool for tool in request.tools if (set(tool["name"].lower().split("_")) - {"get", "set"}) & words]
     if request.tool_choice == "required" and not matching:
         matching = request.tools[:1]
-    if request.tool_choice == "auto" and matching and CHANCE.random() >= request.auto_call_rate:
+    if request.tool_choice == "auto" and matching and NOISE.happens(request, "text", 1 - request.auto_call_rate):
         return []  # the model chose to answer in text
-    if request.noise and len(matching) > 1 and CHANCE.random() < request.noise / 2:
+    if request.noise and len(matching) > 1 and NOISE.happens(request, "one call", request.noise / 2):
         matching = matching[:1]  # asked for several tools, the model called one
-    elif request.noise and request.tool_choice == "auto" and len(matching) == 1 and CHANCE.random() < request.noise:
+    elif (
+        request.noise
+        and request.tool_choice == "auto"
+        and len(matching) == 1
+        and NOISE.happens(request, "another call", request.noise)
+    ):
         matching += [tool for tool in request.tools if tool not in matching][:1]  # and another, in parallel
     return matching if request.parallel_tool_calls else matching[:1]
 

@@ -221,6 +221,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
     limiter = RateLimiter(config.rate_limits)
     if config.noise_seed is not None:
         answers.CHANCE.seed(config.noise_seed)
+        answers.NOISE.forget()
 
     window = KeyWindow(*config.key_limit, config.key_limit_style) if config.key_limit else None
 
