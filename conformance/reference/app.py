@@ -26,7 +26,15 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from conformance.reference import answers, chat, fault_hooks, moderation, stream_hooks
+from conformance.reference import (
+    answers,
+    chat,
+    fault_hooks,
+    moderation,
+    responses_answer,
+    responses_routes,
+    stream_hooks,
+)
 from conformance.reference.catalog import CREATED, FLAVOURS, MODELS, OWNER, RATE_LIMITED_MODEL
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 from conformance.reference.faults import unknown
@@ -225,9 +233,11 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
     window = KeyWindow(*config.key_limit, config.key_limit_style) if config.key_limit else None
 
-    def endpoint(handler: Handler) -> Handler:
+    def endpoint(handler: Handler, own_auth_fault: str = "") -> Handler:
         async def wrapped(request: Request) -> Response:
             active: frozenset[str] = request.state.faults
+            if own_auth_fault in active:
+                active = request.state.faults = active | {"auth-not-enforced"}
             limit_headers: dict[str, str] = {}
             if config.latency:
                 await asyncio.sleep(config.latency)
@@ -346,6 +356,15 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         Route(f"{base}/chat/completions", endpoint(chat_completions), methods=["POST"]),
         Route(f"{base}/moderations", endpoint(moderations), methods=["POST"]),
     ]
+    if config.flavour == "openai":
+        create, retrieve = responses_routes.routes(
+            flavour, responses_answer.ResponseStore(), config.model_noise, config.stream_delay
+        )
+        auth_fault = "responses-auth-not-enforced"
+        routes += [
+            Route(f"{base}/responses", endpoint(create, auth_fault), methods=["POST"]),
+            Route(f"{base}/responses/{{response_id}}", endpoint(retrieve, auth_fault), methods=["GET"]),
+        ]
     inner = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
 
     # the requests whose first attempt the drop-connections fault has dropped

@@ -255,13 +255,8 @@ def _tools(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, bool]:
     return functions, choice, parallel
 
 
-def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
-    if flavour.refuses_unknown_parameters:
-        unknown = sorted(set(body) - OPENAI_PARAMETERS)
-        if unknown:
-            raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}", unknown[0], "unknown_parameter")
+def requested_model(body: dict[str, Any]) -> str:
+    """The model a chat or Responses request names: present, a string, and one this key may use."""
     model = body.get("model")
     if model is None:
         raise bad_request("Missing required parameter: 'model'.", "model", "missing_required_parameter")
@@ -275,6 +270,17 @@ def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
             param="model",
             code="model_not_available",
         )
+    return model
+
+
+def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    if flavour.refuses_unknown_parameters:
+        unknown = sorted(set(body) - OPENAI_PARAMETERS)
+        if unknown:
+            raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}", unknown[0], "unknown_parameter")
+    model = requested_model(body)
     if model == flavour.moderation_model:
         raise bad_request(f"The model `{model}` serves /moderations only.", "model", "model_not_supported")
     if model not in CHAT_MODELS:
@@ -341,4 +347,4 @@ def _fault(body: dict[str, Any]) -> str | None:
     return fault if isinstance(fault, str) else None
 
 
-__all__ = ["ApiError", "ChatRequest", "check_image", "parse"]
+__all__ = ["ApiError", "ChatRequest", "check_image", "parse", "requested_model"]

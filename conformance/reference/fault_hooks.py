@@ -216,7 +216,7 @@ def answer(body: dict[str, Any], request: ChatRequest, active: Active) -> dict[s
             if "tool-empty-arguments" in active and call["function"]["arguments"] == "{}":
                 call["function"]["arguments"] = ""
             if "tool-arguments-off-schema" in active:
-                call["function"]["arguments"] = _off_schema(call["function"]["arguments"])
+                call["function"]["arguments"] = off_schema(call["function"]["arguments"])
             if "tool-arguments-object" in active:
                 call["function"]["arguments"] = json.loads(call["function"]["arguments"] or "{}")
         if "json-booleans-as-strings" in active and request.response_format == "json_schema":
@@ -296,7 +296,7 @@ def moderation(body: dict[str, Any], active: Active) -> dict[str, Any]:
     return body
 
 
-def _off_schema(arguments: str) -> str:
+def off_schema(arguments: str) -> str:
     """The arguments with their first string value replaced by one no enum of the suite's tools holds."""
     value = json.loads(arguments or "{}")
     for key, item in value.items() if isinstance(value, dict) else ():

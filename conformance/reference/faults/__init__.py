@@ -6,16 +6,16 @@ must contain, so a test can show that the suite catches it, names the problem, a
 else. Faults are switched on for a whole server (``ReferenceConfig(faults=...)``,
 ``serve-reference --fault``) or per request, under the path prefix ``/faults/<id>[,<id>...]``.
 
-The catalogue is kept by area (``streams``, ``chat``, ``endpoints``, ``errors``); what each fault
+The catalogue is kept by area (``streams``, ``chat``, ``endpoints``, ``errors``, ``responses``); what each fault
 does is in ``conformance.reference.fault_hooks``.
 """
 
 from __future__ import annotations
 
-from conformance.reference.faults import chat, endpoints, errors, streams
+from conformance.reference.faults import chat, endpoints, errors, responses, streams
 from conformance.reference.faults.model import Fault
 
-_CATALOGUE = (*streams.FAULTS, *chat.FAULTS, *endpoints.FAULTS, *errors.FAULTS)
+_CATALOGUE = (*streams.FAULTS, *chat.FAULTS, *endpoints.FAULTS, *errors.FAULTS, *responses.FAULTS)
 
 FAULTS: dict[str, Fault] = {fault.id: fault for fault in _CATALOGUE}
 
