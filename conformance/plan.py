@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance import gates
 from conformance.budget import token_bound
 from conformance.dialects import Dialect
 from conformance.exchange import Request
 from conformance.profiles import Target
-from conformance.registry import Check
+from conformance.registry import PROBES, Check
 from conformance.rows import ROWS
 from conformance.trials import MARK, planned_requests
 
@@ -127,15 +128,32 @@ def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan
 
 def prefetched(checks: Iterable[Check], target: Target, dialect: Dialect) -> list[Request]:
     """The requests a live run makes before its checks ask: every probe the checks read (each trial
-    counted), in run order, once each; what a check sends itself depends on answers, so it asks then."""
+    counted), in run order, once each; what a check sends itself depends on answers, so it asks then.
+    The requests behind a gate (``conformance.gates``) are left to ``gated``."""
+    ungated, _ = split_by_gate(checks, target, dialect)
+    return ungated
+
+
+def split_by_gate(
+    checks: Iterable[Check], target: Target, dialect: Dialect
+) -> tuple[list[Request], dict[str, list[Request]]]:
+    """The probes to prefetch at once (the gates among them), and those to prefetch once their gate
+    says the endpoint is served, by gate id."""
     requests: dict[str, Request] = {}
+    behind: dict[str, dict[str, Request]] = {}
     for check in checks:
         if check.row in target.capabilities.unsupported:
             continue
         for request, _, extra in planned_requests(check, target, dialect):
-            if not extra:
+            if extra:
+                continue
+            probe = PROBES.get(request.id.split(MARK, 1)[0])
+            gate = gates.gate_of(probe.row) if probe is not None else None
+            if gate is None or request.id == gate:
                 requests.setdefault(request.id, request)
-    return list(requests.values())
+            else:
+                behind.setdefault(gate, {}).setdefault(request.id, request)
+    return list(requests.values()), {gate: list(queued.values()) for gate, queued in behind.items()}
 
 
 def planned_request(request: Request, row: str, target: Target, *, extra: bool) -> PlannedRequest:

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from pytest_recording import network
 
-from conformance import ahead, environment, redaction
+from conformance import ahead, environment, gates, redaction
 from conformance import report as reporting
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
-from conformance.plan import Plan, make_plan, prefetched, time_bound
+from conformance.plan import Plan, make_plan, prefetched, split_by_gate, time_bound
 from conformance.plugin_xdist import XdistControllerHooks, check_of_node
 from conformance.progress import Progress
 from conformance.registry import Check, load_all
@@ -293,6 +293,15 @@ class RunHooks(XdistControllerHooks):
         if state.aborted is None and not worker:
             # an xdist worker collects every check but runs only some: it makes exchanges as they are needed
             state.store.prefetch(planned[1:])
+            _, behind = split_by_gate(
+                [c for c in map(_check_of, session.items) if isinstance(c, Check)],
+                state.config.target,
+                state.config.dialect,
+            )
+            for gate, queued in behind.items():
+                gate_request = next((request for request in planned if request.id == gate), None)
+                if gate_request is not None:
+                    state.store.prefetch_after(gate_request, queued, lambda made: gates.missing(made) is None)
 
     def _bound_run(self, checks: list[Check | None]) -> None:
         """Start the clock of the run's time bound (the profile's, or one from the plan)."""

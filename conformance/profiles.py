@@ -161,6 +161,9 @@ class Capabilities(BaseModel):
 
     # feature rows the target declares it does not support: their checks report "unsupported"
     unsupported: tuple[str, ...] = ()
+    # the Responses API keeps what it answered (store, previous_response_id, GET /responses/{id}); a
+    # target that keeps nothing declares false, and those checks report "unsupported", not failures
+    stores_responses: bool = True
 
     @field_validator("unsupported")
     @classmethod

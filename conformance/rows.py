@@ -1,5 +1,6 @@
-"""The feature rows: the rows of the Llama API compatibility table, the error paths, and the
-connections (transport faults are findings of their own, never charged to the check that met them).
+"""The feature rows: the rows of the Llama API compatibility table, the error paths, the Responses
+API (Open Responses), and the connections (transport faults are findings of their own, never charged
+to the check that met them).
 
 Row ids are used everywhere (check ids, reports, baselines, target profiles), so they never change.
 """
@@ -30,6 +31,15 @@ ROWS: tuple[Row, ...] = (
     Row("errors-auth", "Errors: authentication (401/403)", "missing or wrong keys are refused"),
     Row("errors-not-found", "Errors: not found (404)", "unknown models and routes give 404 and the envelope"),
     Row("errors-rate-limit", "Errors: rate limits (429)", "429 with the envelope and Retry-After"),
+    Row("responses", "Responses API", "POST /responses: the response object, status, usage, settings echoed, limits"),
+    Row("responses-streaming", "Responses: streaming", "typed events in order, sequence numbers, deltas join"),
+    Row(
+        "responses-tools", "Responses: function tools", "function_call items, tool_choice, call outputs, streamed args"
+    ),
+    Row("responses-structured-output", "Responses: structured output", "text.format json_schema and json_object"),
+    Row("responses-multimodal", "Responses: image input", "input_image parts by data URL, bad images refused"),
+    Row("responses-state", "Responses: conversation state", "input items, previous_response_id, GET /responses/{id}"),
+    Row("responses-errors", "Responses: errors", "400 with param, 401, unknown models, in the error envelope"),
     Row("transport", "Connections", "connections are not dropped or refused; the suite retries them as the SDKs do"),
 )
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import httpx2
 import openai
 from openai.types.chat import ChatCompletion
+from openai.types.responses import Response as ResponseObject
 from pydantic import ValidationError
 
 from conformance.exchange import Exchange
@@ -25,7 +26,16 @@ from conformance.verdict_memo import VerdictMemo
 
 SDK_VERSION = openai.__version__
 
-Kind = Literal["model", "model-list", "chat-completion", "chat-completion-stream", "moderation", "error"]
+Kind = Literal[
+    "model",
+    "model-list",
+    "chat-completion",
+    "chat-completion-stream",
+    "moderation",
+    "error",
+    "response",
+    "response-stream",
+]
 
 # the SDK would decode these itself; the recorded body is already decoded
 _TRANSPORT_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
@@ -112,7 +122,18 @@ _CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
     ),
     "moderation": lambda client: client.moderations.create(input="text"),
     "error": lambda client: client.models.retrieve("model"),
+    "response": lambda client: client.post("/responses", body={}, cast_to=ResponseObject),
+    "response-stream": lambda client: _final_response(client),
 }
+
+
+def _final_response(client: openai.OpenAI) -> Any:
+    """A Responses stream read as user code reads it: every typed event of responses.stream(), then the
+    response it assembled (the helper raises on events that do not fit what came before)."""
+    with client.responses.stream(model="model", input="text") as stream:
+        for _ in stream:
+            pass
+        return stream.get_final_response()
 
 
 _MEMO: VerdictMemo[SdkVerdict] = VerdictMemo()

@@ -141,6 +141,38 @@ _SOURCES = (
         "Llama API reference: Models",
         "https://llama.developer.meta.com/docs/api/models",
     ),
+    Source(
+        "open-responses-spec",
+        "Open Responses specification, public/openapi/openapi.json (version 2026-04-24): ResponseResource, its "
+        "items (Message, OutputTextContent, FunctionCall), Usage, IncompleteDetails, and POST /responses",
+        "https://github.com/openresponses/openresponses/blob/main/public/openapi/openapi.json",
+    ),
+    Source(
+        "open-responses-streaming",
+        "Open Responses specification: the streaming events (response.created, in_progress, output_item.added, "
+        "content_part.added, output_text.delta/done, content_part.done, output_item.done, completed, failed, "
+        "function_call_arguments.delta/done, error), each with type and sequence_number, sent as event: <type>",
+        "https://github.com/openresponses/openresponses/blob/main/schema/events.tsp",
+    ),
+    Source(
+        "open-responses-compliance",
+        "Open Responses compliance tester (src/lib/compliance-tests.ts): basic-response, streaming-response, "
+        "system-prompt, tool-calling, tool-calling-streaming, image-input, multi-turn; every answer parsed with "
+        "the zod schema of ResponseResource",
+        "https://github.com/openresponses/openresponses/blob/main/src/lib/compliance-tests.ts",
+    ),
+    Source(
+        "openai-responses-sdk",
+        "openai-python types/responses (Response, ResponseOutputMessage, ResponseFunctionToolCall, ResponseUsage, "
+        "ResponseStreamEvent) and the ResponseStream helper that assembles events into the final response",
+        "https://github.com/openai/openai-python/blob/main/src/openai/types/responses/response.py",
+    ),
+    Source(
+        "openai-responses-state",
+        "OpenAI conversation state guide: previous_response_id continues a stored response (store defaults to "
+        "true); GET /responses/{response_id} retrieves it",
+        "https://platform.openai.com/docs/guides/conversation-state",
+    ),
 )
 
 SOURCES: dict[str, Source] = {source.key: source for source in _SOURCES}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
@@ -212,6 +212,17 @@ class ExchangeStore:
         """Start making these exchanges in the background, after anything a check waits for."""
         for request in requests:
             self._submit(request, LATER)
+
+    def prefetch_after(self, gate: Request, requests: list[Request], served: Callable[[Exchange], bool]) -> None:
+        """Make ``gate`` in the background and, once it is made and ``served`` says its endpoint is
+        there, prefetch ``requests``; otherwise they are made only if a check asks for them."""
+        future = self._submit(gate, LATER)
+
+        def then(done: Future[Exchange]) -> None:
+            if not done.cancelled() and done.exception() is None and served(done.result()):
+                self.prefetch(requests)
+
+        future.add_done_callback(then)
 
     def _make(self, request: Request) -> Exchange:
         if self.mode == "replay":

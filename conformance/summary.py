@@ -23,13 +23,14 @@ def write_summary(terminalreporter: Any, state: RunState) -> None:
     terminalreporter.write_line(f"target {run.target.name} ({run.dialect.name} dialect), mode {run.mode} ({source})")
     results = list(state.results.values())
     colours = {"supported": {"green": True}, "partial": {"yellow": True}, "unsupported": {"red": True}}
+    width = max(len(row.id) for row in ROWS) + 2
     for row in ROWS:
         mine = [r for r in results if r.row == row.id]
         status = str(row_status(mine, declared_unsupported=row.id in run.target.capabilities.unsupported))
         counts = ", ".join(
             f"{sum(1 for r in mine if r.status == s)} {s}" for s in Status if any(r.status == s for r in mine)
         )
-        terminalreporter.write(f"  {row.id:<22}")
+        terminalreporter.write(f"  {row.id:<{width}}")
         terminalreporter.write(f"{status:<12}", **colours.get(status, {}))
         terminalreporter.write_line(counts)
     must = sum(1 for r in results if r.status == Status.FAIL and r.level == Level.MUST)

@@ -43,7 +43,17 @@ ANSWER_DEADLINE = 15.0
 # an answer line is a verdict, never a body: anything longer is a broken oracle
 MAX_LINE = 1024 * 1024
 
-Kind = Literal["model", "model-list", "chat-completion", "chat-completion-stream", "moderation", "error", "parse"]
+Kind = Literal[
+    "model",
+    "model-list",
+    "chat-completion",
+    "chat-completion-stream",
+    "moderation",
+    "error",
+    "parse",
+    "response",
+    "response-stream",
+]
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,12 @@ function readable(kind, value) {
     if (!value.choices.every((choice) => isObject(choice) && isObject(choice.message))) return 'a choice without a message';
     return null;
   }
+  // a Responses app reads response.output (and the output_text convenience the SDK adds from it)
+  if (kind === 'response') {
+    if (!isObject(value) || !Array.isArray(value.output)) return 'no output items to read';
+    if (typeof value.output_text !== 'string') return 'no output_text (the SDK could not join the message text)';
+    return null;
+  }
   return null;
 }
 
@@ -119,6 +125,7 @@ const CALLS = {
   'model-list': async (sdk) => (await sdk.models.list()).data,
   moderation: (sdk) => sdk.moderations.create({ input: 'text' }),
   'chat-completion': (sdk) => sdk.chat.completions.create({ model: 'model', messages: [] }),
+  response: (sdk) => sdk.responses.create({ model: 'model', input: 'text' }),
 };
 
 async function judge(request) {
@@ -139,6 +146,7 @@ async function judge(request) {
     return { ok: false, raised: null, detail: 'raises no error: the response reads as a success' };
   }
   if (kind === 'chat-completion-stream') return judgeStream(request);
+  if (kind === 'response-stream') return judgeResponseStream(request);
   if (kind === 'parse') {
     try {
       const completion = await client(request).chat.completions.parse({
@@ -185,6 +193,32 @@ async function judgeStream(request) {
     const helper = client(request).chat.completions.stream({ model: 'model', messages: [] });
     const completion = await helper.finalChatCompletion();
     answer.helper = { ok: true, raised: null, detail: 'final chat completion', final: summary(completion) };
+  } catch (error) {
+    answer.helper = thrown(error);
+  }
+  return answer;
+}
+
+// a Responses stream, read as a Node app reads one: the async iterator of create({stream: true}), and
+// the ResponseStream helper, whose finalResponse() assembles the events (and throws on events that do
+// not fit: a delta for an item never added, a stream without response.completed)
+async function judgeResponseStream(request) {
+  const answer = { ok: true, raised: null, detail: 'read', chunks: 0 };
+  try {
+    const stream = await client(request).responses.create({ model: 'model', input: 'text', stream: true });
+    for await (const event of stream) {
+      answer.chunks += 1;
+      if (!isObject(event) || typeof event.type !== 'string') {
+        Object.assign(answer, { ok: false, raised: 'TypeError', detail: `an event without a type: ${oneLine(JSON.stringify(event))}` });
+        break;
+      }
+    }
+  } catch (error) {
+    Object.assign(answer, thrown(error), { chunks: answer.chunks });
+  }
+  try {
+    const final = await client(request).responses.stream({ model: 'model', input: 'text' }).finalResponse();
+    answer.helper = { ok: true, raised: null, detail: 'final response', final: { status: final?.status ?? null, output_text: final?.output_text ?? null } };
   } catch (error) {
     answer.helper = thrown(error);
   }

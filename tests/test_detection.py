@@ -62,7 +62,14 @@ def test_every_fault_says_where_it_comes_from_and_what_to_expect():
 def test_every_fault_is_implemented():
     code = "".join(
         (ROOT / "conformance" / "reference" / name).read_text()
-        for name in ("fault_hooks.py", "stream_hooks.py", "app.py", "answers.py")
+        for name in (
+            "fault_hooks.py",
+            "stream_hooks.py",
+            "app.py",
+            "answers.py",
+            "responses_routes.py",
+            "responses_answer.py",
+        )
     )
     missing = [fault_id for fault_id in FAULTS if f'"{fault_id}"' not in code]
     assert not missing
@@ -180,6 +187,8 @@ MODEL_FAULTS = [
     "single-call-only",
     "stop-ignored",
     "history-dropped",
+    "responses-auto-never-calls",
+    "responses-image-ignored",
 ]
 
 

@@ -13,6 +13,10 @@ stream                      ``streaming.events_are_single_data_lines``, ``stream
                             ``chunks_are_schema_valid`` and the other stream-form checks
 model list, model           ``models.list_is_schema_valid``, ``models.retrieve_is_schema_valid``
 moderation                  ``moderation.response_is_schema_valid``
+response (Responses API)    ``responses.response_is_schema_valid`` (POST /responses and GET
+                            /responses/{id}, and the response in a stream's response.* events)
+response stream             ``responses-streaming.events_are_typed_json`` and the other event
+                            checks of ``responses_streaming``
 error answer (4xx, 5xx)     ``errors-400.refusals_use_the_error_envelope``
 rate limit                  ``errors-rate-limit.rate_limits_are_signalled_with_429``
 ==========================  ==================================================================
@@ -37,9 +41,11 @@ MODEL_LIST_FORM = "models.list_is_schema_valid"
 MODEL_FORM = "models.retrieve_is_schema_valid"
 MODERATION_FORM = "moderation.response_is_schema_valid"
 ERROR_FORM = "errors-400.refusals_use_the_error_envelope"
+RESPONSE_FORM = "responses.response_is_schema_valid"
+RESPONSE_EVENTS = "responses-streaming.events_are_typed_json"
 RATE_LIMITS = "errors-rate-limit.rate_limits_are_signalled_with_429"
 
-Kind = Literal["chat-completion", "stream", "model-list", "model", "moderation", "error"]
+Kind = Literal["chat-completion", "stream", "model-list", "model", "moderation", "error", "response", "response-stream"]
 
 
 def path_of(exchange: Exchange) -> str:
@@ -66,6 +72,10 @@ def kind_of(exchange: Exchange) -> Kind | None:
         return "model"
     if method == "POST" and path == "/moderations":
         return "moderation"
+    if method == "POST" and path == "/responses":
+        return "response-stream" if isinstance(body, dict) and body.get("stream") is True else "response"
+    if method == "GET" and path.startswith("/responses/") and path.count("/") == 2:
+        return "response"
     return None
 
 

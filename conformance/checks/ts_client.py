@@ -141,6 +141,8 @@ _KINDS: dict[str, ts_oracle.Kind] = {
     "model": "model",
     "moderation": "moderation",
     "error": "error",
+    "response": "response",
+    "response-stream": "response-stream",
 }
 
 

@@ -1,0 +1,5 @@
+"""Feature row `responses-errors`."""
+
+from conformance.suite import row_test
+
+test_responses_errors = row_test("responses-errors")
