@@ -29,7 +29,14 @@ def token_bound(request: Request, max_tokens_param: str = "max_tokens") -> tuple
         text, images = _text_and_images(body.get("input"))
         return len(text.encode()), 0, images
     messages = body.get("messages")
-    if isinstance(messages, list):
+    if request.path.endswith("/responses") and "input" in body:
+        # a Responses request: its input items (or string) and instructions are the prompt
+        text, images = _input_text_and_images(body.get("input"))
+        prompt = TEMPLATE_TOKENS_PER_REQUEST + len(text.encode()) + len(str(body.get("instructions") or "").encode())
+        for key in ("tools", "text"):
+            if body.get(key) is not None:
+                prompt += len(json.dumps(body[key]).encode())
+    elif isinstance(messages, list):
         prompt, images = TEMPLATE_TOKENS_PER_REQUEST, 0
         for message in messages:
             text, found = _text_and_images(message.get("content") if isinstance(message, dict) else message)
@@ -47,13 +54,33 @@ def token_bound(request: Request, max_tokens_param: str = "max_tokens") -> tuple
 
 
 def _completion_cap(body: dict[str, Any], max_tokens_param: str) -> int | None:
-    caps = [body.get(name) for name in (max_tokens_param, "max_tokens", "max_completion_tokens")]
+    caps = [body.get(name) for name in (max_tokens_param, "max_tokens", "max_completion_tokens", "max_output_tokens")]
     valid = [cap for cap in caps if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0]
     if not valid:
         return None
     choices = body.get("n")
     n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
     return min(valid) * n
+
+
+def _input_text_and_images(value: Any) -> tuple[str, int]:
+    """The text and images of a Responses input: a string, or items (messages with text and input_image
+    parts, function calls and their outputs)."""
+    if not isinstance(value, list):
+        return _text_and_images(value)
+    texts, images = [], 0
+    for item in value:
+        if not isinstance(item, dict):
+            texts.append(json.dumps(item))
+            continue
+        content = item.get("content")
+        if isinstance(content, list):
+            images += sum(1 for part in content if isinstance(part, dict) and part.get("type") == "input_image")
+            texts += [str(part.get("text", "")) for part in content if isinstance(part, dict)]
+        elif content is not None:
+            texts.append(str(content))
+        texts += [str(item[key]) for key in ("arguments", "output") if key in item]
+    return " ".join(texts), images
 
 
 def _text_and_images(content: Any) -> tuple[str, int]:

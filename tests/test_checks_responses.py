@@ -257,3 +257,16 @@ def test_a_last_done_is_tolerated_as_the_sdks_tolerate_it_but_nothing_may_follow
     late = judge(check, basic, streamed([*pieces[:-1], done, pieces[-1]]))
     assert late.status == Status.FAIL
     assert "after data: [DONE]" in late.message
+
+
+def test_a_responses_request_is_budgeted_by_its_input_and_its_max_output_tokens():
+    from conformance.budget import token_bound
+    from conformance.exchange import Request
+
+    parts = [{"type": "input_text", "text": "hello there"}, {"type": "input_image", "image_url": "data:x"}]
+    body = {"model": "m", "input": [{"role": "user", "content": parts}], "max_output_tokens": 16}
+    prompt, completion, images = token_bound(Request("r", "POST", "/responses", "p", json=body))
+    assert (completion, images) == (16, 1)
+    assert prompt > len("hello there")
+    uncapped = token_bound(Request("r", "POST", "/responses", "p", json={"model": "m", "input": "hi"}))
+    assert uncapped[1] is None

@@ -240,7 +240,7 @@ def images_reach_the_model(ctx: CheckContext) -> str | None:
     if with_image is not None and without is not None and with_image <= without:
         problems.append(
             f"usage.prompt_tokens is {with_image} with the image and {without} without it: the image is not "
-            "counted, so it does not reach the model"
+            "counted: it is dropped before the model"
         )
     if texts[0] == texts[2] and texts[1] == texts[2]:
         problems.append(

@@ -186,8 +186,7 @@ def system_and_developer_items_are_answered(ctx: CheckContext) -> str | None:
     """Input items with a system message (the compliance tester's system-prompt) and with a developer message whose
     content is input_text parts are each answered with a response."""
     offered(ctx)
-    for probe_id in ("responses/system-prompt", "responses/developer"):
-        exchange = ctx.exchange(probe_id)
+    for exchange in [ctx.exchange("responses/system-prompt"), ctx.exchange("responses/developer")]:
         response_body(exchange)
     return None
 

@@ -77,8 +77,9 @@ def data_url_image_is_answered(ctx: CheckContext) -> str | None:
 def image_reaches_the_model(ctx: CheckContext) -> str | None:
     """The image is not dropped on the way: usage.input_tokens with it exceeds that of the same question without it."""
     offered(ctx)
-    with_image = usage_of(response_body(ctx.exchange(RED), answered_by=ANSWERED), "input_tokens")
-    without = usage_of(response_body(ctx.exchange(PLAIN)), "input_tokens")
+    red, plain = ctx.exchange(RED), ctx.exchange(PLAIN)
+    with_image = usage_of(response_body(red, answered_by=ANSWERED), "input_tokens")
+    without = usage_of(response_body(plain), "input_tokens")
     if with_image is None or without is None:
         raise Blocked("responses.usage_is_reported", "the responses report no usage.input_tokens to compare")
     if with_image <= without:

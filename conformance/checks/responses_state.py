@@ -41,18 +41,27 @@ def question(target: Target) -> Request | None:
     return responses_request(target, QUESTION, "the last turn alone", [HISTORY[-1]])
 
 
+# the requests of stored state are not sent to a target whose profile says it keeps nothing
+
+
 @probe(FIRST)
 def first(target: Target) -> Request | None:
+    if not target.capabilities.stores_responses:
+        return None
     return responses_request(target, FIRST, "a first turn, stored", REMEMBER, store=True)
 
 
 @probe(ALONE)
 def alone(target: Target) -> Request | None:
+    if not target.capabilities.stores_responses:
+        return None
     return responses_request(target, ALONE, "the follow-up question without its first turn", FOLLOW_UP)
 
 
 @probe(UNSTORED)
 def unstored(target: Target) -> Request | None:
+    if not target.capabilities.stores_responses:
+        return None
     return responses_request(target, UNSTORED, "a turn sent with store false", "Forget this at once.", store=False)
 
 
@@ -75,11 +84,14 @@ def input_items_carry_the_history(ctx: CheckContext) -> str | None:
     return f"{many} input tokens with the history, {one} without"
 
 
-def _stored(ctx: CheckContext) -> tuple[Exchange, dict[str, object]]:
-    """The stored first turn, when the target keeps responses."""
+def _stored(ctx: CheckContext, *also: str) -> tuple[Exchange, dict[str, object]]:
+    """The stored first turn, when the target keeps responses (the probes ``also`` needed are read first,
+    so that whatever ends the check, each of its recordings is read)."""
     offered(ctx)
     if not ctx.target.capabilities.stores_responses:
         raise Unsupported("the target profile declares that the target stores no responses (stores_responses)")
+    for probe_id in also:
+        ctx.exchange(probe_id)
     exchange = ctx.exchange(FIRST)
     unsupported_if_refused(exchange, "store")
     body = response_body(exchange)
@@ -121,7 +133,8 @@ def _continue_plan(target: Target, dialect: Dialect) -> list[Request]:
 def previous_response_id_continues_the_conversation(ctx: CheckContext) -> str | None:
     """A follow-up with previous_response_id naming a stored response is answered, echoes that id, and the earlier
     turn reaches the model: usage.input_tokens exceeds that of the follow-up alone."""
-    _, body = _stored(ctx)
+    _, body = _stored(ctx, ALONE)
+    alone = ctx.exchange(ALONE)
     request = _follow_up(ctx.target, str(body["id"]))
     assert request is not None
     exchange = ctx.fetch(request)
@@ -133,7 +146,7 @@ def previous_response_id_continues_the_conversation(ctx: CheckContext) -> str | 
             f"expected {body['id']!r}"
         )
     continued = usage_of(answered, "input_tokens")
-    single = usage_of(response_body(ctx.exchange(ALONE)), "input_tokens")
+    single = usage_of(response_body(alone), "input_tokens")
     if continued is None or single is None:
         raise Blocked("responses.usage_is_reported", "the responses report no usage.input_tokens to compare")
     if continued < single + len(REMEMBER.split()) // 2:
@@ -185,7 +198,7 @@ def _unstored_plan(target: Target, dialect: Dialect) -> list[Request]:
 )
 def unstored_response_is_not_kept(ctx: CheckContext) -> str | None:
     """GET /responses/{id} of a response sent with store false is refused with 404: it was not kept."""
-    _stored(ctx)
+    _stored(ctx, UNSTORED)
     exchange = ctx.exchange(UNSTORED)
     body = response_body(exchange)
     if not isinstance(body.get("id"), str):

@@ -144,6 +144,12 @@ def sequence_numbers_increase(ctx: CheckContext) -> str | None:
     return _each_stream(ctx, judge)
 
 
+def hashable(value: object) -> object:
+    """A field used as a key, whatever its type (a list or an object where an index belongs is the
+    event schema's to judge: here it only must not break the bookkeeping)."""
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
 def order_problem(events: list[Event]) -> str | None:
     """What breaks the lifecycle's order, or None."""
     kinds = [event.type for event in events]
@@ -160,8 +166,8 @@ def order_problem(events: list[Event]) -> str | None:
     parts_done: set[tuple[object, object]] = set()
     for event in events[2:-1]:
         data, kind = event.data, event.type
-        index = data.get("output_index")
-        part = (index, data.get("content_index"))
+        index = hashable(data.get("output_index"))
+        part = (index, hashable(data.get("content_index")))
         if kind == "response.output_item.added":
             added.add(index)
             continue
@@ -207,7 +213,7 @@ def join_problem(exchange: Exchange, events: list[Event]) -> str | None:
     deltas: dict[tuple[object, object], str] = {}
     for event in events:
         data = event.data
-        key = (data.get("item_id"), data.get("content_index"))
+        key = (hashable(data.get("item_id")), hashable(data.get("content_index")))
         if event.type == "response.output_text.delta" and isinstance(data.get("delta"), str):
             deltas[key] = deltas.get(key, "") + data["delta"]
         elif event.type == "response.output_text.done" and data.get("text") != deltas.get(key, ""):

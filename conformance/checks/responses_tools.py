@@ -26,6 +26,7 @@ from conformance.checks._responses import (
 )
 from conformance.checks._tool_calls import ASK, ASK_BOTH, SCHEMAS
 from conformance.checks._trials import measure
+from conformance.checks.responses_streaming import hashable
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
@@ -255,9 +256,9 @@ def streamed_call_arguments_join(ctx: CheckContext) -> str | None:
     final = final_response(exchange, events)
     if cut(final):
         raise NotApplicable(f"{exchange.describe()}: cut at max_output_tokens before the call was whole")
-    final_calls = {call.get("id"): call for call in final["output"] if call.get("type") == "function_call"}
+    final_calls = {hashable(call.get("id")): call for call in final["output"] if call.get("type") == "function_call"}
     for opening in added:
-        item_id = opening.data["item"].get("id")
+        item_id = hashable(opening.data["item"].get("id"))
         deltas = "".join(
             str(e.data.get("delta", ""))
             for e in events
