@@ -129,7 +129,7 @@ def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan
 def prefetched(checks: Iterable[Check], target: Target, dialect: Dialect) -> list[Request]:
     """The requests a live run makes before its checks ask: every probe the checks read (each trial
     counted), in run order, once each; what a check sends itself depends on answers, so it asks then.
-    The requests behind a gate (``conformance.gates``) are left to ``gated``."""
+    The requests behind a gate (``conformance.gates``) wait for it: see ``split_by_gate``."""
     ungated, _ = split_by_gate(checks, target, dialect)
     return ungated
 

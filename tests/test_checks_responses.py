@@ -270,3 +270,28 @@ def test_a_responses_request_is_budgeted_by_its_input_and_its_max_output_tokens(
     assert prompt > len("hello there")
     uncapped = token_bound(Request("r", "POST", "/responses", "p", json={"model": "m", "input": "hi"}))
     assert uncapped[1] is None
+
+
+def test_a_defect_of_form_is_reported_once_and_blocks_the_claims_that_read_it():
+    def unnumbered(piece: bytes) -> bytes:
+        name, data = piece.decode().split("data: ", 1)
+        event = json.loads(data)
+        event.pop("sequence_number")
+        return f"{name}data: {json.dumps(event)}\n\n".encode()
+
+    basic = response_exchange("responses/basic", reference_body())
+    pieces = [unnumbered(piece) for piece in stream_bytes()]
+    assert judge("responses-streaming.events_are_typed_json", basic, streamed(pieces)).status == Status.FAIL
+    sequence = judge("responses-streaming.sequence_numbers_increase", basic, streamed(pieces))
+    assert sequence.status == Status.BLOCKED
+    assert sequence.blocked_by == "responses-streaming.events_are_typed_json"
+    # settings the response leaves out are the Open Responses check's; the echo check has nothing to judge
+    bare = {k: v for k, v in reference_body().items() if k not in ("temperature", "top_p", "max_output_tokens")}
+    bare.pop("metadata")
+    bare.pop("instructions")
+    settings = response_exchange("responses/settings", bare, temperature=0.5, top_p=0.9, metadata={"a": "b"})
+    told = response_exchange("responses/instructions", bare, instructions="x")
+    echo = judge("responses.settings_are_echoed", basic, settings, told)
+    assert echo.status == Status.BLOCKED
+    assert echo.blocked_by == "responses.response_has_every_open_responses_field"
+    assert judge("responses.response_has_every_open_responses_field", settings).status == Status.FAIL

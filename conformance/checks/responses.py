@@ -28,6 +28,7 @@ from conformance.profiles import Target
 from conformance.registry import check, probe
 from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
+SPEC_FIELDS = "responses.response_has_every_open_responses_field"
 INSTRUCTIONS = (
     "You are a patient assistant for a museum's front desk. Answer in one short sentence, in plain words, "
     "without lists, and never mention that you are a program or that these instructions exist."
@@ -207,21 +208,24 @@ def temperature_and_top_p_are_accepted(ctx: CheckContext) -> str | None:
 @check("responses", Level.SHOULD, source="open-responses-spec", needs=("responses/settings", "responses/instructions"))
 def settings_are_echoed(ctx: CheckContext) -> str | None:
     """The response echoes the settings it was made with, as sent: temperature, top_p, max_output_tokens, metadata
-    and instructions."""
+    and instructions (a setting the response leaves out is response_has_every_open_responses_field's to report)."""
     exchange, body = _settings(ctx)
-    sent = exchange.request.json
-    wrong = [
-        f"{name} {brief(body.get(name), 40)} (sent {brief(sent[name], 40)})"
-        for name in ("temperature", "top_p", "max_output_tokens", "metadata")
-        if body.get(name) != sent[name]
-    ]
     told = ctx.exchange("responses/instructions")
     answered = response_body(told, answered_by="responses.instructions_reach_the_model")
-    if answered.get("instructions") != INSTRUCTIONS:
-        wrong.append(f"instructions {brief(answered.get('instructions'), 40)}")
+    sent = exchange.request.json
+    echoed = [(name, body, sent[name]) for name in ("temperature", "top_p", "max_output_tokens", "metadata")]
+    echoed.append(("instructions", answered, INSTRUCTIONS))
+    present = [(name, said, wanted) for name, said, wanted in echoed if name in said]
+    if not present:
+        raise Blocked(SPEC_FIELDS, f"{exchange.describe()}: the responses echo none of the settings")
+    wrong = [
+        f"{name} {brief(said[name], 40)} (sent {brief(wanted, 40)})"
+        for name, said, wanted in present
+        if said[name] != wanted
+    ]
     if wrong:
         raise CheckFailed(f"{exchange.describe()}: the response echoes {', '.join(wrong)}")
-    return None
+    return f"{len(present)} settings echoed as sent"
 
 
 @check("responses", Level.SHOULD, source="open-responses-spec", needs=("responses/instructions", BASIC))

@@ -25,7 +25,7 @@ from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
 STREAMED = "responses-streaming/basic"
 FAILING = "responses-streaming/mid-stream-error"
@@ -124,6 +124,10 @@ def events_name_their_type(ctx: CheckContext) -> str | None:
     return _each_stream(ctx, judge)
 
 
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def sequence_problem(events: list[Event]) -> str | None:
     numbers = [event.data.get("sequence_number") for event in events]
     for before, after, event in zip(numbers, numbers[1:], events[1:], strict=False):
@@ -137,7 +141,13 @@ def sequence_numbers_increase(ctx: CheckContext) -> str | None:
     """In every Responses stream, each event's sequence_number is greater than the one before."""
 
     def judge(exchange: Exchange) -> None:
-        problem = sequence_problem(events_of(exchange, answered_by=RESPONSE_EVENTS))
+        events = events_of(exchange, answered_by=RESPONSE_EVENTS)
+        unnumbered = [e.number for e in events if not _integer(e.data.get("sequence_number"))]
+        if unnumbered:  # an event without its number is of no event's form: events_are_typed_json says so
+            raise Blocked(
+                RESPONSE_EVENTS, f"{exchange.describe()}: event {unnumbered[0]} has no integer sequence_number"
+            )
+        problem = sequence_problem(events)
         if problem:
             raise CheckFailed(f"{exchange.describe()}: {problem}")
 
