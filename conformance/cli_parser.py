@@ -68,7 +68,7 @@ def parser() -> argparse.ArgumentParser:
         "--allow-rate-limit-probe",
         action="store_true",
         default=None,
-        help="provoke a 429 on purpose (spends up to the profile's rate_limit.budget requests)",
+        help="provoke a 429 on purpose (spends up to the profile's rate_limit.budget requests per endpoint)",
     )
     output = run.add_argument_group("mode and output")
     output.add_argument(

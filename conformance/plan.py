@@ -110,8 +110,8 @@ def time_bound(requests: int, target: Target) -> float:
     if limits.requests_per_minute is not None:
         seconds += requests * 60 / limits.requests_per_minute
     seconds += limits.retries * limits.max_retry_wait
-    if burst.probe:
-        seconds += burst.max_wait + -(-burst.budget // limits.concurrency) * limits.deadline
+    if burst.probe:  # two bursts (chat completions, then /responses) and one wait between them
+        seconds += burst.max_wait + -(-2 * burst.budget // limits.concurrency) * limits.deadline
     return seconds
 
 

@@ -100,7 +100,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="conformance_allow_rate_limit_probe",
         action="store_true",
         default=None,
-        help="provoke a 429 on purpose (spends up to the profile's rate_limit.budget requests)",
+        help="provoke a 429 on purpose (spends up to the profile's rate_limit.budget requests per endpoint)",
     )
 
 

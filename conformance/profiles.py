@@ -147,7 +147,8 @@ class Limits(BaseModel):
 class RateLimit(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # provoke a 429 on purpose (opt in: it spends up to ``budget`` requests and may wait ``max_wait``)
+    # provoke a 429 on purpose (opt in: it spends up to ``budget`` requests on chat completions, as many on
+    # /responses where the target serves it, and may wait ``max_wait``)
     probe: bool = False
     # the model the burst goes to (default: the chat model); a model with a low limit keeps it cheap
     model: str | None = None

@@ -118,4 +118,5 @@ def test_the_run_time_bound_lets_every_request_take_its_deadline():
             "rate_limit": {"probe": True, "budget": 8, "max_wait": 30},
         }
     )
-    assert time_bound(40, probing) == pytest.approx(160 + 30 + 2 * 10)
+    # and both bursts of 8 (chat completions, /responses) with the wait for the window between them
+    assert time_bound(40, probing) == pytest.approx(160 + 30 + 4 * 10)

@@ -184,6 +184,7 @@ FAILED_BY = {
     "responses-errors.wrong_key_is_401": "responses-auth-not-enforced",
     "responses-errors.unknown_model_is_refused": "responses-unknown-model-answered",
     "responses-errors.invalid_streamed_request_is_an_http_error": "responses-stream-errors-as-events",
+    "responses-errors.over_the_limit_is_refused_with_429": "responses-rate-limit-as-failed-response",
 }
 
 
@@ -212,6 +213,8 @@ def live_context(root: str, key: str, fault: str | None):
             "models": {"chat": "Llama-3.3-70B-Instruct", "vision": "Llama-4-Scout-17B-16E-Instruct-FP8"},
             "limits": {"trials": 3},
             "mid_stream_error": {"metadata": {"reference_fault": "mid-stream-error"}},
+            # the bursts: the reference's rate-limited model allows 3 requests a second
+            "rate_limit": {"probe": True, "model": catalog.RATE_LIMITED_MODEL, "budget": 6, "max_wait": 3},
         }
     )
     client = HttpClient(
@@ -295,3 +298,12 @@ def test_a_defect_of_form_is_reported_once_and_blocks_the_claims_that_read_it():
     assert echo.status == Status.BLOCKED
     assert echo.blocked_by == "responses.response_has_every_open_responses_field"
     assert judge("responses.response_has_every_open_responses_field", settings).status == Status.FAIL
+
+
+def test_a_failed_response_may_carry_no_usage_but_a_finished_one_must():
+    basic = response_exchange("responses/basic", reference_body())
+    failed = {**reference_body(), "status": "failed", "output": [], "usage": None}
+    failed["error"] = {"code": "server_error", "message": "The model failed."}
+    assert judge("responses.usage_is_reported", basic, response_exchange("x/failed", failed)).status == Status.PASS
+    unreported = response_exchange("x/finished", {**reference_body(), "usage": None})
+    assert judge("responses.usage_is_reported", basic, unreported).status == Status.FAIL

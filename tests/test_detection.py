@@ -69,6 +69,7 @@ def test_every_fault_is_implemented():
             "answers.py",
             "responses_routes.py",
             "responses_answer.py",
+            "limits.py",
         )
     )
     missing = [fault_id for fault_id in FAULTS if f'"{fault_id}"' not in code]

@@ -1,19 +1,18 @@
 """Row ``errors-rate-limit``: 429s are well formed, and a burst is limited and then recovers.
 
 Every 429 the run meets is judged (these checks run last, also under xdist, so they see every
-exchange, and the burst exhausts no limit another check still needs). Provoking one
-is opt-in (``--allow-rate-limit-probe`` or ``[rate_limit] probe = true``): it spends up to the
-profile's budget of tiny requests, and waits for the window to pass before checking recovery
-(a replay does not wait).
+exchange, and the burst exhausts no limit another check still needs), the 429s of POST /responses
+with them. Provoking one is opt-in (``--allow-rate-limit-probe`` or ``[rate_limit] probe = true``): it
+spends up to the profile's budget of tiny requests on each endpoint, and waits for the window to pass
+before checking recovery (a replay does not wait); see ``_bursts``.
 """
 
 from __future__ import annotations
 
-import email.utils
 import math
-import time
 
 from conformance import sdk_oracle
+from conformance.checks._bursts import chat_burst_request, chat_plan, made, retry_after
 from conformance.checks._every import judge_each
 from conformance.checks._expect import (
     error_message,
@@ -24,91 +23,22 @@ from conformance.checks._expect import (
     shown,
     succeeded,
 )
-from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
-from conformance.dialects import Dialect
-from conformance.exchange import Exchange, Request
-from conformance.profiles import Target
+from conformance.exchange import Exchange
 from conformance.registry import check
 from conformance.verdicts import CheckFailed, Level, NotApplicable, Note
 
-HELLO = [{"role": "user", "content": "Hi."}]
-
-
-def retry_after(exchange: Exchange) -> float | None:
-    """Seconds to wait from Retry-After (seconds or an HTTP date) or retry-after-ms; None when absent."""
-    response = exchange.response
-    if response is None:
-        return None
-    milliseconds = response.header("retry-after-ms")
-    if milliseconds is not None:
-        try:
-            return max(float(milliseconds) / 1000, 0.0)
-        except ValueError:
-            raise CheckFailed(f"{exchange.describe()}: retry-after-ms {milliseconds!r} is not a number") from None
-    value = response.header("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        raise CheckFailed(
-            f"{exchange.describe()}: Retry-After {value!r} is neither a number of seconds nor an HTTP date"
-        ) from None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-def _burst_request(target: Target, number: int, exchange_id: str | None = None) -> Request | None:
-    model = target.rate_limit.model or target.models.chat
-    request = chat_request(
-        target,
-        exchange_id or f"errors-rate-limit/burst/{number:03d}",
-        f"request {number} of a burst to provoke a 429",
-        HELLO,
-        model=model,
-        answer_tokens=1,
-    )
-    if request is None:
-        return None
-    return Request(request.id, request.method, request.path, request.purpose, json=request.json, paced=False)
-
-
-def _burst_plan(target: Target, dialect: Dialect) -> list[Request]:
-    if not target.rate_limit.probe:
-        return []
-    numbers = [*range(1, target.rate_limit.budget + 1), 0]
-    requests = [_burst_request(target, n, "errors-rate-limit/recovery" if n == 0 else None) for n in numbers]
-    return [request for request in requests if request is not None]
-
-
-def _burst(ctx: CheckContext) -> tuple[Exchange | None, int]:
-    """The burst's first 429 and its number (None when the budget ran out first). Made once per run
-    whichever check asks first, so the run-wide checks below see it in any order (also under xdist)."""
-    number = 0
-    for number in range(1, ctx.target.rate_limit.budget + 1):
-        request = _burst_request(ctx.target, number)
-        if request is None:
-            raise NotApplicable("no model for the burst")
-        exchange = ctx.fetch(request)
-        if response_of(exchange).status == 429:
-            return exchange, number
-    return None, number
-
 
 def _every_429(ctx: CheckContext) -> list[Exchange]:
-    """The 429s the run kept (the burst's included). A 429 the suite waited out and retried is not
+    """The 429s the run kept (the bursts' included). A 429 the suite waited out and retried is not
     judged here: whether a run meets one depends on pacing, and a verdict must not (a rate limit
     signalled with another status is judged over every attempt, by rate_limits_are_signalled_with_429)."""
     if ctx.target.rate_limit.probe:
-        _burst(ctx)
+        made(ctx)
     return [e for e in ctx.every_exchange() if e.response is not None and e.response.status == 429]
 
 
-@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=_burst_plan, runs_last=True)
+@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=chat_plan, runs_last=True)
 def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     """A burst of requests over the target's limit gets a 429, and after Retry-After the target answers again
     (opt-in)."""
@@ -117,18 +47,16 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
         raise NotApplicable(
             f"the rate-limit probe is opt-in: --allow-rate-limit-probe (it spends up to {settings.budget} requests)"
         )
-    limited, number = _burst(ctx)
-    if limited is None:
+    if chat_burst_request(ctx.target, 1) is None:
+        raise NotApplicable("no model for the burst")
+    bursts = made(ctx)
+    limited, number, answer = bursts.chat_limited, bursts.chat_number, bursts.recovery
+    if limited is None or answer is None:
         raise NotApplicable(f"{settings.budget} requests in a row got no 429: the limit is above the budget")
     wait = retry_after(limited)
-    if ctx.mode != "replay":
-        ctx.pause(min(wait if wait is not None else settings.max_wait, settings.max_wait))
-    recovery = _burst_request(ctx.target, 0, "errors-rate-limit/recovery")
-    assert recovery is not None
-    answer = ctx.fetch(recovery)
     if response_of(answer).status == 429:
         raise CheckFailed(
-            f"{answer.describe()}: still 429 after waiting {wait if wait is not None else settings.max_wait:g} s "
+            f"{answer.describe()}: still 429 after waiting {bursts.waited or 0:g} s "
             "(the Retry-After, or the profile's max_wait): the limit does not recover"
         )
     expect_status(answer, 200)
@@ -136,7 +64,7 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     return Note(f"429 after {number} requests; answered again after {wait if wait is not None else '?'} s", details)
 
 
-@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=_burst_plan, runs_last=True)
+@check("errors-rate-limit", Level.MUST, source="openai-errors", extra=chat_plan, runs_last=True)
 def every_429_is_well_formed(ctx: CheckContext) -> str | None:
     """Every 429 the run met is JSON in the error envelope (the SDK raises RateLimitError), and its Retry-After,
     if any, parses."""
@@ -160,7 +88,7 @@ def every_429_is_well_formed(ctx: CheckContext) -> str | None:
 def _attempts(ctx: CheckContext) -> list[Exchange]:
     """Every exchange of the run, and every attempt the suite retried before one."""
     if ctx.target.rate_limit.probe:
-        _burst(ctx)
+        made(ctx)
     found = []
     for exchange in ctx.every_exchange():
         found += [*exchange.earlier, exchange]
@@ -195,7 +123,7 @@ def _cited(ctx: CheckContext, attempt: Exchange) -> Exchange:
     return attempt
 
 
-@check("errors-rate-limit", Level.SHOULD, source="openai-errors", extra=_burst_plan, runs_last=True)
+@check("errors-rate-limit", Level.SHOULD, source="openai-errors", extra=chat_plan, runs_last=True)
 def rate_limited_answers_say_when_to_retry(ctx: CheckContext) -> str | None:
     """Every 429 says when to retry: a Retry-After (or retry-after-ms) header."""
     limited = _every_429(ctx)

@@ -1,21 +1,23 @@
 """Row ``responses-errors``: POST /responses refuses what it cannot answer, as the chat endpoints do. A
 value out of range and a missing input are 400s naming the parameter; a wrong key is a 401; an unknown
 model is refused (400 or 404 with model_not_found, as OpenAI answers it on this endpoint); a streamed
-request that is invalid is refused with an HTTP error before any stream. (Their envelope is judged with
-every other error answer of the run, by errors-400.refusals_use_the_error_envelope.)"""
+request that is invalid is refused with an HTTP error before any stream; over the rate limit, a 429
+(opt-in, the burst of ``_bursts``). (Their envelope is judged with every other error answer of the run, by
+errors-400.refusals_use_the_error_envelope, and every 429's with the others by errors-rate-limit.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks._every import ERROR_FORM
+from conformance.checks import _bursts
+from conformance.checks._every import ERROR_FORM, RATE_LIMITS
 from conformance.checks._expect import error_message, expect_refusal, shown
 from conformance.checks._responses import BASIC, offered, responses_request
 from conformance.context import CheckContext
 from conformance.exchange import AuthMode, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable, Note
 
 UNKNOWN_MODEL = "no-such-model-conformance"
 # what OpenAI answers an unknown model with on /responses: 400 model_not_found (and 404 on the chat endpoints)
@@ -139,3 +141,47 @@ def invalid_streamed_request_is_an_http_error(ctx: CheckContext) -> str | None:
     exchange = ctx.exchange("responses-errors/streamed-invalid")
     expect_refusal(exchange, ctx.dialect.status_for("invalid_request"), "a streamed request with temperature 5")
     return None
+
+
+@check(
+    "responses-errors",
+    Level.MUST,
+    source="sdk-retries",
+    needs=(BASIC,),
+    extra=_bursts.responses_plan,
+    runs_last=True,
+)
+def over_the_limit_is_refused_with_429(ctx: CheckContext) -> str | Note | None:
+    """A burst of POST /responses over the target's rate limit is refused with HTTP 429, which the SDKs retry
+    after Retry-After and then raise as RateLimitError, not answered with HTTP 200 and a failed response,
+    which they neither retry nor raise (opt-in)."""
+    offered(ctx)
+    settings = ctx.target.rate_limit
+    if not settings.probe:
+        raise NotApplicable(
+            f"the rate-limit probe is opt-in: --allow-rate-limit-probe (it spends up to {settings.budget} requests)"
+        )
+    if _bursts.responses_burst_request(ctx.target, 1) is None:
+        raise NotApplicable("no model for the burst")
+    burst = _bursts.made(ctx).responses
+    for number, exchange in enumerate(burst, 1):
+        ctx.cite(exchange)
+        signal = exchange.rate_limited()
+        if signal == "HTTP 429":
+            return Note(f"429 after {number} requests", {"requests_until_429": number})
+        if signal is not None:
+            raise Blocked(RATE_LIMITS, f"{exchange.describe()}: the rate limit came as {signal}")
+        failed = _bursts.failed_for_the_rate(exchange)
+        if failed is not None:
+            raise CheckFailed(
+                f"{exchange.describe()}: request {number} of the burst was answered HTTP 200 with a failed "
+                f"response ({failed}) instead of refused with 429: the SDKs return it as a success, without "
+                "retrying"
+            )
+        if exchange.response is not None and exchange.response.status >= 400:
+            raise NotApplicable(
+                f"{exchange.describe()}: request {number} of the burst was refused with HTTP "
+                f"{exchange.response.status} ({shown(error_message(exchange) or '', 80)}), not for the rate: "
+                "no limit could be provoked"
+            )
+    raise NotApplicable(f"{len(burst)} requests in a row to /responses got no 429: the limit is above the budget")

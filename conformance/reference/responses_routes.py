@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from conformance.reference import answers, fault_hooks, responses, responses_answer
 from conformance.reference.catalog import MODELS, Flavour
 from conformance.reference.errors import ApiError, bad_request
+from conformance.reference.limits import RateLimiter
 
 Active = frozenset[str]
 _IMAGE_CODES = ("invalid_image", "invalid_image_url", "invalid_image_format")
@@ -115,8 +116,34 @@ def _spoiled(body: dict[str, Any], active: Active) -> dict[str, Any]:
     return body
 
 
+def _limited(
+    parsed: responses.ResponsesRequest, limiter: RateLimiter, key: str, active: Active
+) -> dict[str, Any] | None:
+    """Admit the request under the model's rate limit (the same window as chat completions): over it, a 429,
+    or under the responses-rate-limit-as-failed-response fault a failed response to send with HTTP 200."""
+    try:
+        limiter.admit(key, parsed.chat.model, active)
+    except ApiError as error:
+        if error.status != 429 or "responses-rate-limit-as-failed-response" not in active:
+            raise
+        body, _ = responses_answer.build(parsed, active)
+        body.update(
+            status="failed",
+            completed_at=None,
+            output=[],
+            usage=None,
+            error={"code": "rate_limit_exceeded", "message": error.message},
+        )
+        return body
+    return None
+
+
 def routes(
-    flavour: Flavour, store: responses_answer.ResponseStore, noise: float, stream_delay: float
+    flavour: Flavour,
+    store: responses_answer.ResponseStore,
+    limiter: RateLimiter,
+    noise: float,
+    stream_delay: float,
 ) -> tuple[Callable[[Request], Awaitable[Response]], Callable[[Request], Awaitable[Response]]]:
     """The handlers of POST /responses and GET /responses/{id}."""
 
@@ -146,6 +173,9 @@ def routes(
             event = {"type": "error", "sequence_number": 0, **refused.error.body()["error"]}
             piece = f"event: error\ndata: {json.dumps(event)}\n\n".encode()
             return StreamingResponse(iter([piece]), media_type="text/event-stream")
+        failed = _limited(parsed, limiter, request.state.key, active)
+        if failed is not None:
+            return JSONResponse(failed)
         answer, conversation = responses_answer.build(parsed, active)
         answer = _spoiled(answer, active)
         if parsed.store or "responses-store-false-kept" in active:

@@ -283,6 +283,15 @@ FAULTS = (
         "servers that open the stream before validating the request",
     ),
     Fault(
+        "responses-rate-limit-as-failed-response",
+        "over the rate limit, POST /responses answers HTTP 200 with a failed response (error.code "
+        "rate_limit_exceeded) instead of 429",
+        ("responses-errors",),
+        "instead of refused with 429",
+        "gateways that report an upstream's limit inside the response (openai-python's ResponseError codes "
+        "include rate_limit_exceeded)",
+    ),
+    Fault(
         "responses-auth-not-enforced",
         "POST /responses answers without a valid key",
         ("responses-errors",),
