@@ -362,6 +362,8 @@ class HostileFront:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def __enter__(self) -> HostileFront:
+        if "gzip-bomb" in self._server.behaviours:
+            gzip_bomb()  # compress it before serving: on a slow machine it takes longer than the read timeout
         self._thread.start()
         return self
 

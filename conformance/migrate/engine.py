@@ -31,8 +31,10 @@ from conformance.trials import trial_requests
 from conformance.verdicts import CheckResult, Status
 
 PREFIX = "migrate/"
-# run-wide checks that are no oracle of one request's answers: the rate-limit burst sends its own
-_NOT_ORACLES = frozenset({"errors-rate-limit.burst_is_limited_then_recovers"})
+# run-wide checks that are no oracle of one request's answers: the rate-limit bursts send their own
+_NOT_ORACLES = frozenset(
+    {"errors-rate-limit.burst_is_limited_then_recovers", "responses-errors.over_the_limit_is_refused_with_429"}
+)
 
 
 def form_checks() -> list[Check]:
