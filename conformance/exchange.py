@@ -24,6 +24,12 @@ _RATE_LIMITED = re.compile(
 if TYPE_CHECKING:
     from conformance.sse import Stream
 
+
+def says_rate_limited(text: str) -> bool:
+    """The words say the rate was limited (in a body, a reason phrase or an error message)."""
+    return _RATE_LIMITED.search(text) is not None
+
+
 # how the request authenticates: with the target's key, with none, with a wrong key, or with a
 # malformed Authorization header
 AuthMode = Literal["key", "none", "wrong-key", "malformed"]

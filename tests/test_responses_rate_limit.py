@@ -75,6 +75,17 @@ def test_a_429_within_the_budget_passes_with_the_count():
     result = judge(CHECK, gate(), *chat_burst(), answered(1), limited(2), **OPTED_IN)
     assert result.status == Status.PASS, result.message
     assert result.details == {"requests_until_429": 2}
+    # each burst is the evidence of its own check only
+    assert result.exchanges == ["responses/basic", "responses-errors/burst/001", "responses-errors/burst/002"]
+    chat = judge(
+        "errors-rate-limit.burst_is_limited_then_recovers", gate(), *chat_burst(), answered(1), limited(2), **OPTED_IN
+    )
+    assert chat.status == Status.PASS, chat.message
+    assert chat.exchanges == [
+        "errors-rate-limit/burst/001",
+        "errors-rate-limit/burst/002",
+        "errors-rate-limit/recovery",
+    ]
 
 
 def test_a_failed_response_for_the_rate_fails_and_is_no_other_checks_finding():

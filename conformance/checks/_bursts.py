@@ -10,7 +10,6 @@ the target serves it. So the recovery never races the other burst for the same w
 from __future__ import annotations
 
 import email.utils
-import re
 import time
 from dataclasses import dataclass
 
@@ -19,15 +18,13 @@ from conformance.checks._requests import chat_request
 from conformance.checks._responses import ANSWER_TOKENS, BASIC, responses_request
 from conformance.context import CheckContext
 from conformance.dialects import Dialect
-from conformance.exchange import Exchange, Request
+from conformance.exchange import Exchange, Request, says_rate_limited
 from conformance.profiles import Target
 from conformance.verdicts import CheckFailed
 
 HELLO = [{"role": "user", "content": "Hi."}]
 RECOVERY = "errors-rate-limit/recovery"
 RESPONSES_ROW = "responses-errors"
-# a failed response's error that says the rate was limited (OpenAI's ResponseError code, or its words)
-_LIMITED_WORDS = re.compile(r"rate.?limit|too many requests|quota exceeded|try again in \d", re.IGNORECASE)
 
 
 def retry_after(exchange: Exchange) -> float | None:
@@ -103,7 +100,8 @@ def failed_for_the_rate(exchange: Exchange) -> str | None:
     if not isinstance(error, dict):
         return None
     code, message = error.get("code"), error.get("message")
-    if code == "rate_limit_exceeded" or (isinstance(message, str) and _LIMITED_WORDS.search(message)):
+    # OpenAI's ResponseError code for it, or the words every other rate limit is recognised by
+    if code == "rate_limit_exceeded" or (isinstance(message, str) and says_rate_limited(message)):
         return f"error.code {code!r}, message {message!r}"[:200]
     return None
 
@@ -115,6 +113,8 @@ def limited(exchange: Exchange) -> bool:
 
 @dataclass(frozen=True)
 class Bursts:
+    # the chat burst, up to and with its first 429
+    chat: tuple[Exchange, ...]
     # the chat burst's first 429 and how many requests it took (None: the budget ran out first)
     chat_limited: Exchange | None
     chat_number: int
@@ -135,14 +135,25 @@ def _serves_responses(ctx: CheckContext) -> bool:
 
 
 def made(ctx: CheckContext) -> Bursts:
-    """Both bursts and the recovery, in their order (see the module's docstring); opt-in callers only."""
+    """Both bursts and the recovery, in their order (see the module's docstring); opt-in callers only. The
+    exchanges are not counted as the caller's evidence: each check cites those it reads."""
+    before = list(ctx.used)
+    try:
+        return _make(ctx)
+    finally:
+        ctx.used[:] = before
+
+
+def _make(ctx: CheckContext) -> Bursts:
     settings = ctx.target.rate_limit
+    chat: list[Exchange] = []
     chat_limited, number = None, 0
     for number in range(1, settings.budget + 1):
         request = chat_burst_request(ctx.target, number)
         if request is None:
             break
         exchange = ctx.fetch(request)
+        chat.append(exchange)
         if exchange.response is not None and exchange.response.status == 429:
             chat_limited = exchange
             break
@@ -168,4 +179,4 @@ def made(ctx: CheckContext) -> Bursts:
             response = answered[-1].response
             if limited(answered[-1]) or (response is not None and response.status >= 400):
                 break  # limited, or refused for another reason: more of the same would prove nothing
-    return Bursts(chat_limited, number, recovery, waited, tuple(answered))
+    return Bursts(tuple(chat), chat_limited, number, recovery, waited, tuple(answered))

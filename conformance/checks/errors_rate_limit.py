@@ -50,6 +50,8 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
     if chat_burst_request(ctx.target, 1) is None:
         raise NotApplicable("no model for the burst")
     bursts = made(ctx)
+    for exchange in (*bursts.chat, *([bursts.recovery] if bursts.recovery else [])):
+        ctx.cite(exchange)
     limited, number, answer = bursts.chat_limited, bursts.chat_number, bursts.recovery
     if limited is None or answer is None:
         raise NotApplicable(f"{settings.budget} requests in a row got no 429: the limit is above the budget")
