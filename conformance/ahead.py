@@ -173,6 +173,9 @@ def start(config: RunConfig) -> Ahead | None:
     share = own_share(order)
     schemas = schema_set(config.dialect)  # compiled once, for both processes
     cassettes = CassetteSet.load(config.cassette_dir)
+    from conformance.startup import noticed_in_recordings
+
+    config = noticed_in_recordings(config, cassettes)  # as the plugin's start of a replay does
     generation.use_placeholders(True)  # as the plugin's start of a replay does (conformance.startup)
     try:
         results_read, results_write = os.pipe()

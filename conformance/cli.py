@@ -239,6 +239,8 @@ def _serve(args: argparse.Namespace) -> int:
         key_limit_style=args.key_limit_style,
         latency=args.latency,
         model_noise=args.model_noise,
+        thinking=args.thinking,
+        reasoning_field=args.reasoning_field,
     )
     server = ReferenceServer(config, host=args.host, port=args.port)
 

@@ -128,6 +128,19 @@ def parser() -> argparse.ArgumentParser:
         "--latency", type=_seconds, default=0.0, metavar="SECONDS", help="hold every answer back this long"
     )
     serve.add_argument("--model-noise", type=_probability, default=0.0, metavar="P", help=NOISE_HELP)
+    serve.add_argument(
+        "--thinking",
+        type=_thinking_tokens,
+        default=0,
+        metavar="TOKENS",
+        help="every chat model thinks this many tokens before it answers (a reasoning model; the cap covers both)",
+    )
+    serve.add_argument(
+        "--reasoning-field",
+        choices=("reasoning_content", "reasoning"),
+        default="reasoning_content",
+        help="the message field the thinking comes back in (default reasoning_content)",
+    )
 
     render = commands.add_parser("render", help="render a report.json as Markdown, HTML or JUnit XML")
     render._sub = "render"  # type: ignore[attr-defined]
@@ -201,6 +214,16 @@ def _probability(text: str) -> float:
         value = -1.0
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r}: a probability is a number from 0 to 1")
+    return value
+
+
+def _thinking_tokens(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{text!r}: a count of tokens from 0 to 100000")
     return value
 
 

@@ -39,6 +39,8 @@ class CheckContext:
     used: list[str] = field(default_factory=list)
     # the run's stop (signals, the run's time bound): waits end early when it is set
     stop: RunStop | None = None
+    # the run's probes can be read (False where a migration judges an app's own traffic, which has none)
+    probes: bool = True
 
     @property
     def mode(self) -> str:

@@ -46,6 +46,8 @@ class DialectFile(BaseModel):
     # OpenAI parameters the dialect does not support, each with a value to send: the target may
     # ignore or refuse them, and the errors-400 row records which
     unsupported_parameters: dict[str, Any] = Field(default_factory=dict)
+    # the message field a reasoning model's thinking comes back in (OpenAI's chat API returns none)
+    reasoning_field: str | None = None
     deviations: dict[str, Deviation] = Field(default_factory=dict)
 
 
@@ -65,6 +67,7 @@ class Dialect(BaseModel):
     rate_limit_headers: tuple[str, ...]
     unsupported_parameters: dict[str, Any]
     deviations: dict[str, Deviation]
+    reasoning_field: str | None = None
 
     def status_for(self, situation: str) -> tuple[int, ...]:
         if situation not in self.statuses:
@@ -116,7 +119,9 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
     categories: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()
     unsupported: dict[str, Any] = {}
+    reasoning_field: str | None = None
     for item in chain:
+        reasoning_field = item.reasoning_field or reasoning_field
         headers = tuple(item.rate_limit_headers) if item.rate_limit_headers is not None else headers
         unsupported.update(item.unsupported_parameters)
         image_type_refused = item.image_type_refused or image_type_refused
@@ -137,4 +142,5 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
         rate_limit_headers=headers,
         unsupported_parameters=unsupported,
         deviations=deviations,
+        reasoning_field=reasoning_field,
     )

@@ -12,12 +12,13 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from pytest_recording import network
 
-from conformance import ahead, environment, gates, redaction
+from conformance import ahead, environment, gates, redaction, thinking
 from conformance import report as reporting
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
@@ -277,6 +278,7 @@ class RunHooks(XdistControllerHooks):
             if judged_ahead is not None and judged_ahead.matches(state.config, order):
                 session.config.stash[AHEAD] = judged_ahead
             return
+        self._notice_thinking([_check_of(item) for item in session.items])
         planned = _planned(state, session.items)
         if not planned:
             return
@@ -318,6 +320,29 @@ class RunHooks(XdistControllerHooks):
 
     def _planned_checks(self, checks: list[Check | None]) -> list[Any]:
         return _planned_checks(self.state, checks)
+
+    def _notice_thinking(self, checks: list[Check | None]) -> None:
+        """Whether the chat model thinks, from its first answer, before any request sized for it is
+        built (conformance.thinking); only where the selected checks send chat or Responses requests."""
+        state = self.state
+        request = thinking.notice_request(state.config.target)
+        if request is None or state.aborted is not None:
+            return
+        if not any(
+            r.method == "POST" and r.path in ("/chat/completions", "/responses") for r in self._planned_checks(checks)
+        ):
+            return
+        try:
+            first = state.store.get(request)
+        except Exception as exc:  # the harness broke on the first request: never a green run
+            state.abort(
+                redaction.scrub(f"the suite broke making the first request: {type(exc).__name__}: {exc}"),
+                ErrorCause.HARNESS,
+            )
+            return
+        state.config = replace(
+            state.config, target=thinking.noticed(state.config.target, first), noticed_from=request.id
+        )
 
     def _preflight(self, planned: list[Any]) -> None:
         """Is the target there at all? Its first answer (and a second, if the first got none) says."""

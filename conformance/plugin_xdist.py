@@ -34,6 +34,9 @@ class XdistControllerHooks:
     def _planned_checks(self, checks: list[Check | None]) -> list[Any]:
         raise NotImplementedError
 
+    def _notice_thinking(self, checks: list[Check | None]) -> None:
+        raise NotImplementedError
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """xdist's controller, for each worker it starts: in a live run, the worker sends to the
@@ -72,6 +75,7 @@ class XdistControllerHooks:
         state.awaited = {node_id for node_id, check in checks.items() if check is None or not check.runs_last}
         if not state.awaited:
             state.store.shared.mark_rest_done()
+        self._notice_thinking(list(checks.values()))
         planned = self._planned_checks(list(checks.values()))
         if not planned:
             return

@@ -20,7 +20,7 @@ from conformance.errors import ConfigError
 from conformance.resources import bundled_targets_dir
 from conformance.rows import ROW_IDS
 
-MODEL_ROLES = ("chat", "vision", "tools", "structured_output", "moderation")
+MODEL_ROLES = ("chat", "vision", "tools", "structured_output", "moderation", "reasoning")
 # the image of OpenAI's vision guide
 DEFAULT_IMAGE_URL = (
     "https://upload.wikimedia.org/wikipedia/commons/thumb/d/dd/Gfp-wisconsin-madison-the-nature-boardwalk.jpg/"
@@ -66,6 +66,8 @@ class Models(BaseModel):
     tools: str | None = None
     structured_output: str | None = None
     moderation: str | None = None
+    # the model the reasoning rows ask (default: the chat model), a model that thinks before it answers
+    reasoning: str | None = None
     # a model that cannot see images (the image row checks that it refuses them)
     text_only: str | None = None
     # listed models that do not answer chat requests (embeddings, speech, ...): model-selection skips them
@@ -76,7 +78,9 @@ class Models(BaseModel):
     # a model this key may not use: errors-auth expects 403 for it
     forbidden: str | None = None
 
-    @field_validator("chat", "vision", "tools", "structured_output", "moderation", "text_only", "forbidden")
+    @field_validator(
+        "chat", "vision", "tools", "structured_output", "moderation", "reasoning", "text_only", "forbidden"
+    )
     @classmethod
     def _model_id(cls, value: str | None) -> str | None:
         if value is not None:
@@ -91,9 +95,9 @@ class Models(BaseModel):
         return value
 
     def for_role(self, role: str) -> str | None:
-        """The model for a role; tools and structured output fall back to the chat model."""
+        """The model for a role; tools, structured output and reasoning fall back to the chat model."""
         value = getattr(self, role)
-        if value is None and role in ("tools", "structured_output"):
+        if value is None and role in ("tools", "structured_output", "reasoning"):
             return self.chat
         return value
 
@@ -142,6 +146,9 @@ class Limits(BaseModel):
     max_run_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024, le=16 * 1024**3)
     # how many times each model check's probe is sent: its verdict is a rate over these trials
     trials: int = Field(default=5, ge=1, le=MAX_TRIALS)
+    # the most tokens a model may think before its answer: when the target thinks (``reasoning.thinks``,
+    # declared or noticed from its first answer), every answer cap of the suite's requests grows by this
+    max_reasoning_tokens: int = Field(default=1024, ge=0, le=65536)
 
 
 class RateLimit(BaseModel):
@@ -155,6 +162,19 @@ class RateLimit(BaseModel):
     budget: int = Field(default=20, ge=2, le=500)
     # the longest the suite waits for the window to pass before checking recovery
     max_wait: float = Field(default=65.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+
+
+# the fields servers return a reasoning model's thinking in, beside the answer
+REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details", "thinking", "thinking_blocks")
+
+
+class Reasoning(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # whether the chat model thinks before it answers; unset, the run notices it from its first answer
+    thinks: bool | None = None
+    # the message field the target returns thinking in (default: the dialect's; OpenAI returns none)
+    field: Literal["reasoning_content", "reasoning", "reasoning_details", "thinking", "thinking_blocks"] | None = None
 
 
 class Capabilities(BaseModel):
@@ -196,11 +216,25 @@ class Target(BaseModel):
     limits: Limits = Limits()
     rate_limit: RateLimit = RateLimit()
     capabilities: Capabilities = Capabilities()
+    reasoning: Reasoning = Reasoning()
     # extra body fields that make the target fail in the middle of a stream (test servers only):
     # the streaming row then checks that the failure arrives as a data: {"error": ...} event
     mid_stream_error: dict[str, Any] | None = None
     # where the profile came from (a file path, or "command line")
     origin: str = "command line"
+
+    @property
+    def thinking_allowance(self) -> int:
+        """The tokens every answer cap of the suite's requests grows by: the declared bound on thinking when
+        the target thinks, else none."""
+        return self.limits.max_reasoning_tokens if self.reasoning.thinks else 0
+
+    def allowance_for(self, model: str | None) -> int:
+        """The allowance for thinking of a request to ``model``: the run's, or, for the model the profile names
+        for the reasoning rows (a model that thinks), always the declared bound."""
+        if model is not None and model == self.models.reasoning:
+            return self.limits.max_reasoning_tokens
+        return self.thinking_allowance
 
     @field_validator("name")
     @classmethod

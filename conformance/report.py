@@ -33,7 +33,7 @@ from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_sta
 # size and digest of a body too large to keep, the status "blocked" with the check's blocked_by; 1.3:
 # each check's kind and a model check's rate, the status "inconclusive", run.trials; 1.4: the seven rows of the
 # Responses API
-REPORT_VERSION = "1.4"
+REPORT_VERSION = "1.5"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 # a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)
@@ -190,6 +190,7 @@ def build_report(
             "exchanges": len(cited),
             "exchanges_made": len(cited) if exchanges_made is None else exchanges_made,
             "trials": target.limits.trials,
+            "thinking": _thinking(config),
             "typescript_client": "ran" if typescript_version else (typescript_missing or "not needed"),
             "complete": complete,
             "problems": problems,
@@ -207,6 +208,23 @@ def build_report(
         "rows": rows,
         "checks": [result.as_dict() for result in results],
         "exchanges": {exchange_id: exchanges[exchange_id] for exchange_id in sorted(cited) if exchange_id in exchanges},
+    }
+
+
+def _thinking(config: RunConfig) -> dict[str, Any]:
+    """Whether the chat model thinks, how the run knows, and the allowance every answer cap got for it."""
+    reasoning = config.target.reasoning
+    if config.noticed_from is not None:
+        how = f"noticed from {config.noticed_from}"
+    elif reasoning.thinks is not None:
+        how = "declared by the profile"
+    else:
+        how = "not asked (no chat request in this run)"
+    return {
+        "thinks": reasoning.thinks,
+        "how": how,
+        "allowance": config.target.thinking_allowance,
+        "max_reasoning_tokens": config.target.limits.max_reasoning_tokens,
     }
 
 

@@ -26,6 +26,11 @@ ROWS: tuple[Row, ...] = (
     Row("image-understanding", "Image understanding", "image_url parts: data URLs, http URLs, limits"),
     Row("structured-output", "Structured output (JSON mode)", "response_format json_object and json_schema"),
     Row("tools", "Function calling (tools)", "tools, tool_choice, tool_calls and the round trip"),
+    Row(
+        "reasoning",
+        "Reasoning models",
+        "thinking apart from the answer, streamed, counted, under the cap; reasoning_effort; thinking sent back",
+    ),
     Row("moderation", "Moderation", "POST /moderations and the dialect's categories"),
     Row("errors-400", "Errors: bad requests (400)", "invalid requests are refused with 400 and the envelope"),
     Row("errors-auth", "Errors: authentication (401/403)", "missing or wrong keys are refused"),
@@ -39,6 +44,11 @@ ROWS: tuple[Row, ...] = (
     Row("responses-structured-output", "Responses: structured output", "text.format json_schema and json_object"),
     Row("responses-multimodal", "Responses: image input", "input_image parts by data URL, bad images refused"),
     Row("responses-state", "Responses: conversation state", "input items, previous_response_id, GET /responses/{id}"),
+    Row(
+        "responses-reasoning",
+        "Responses: reasoning",
+        "reasoning items and their events, reasoning.effort, reasoning tokens, items passed back",
+    ),
     Row("responses-errors", "Responses: errors", "400 with param, 401, unknown models, in the error envelope"),
     Row("transport", "Connections", "connections are not dropped or refused; the suite retries them as the SDKs do"),
 )

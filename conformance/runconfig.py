@@ -74,6 +74,9 @@ class RunConfig:
     # start the suite's reference server for this run (its base URL is known only then)
     start_builtin: bool
     dry_run: bool = False
+    # the exchange whose answer showed whether the chat model thinks (conformance.thinking); None when the
+    # profile declares it, or nothing was asked
+    noticed_from: str | None = None
 
     @property
     def live(self) -> bool:

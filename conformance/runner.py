@@ -17,6 +17,7 @@ from conformance.verdicts import (
     Blocked,
     CheckFailed,
     CheckResult,
+    Documented,
     EnvironmentProblem,
     ErrorCause,
     Kind,
@@ -151,6 +152,9 @@ def _judge(check: Check, ctx: CheckContext, result: CheckResult) -> None:
                 f"documented deviation of the {ctx.dialect.name} dialect: {deviation.reason} "
                 f"(source: {deviation.source}). Observed: {failure.message}"
             )
+    except Documented as exc:
+        result.status = Status.DEVIATION
+        result.message = f"documented deviation ({exc.by}): {exc.message}"
     except Unsupported as exc:
         result.status = Status.UNSUPPORTED
         result.message = str(exc)

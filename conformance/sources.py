@@ -175,4 +175,57 @@ _SOURCES = (
     ),
 )
 
-SOURCES: dict[str, Source] = {source.key: source for source in _SOURCES}
+_REASONING = (
+    Source(
+        "openai-reasoning",
+        "OpenAI's reasoning surface: max_completion_tokens is 'an upper bound ... including visible output tokens"
+        " and reasoning tokens' (openai/openai-openapi f85dbe2, CreateChatCompletionRequest); max_tokens is "
+        "deprecated and 'not compatible with o-series models' (400 unsupported_parameter, param max_tokens: "
+        "griptape-ai/ComfyUI-Griptape#312); usage.completion_tokens_details.reasoning_tokens counts thinking "
+        "within completion_tokens (CompletionUsage); no chat message or delta carries reasoning text "
+        "(ChatCompletionResponseMessage); a cap spent on thinking gives finish_reason length with empty content "
+        "(covan-ai/covan#112), and on /responses status incomplete for max_output_tokens with reasoning items "
+        "only (OpenAI reasoning guide, 'Allocating space for reasoning')",
+        "https://platform.openai.com/docs/guides/reasoning",
+    ),
+    Source(
+        "openai-reasoning-effort",
+        "OpenAI API reference, reasoning_effort (chat) and reasoning.effort (Responses): none, minimal, low, "
+        "medium, high, xhigh, max; 'Reducing reasoning effort can result in ... fewer tokens used on reasoning' "
+        "(openai-openapi f85dbe2, ReasoningEffort; the same seven values in openai-python and openai-node); an "
+        "unsupported one is refused with 400 naming it ('Unrecognized request argument supplied: "
+        "reasoning_effort', langchain_dart#712); accepted and ignored by Ollama (inspect_ai#2246) and OpenVINO "
+        "model server (model_server#4495)",
+        "https://platform.openai.com/docs/api-reference/chat/create#chat-create-reasoning_effort",
+    ),
+    Source(
+        "reasoning-fields",
+        "Where OpenAI-compatible servers return thinking: reasoning_content (DeepSeek, llama.cpp --reasoning-"
+        "format deepseek, SGLang, Kimi, LiteLLM), reasoning (vLLM since its rename, vllm-project/vllm#27752 and "
+        "the removal of reasoning_content in #33402 that broke Dify, llama_index and LibreChat; OpenRouter, "
+        "Ollama /v1, Groq), streamed as deltas of the same field; llama.cpp --reasoning-format none and servers "
+        "without a reasoning parser leave <think> in content (ggml-org/llama.cpp#13867, ollama/ollama#8529)",
+        "https://docs.vllm.ai/en/latest/features/reasoning_outputs.html",
+    ),
+    Source(
+        "reasoning-sent-back",
+        "Thinking sent back in the next turn: DeepSeek thinking mode requires reasoning_content back within a "
+        "tool loop ('The reasoning_content in the thinking mode must be passed back to the API', "
+        "crewAIInc/crewAI#5878), Kimi K2 thinking likewise (platform.moonshot.ai), vLLM and llama.cpp read it "
+        "from assistant messages; Groq and Cerebras refuse it ('property reasoning_content is unsupported', "
+        "agentjido/req_llm#772, Kilo-Org/kilocode#10375)",
+        "https://api-docs.deepseek.com/guides/thinking_mode",
+    ),
+    Source(
+        "openai-responses-reasoning",
+        "OpenAI Responses API: reasoning output items (id, summary of summary_text parts, content of "
+        "reasoning_text parts, encrypted_content, status; openai-openapi ReasoningItem), reasoning.summary "
+        "auto/concise/detailed, include reasoning.encrypted_content for stateless multi-turn with store false, "
+        "output_tokens_details.reasoning_tokens (required), the events response.reasoning_summary_part/_text and "
+        "response.reasoning_text (response.reasoning.* in the Open Responses specification), and reasoning items "
+        "passed back as input",
+        "https://platform.openai.com/docs/api-reference/responses/object",
+    ),
+)
+
+SOURCES: dict[str, Source] = {source.key: source for source in (*_SOURCES, *_REASONING)}

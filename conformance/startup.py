@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_recording import network
 
-from conformance import ahead, generation, redaction, stopping, ts_oracle
+from conformance import ahead, generation, redaction, stopping, thinking, ts_oracle
 from conformance import report as reporting
-from conformance.cassettes import CassetteSet, CassetteWriter
+from conformance.cassettes import CassetteSet, CassetteWriter, request_mismatch
 from conformance.errors import ExitCode
 from conformance.profiles import Limits
 from conformance.redaction import Redactor
@@ -48,6 +48,7 @@ def start_run(run: RunConfig, worker: dict[str, Any] | None, *, in_worker: bool)
         limits = share_limits(limits, int(worker.get("workercount", 1)))
     if run.mode == "replay":
         cassettes = CassetteSet.load(run.cassette_dir)
+        run = noticed_in_recordings(run, cassettes)
         store = ExchangeStore("replay", cassettes=cassettes)
         if ahead.current() is None:  # this process judges the checks (not the original of a split)
             from conformance.checks.ts_client import replay_pairs
@@ -103,6 +104,17 @@ def start_run(run: RunConfig, worker: dict[str, Any] | None, *, in_worker: bool)
     if shared is not None:
         shared.follow_stop(stop)
     return state
+
+
+def noticed_in_recordings(run: RunConfig, cassettes: CassetteSet) -> RunConfig:
+    """A replay's configuration, with whether the target thinks read from the recording of the answer the
+    recording run noticed it from (conformance.thinking); without one, the run is sized as for a target
+    that does not think, as the recording run was."""
+    request = thinking.notice_request(run.target)
+    recorded = cassettes.get(request.id) if request is not None else None
+    if request is None or recorded is None or request_mismatch(request, recorded.request) is not None:
+        return run
+    return replace(run, target=thinking.noticed(run.target, recorded), noticed_from=request.id)
 
 
 def start_builtin_server(run: RunConfig) -> tuple[ReferenceServer, str]:

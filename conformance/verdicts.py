@@ -4,6 +4,7 @@ What a check can end in::
 
     return None, a note or a Note -> pass
     raise CheckFailed             -> fail, or deviation when the dialect documents it
+    raise Documented              -> deviation: the target differs from OpenAI as declared
     raise Unsupported             -> unsupported (a clear "not supported" answer)
     return a Measured (model checks) -> pass, fail or inconclusive: k of N trials against the
                                      check's threshold (conformance.rates)
@@ -92,6 +93,17 @@ class CheckFailed(AssertionError):
         super().__init__(message)
         self.message = message
         self.details = details or {}
+
+
+class Documented(Exception):
+    """The target differs from OpenAI as its dialect or profile declares (e.g. the field it returns
+    thinking in): a documented deviation, whatever the dialect's list of deviations says. ``by`` names
+    who declares it ("the deepseek dialect", "the profile")."""
+
+    def __init__(self, by: str, message: str) -> None:
+        super().__init__(message)
+        self.by = by
+        self.message = message
 
 
 class Unsupported(Exception):

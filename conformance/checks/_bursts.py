@@ -65,7 +65,7 @@ def chat_burst_request(target: Target, number: int) -> Request | None:
     exchange_id = RECOVERY if number == 0 else f"errors-rate-limit/burst/{number:03d}"
     purpose = "the first request after the wait" if number == 0 else f"request {number} of a burst to provoke a 429"
     model = target.rate_limit.model or target.models.chat
-    return _unpaced(chat_request(target, exchange_id, purpose, HELLO, model=model, answer_tokens=1))
+    return _unpaced(chat_request(target, exchange_id, purpose, HELLO, model=model, answer_tokens=1, thinking=False))
 
 
 def responses_burst_request(target: Target, number: int) -> Request | None:
@@ -73,7 +73,9 @@ def responses_burst_request(target: Target, number: int) -> Request | None:
     model = target.rate_limit.model or target.models.chat
     exchange_id = f"responses-errors/burst/{number:03d}"
     purpose = f"request {number} of a burst on /responses to provoke a 429"
-    return _unpaced(responses_request(target, exchange_id, purpose, "Hi.", model=model, answer_tokens=ANSWER_TOKENS))
+    return _unpaced(
+        responses_request(target, exchange_id, purpose, "Hi.", model=model, answer_tokens=ANSWER_TOKENS, thinking=False)
+    )
 
 
 def chat_plan(target: Target, dialect: Dialect) -> list[Request]:

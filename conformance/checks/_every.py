@@ -19,6 +19,9 @@ response stream             ``responses-streaming.events_are_typed_json`` and th
                             checks of ``responses_streaming``
 error answer (4xx, 5xx)     ``errors-400.refusals_use_the_error_envelope``
 rate limit                  ``errors-rate-limit.rate_limits_are_signalled_with_429``
+thinking in the content     ``reasoning.thinking_is_not_in_content``
+an answer starved by        ``reasoning.answers_leave_room_after_thinking`` (the cap the run
+thinking                    gave it was spent on thinking before a word of the answer)
 ==========================  ==================================================================
 """
 
@@ -44,6 +47,12 @@ ERROR_FORM = "errors-400.refusals_use_the_error_envelope"
 RESPONSE_FORM = "responses.response_is_schema_valid"
 RESPONSE_EVENTS = "responses-streaming.events_are_typed_json"
 RATE_LIMITS = "errors-rate-limit.rate_limits_are_signalled_with_429"
+# an answer whose thinking leaked into its content, and one whose thinking spent the whole cap (the run's
+# allowance for thinking was too small): the reasoning row reports them, the checks that read them are blocked
+THINKING_IN_CONTENT = "reasoning.thinking_is_not_in_content"
+STARVED = "reasoning.answers_leave_room_after_thinking"
+RESPONSES_THINKING_IN_TEXT = "responses-reasoning.thinking_is_apart_from_the_answer"
+RESPONSES_STARVED = "responses-reasoning.answers_leave_room_after_thinking"
 
 Kind = Literal["chat-completion", "stream", "model-list", "model", "moderation", "error", "response", "response-stream"]
 

@@ -7,13 +7,38 @@ import json
 import re
 from typing import Any
 
-from conformance import sdk_oracle, ts_oracle
-from conformance.checks._every import CHAT_FORM, CHAT_TEXT, RATE_LIMITS, rate_limited
+from conformance import sdk_oracle, thinking, ts_oracle
+from conformance.checks._every import CHAT_FORM, CHAT_TEXT, RATE_LIMITS, STARVED, THINKING_IN_CONTENT, rate_limited
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Response
 from conformance.verdicts import Blocked, CheckFailed, NotApplicable, Unsupported
 
 MAX_SHOWN = 300
+
+
+class Starved(Blocked):
+    """The answer cannot be judged: the model's thinking spent the whole cap before a word of it was
+    written (the run's allowance for thinking was too small); a check over trials leaves such a trial out."""
+
+    def __init__(self, reason: str, by: str = STARVED) -> None:
+        super().__init__(by, reason)
+
+
+def expect_written(exchange: Exchange, message: Any, finish_reason: Any, usage: Any = None) -> None:
+    """The answer was written apart from any thinking: its content holds no thinking marks (else the check is
+    blocked by the reasoning row's check of them), and the thinking did not spend the whole cap (else
+    ``Starved``)."""
+    content = message.get("content") if isinstance(message, dict) else None
+    mark = thinking.marker_in(content)
+    if mark is not None:
+        raise Blocked(THINKING_IN_CONTENT, f"{exchange.describe()}: the content holds the thinking mark {mark!r}")
+    if thinking.starved(message, finish_reason, usage):
+        spent = thinking.reasoning_tokens(usage)
+        raise Starved(
+            f"{exchange.describe()}: the thinking spent the whole cap"
+            + (f" ({spent} reasoning tokens)" if spent is not None else "")
+            + " before a word of the answer"
+        )
 
 
 def brief(value: Any, limit: int = 60) -> str:
@@ -197,9 +222,13 @@ def expect_chat_completion(
     if not readable:
         raise Blocked(CHAT_FORM, f"{exchange.describe()}: the answer has no choices with a message to read")
     assert isinstance(value, dict)
-    if text and not isinstance(choices[0]["message"].get("content"), str):
-        content = choices[0]["message"].get("content")
-        raise Blocked(CHAT_TEXT, f"{exchange.describe()}: $.choices[0].message.content is {brief(content)}")
+    if text:
+        message = choices[0]["message"]
+        expect_written(exchange, message, choices[0].get("finish_reason"), value.get("usage"))
+        if not isinstance(message.get("content"), str):
+            raise Blocked(
+                CHAT_TEXT, f"{exchange.describe()}: $.choices[0].message.content is {brief(message.get('content'))}"
+            )
     return value
 
 

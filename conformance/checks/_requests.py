@@ -24,16 +24,18 @@ def chat_request(
     role: str = "chat",
     model: str | None = None,
     answer_tokens: int | None = ANSWER_TOKENS,
+    thinking: bool = True,
     **params: Any,
 ) -> Request | None:
     """A POST /chat/completions for the model of ``role`` (or ``model``), its answer capped at
-    ``answer_tokens`` with the target's max-tokens parameter; None when there is no such model."""
+    ``answer_tokens`` with the target's max-tokens parameter, plus the run's allowance for thinking where
+    the target thinks (``thinking=False``: a cap that is the claim itself); None when there is no such model."""
     model = model or target.models.for_role(role)
     if model is None:
         return None
     body: dict[str, Any] = {"model": model, "messages": messages}
     if answer_tokens is not None:
-        body[target.max_tokens_param] = answer_tokens
+        body[target.max_tokens_param] = answer_tokens + (target.allowance_for(model) if thinking else 0)
     body.update(params)
     return Request(exchange_id, "POST", "/chat/completions", purpose=purpose, json=body)
 

@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from conformance import gates, jsonparse
-from conformance.checks._every import RESPONSE_EVENTS, RESPONSE_FORM
-from conformance.checks._expect import brief, expect_status
+from conformance import gates, jsonparse, thinking
+from conformance.checks._every import RESPONSE_EVENTS, RESPONSE_FORM, RESPONSES_STARVED, RESPONSES_THINKING_IN_TEXT
+from conformance.checks._expect import Starved, brief, expect_status
 from conformance.checks._requests import JSON_TOKENS
 from conformance.checks._tool_calls import TIME, WEATHER
 from conformance.context import CheckContext
@@ -39,16 +39,18 @@ def responses_request(
     role: str = "chat",
     model: str | None = None,
     answer_tokens: int | None = ANSWER_TOKENS,
+    thinking: bool = True,
     **params: Any,
 ) -> Request | None:
     """A POST /responses for the model of ``role`` (or ``model``), its answer capped at ``answer_tokens``
-    output tokens; None when the profile names no such model."""
+    output tokens, plus the run's allowance for thinking where the target thinks (``thinking=False``: a cap
+    that is the claim itself); None when the profile names no such model."""
     model = model or target.models.for_role(role)
     if model is None:
         return None
     body: dict[str, Any] = {"model": model, "input": input}
     if answer_tokens is not None:
-        body["max_output_tokens"] = answer_tokens
+        body["max_output_tokens"] = answer_tokens + (target.allowance_for(model) if thinking else 0)
     body.update(params)
     return Request(exchange_id, "POST", "/responses", purpose=purpose, json=body)
 
@@ -102,8 +104,26 @@ def readable(exchange: Exchange, value: Any) -> dict[str, Any]:
     return value
 
 
+def reasoning_items(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [item for item in body["output"] if item.get("type") == "reasoning"]
+
+
+def expect_answered(exchange: Exchange, body: dict[str, Any]) -> None:
+    """The answer was written apart from the thinking: thinking that spent the whole cap (reasoning items and
+    nothing after them) blocks the claim, as do thinking marks in the text; the responses-reasoning row reports
+    both."""
+    answered = any(item.get("type") in ("message", "function_call") for item in body["output"])
+    if reasoning_items(body) and not answered and body.get("status") == "incomplete":
+        raise Starved(
+            f"{exchange.describe()}: the thinking spent the whole of max_output_tokens before a word of the answer",
+            RESPONSES_STARVED,
+        )
+
+
 def output_text(exchange: Exchange, body: dict[str, Any]) -> str:
-    """The text of the message items' output_text parts, joined (the SDKs' ``output_text``)."""
+    """The text of the message items' output_text parts, joined (the SDKs' ``output_text``); thinking that
+    spent the cap, or thinking in the text, blocks the claim (see ``expect_answered``)."""
+    expect_answered(exchange, body)
     texts = []
     for index, item in enumerate(body["output"]):
         if item.get("type") != "message":
@@ -116,7 +136,11 @@ def output_text(exchange: Exchange, body: dict[str, Any]) -> str:
                 if not isinstance(part.get("text"), str):
                     raise Blocked(RESPONSE_FORM, f"{exchange.describe()}: $.output[{index}] has text that is no string")
                 texts.append(part["text"])
-    return "".join(texts)
+    text = "".join(texts)
+    mark = thinking.marker_in(text)
+    if mark is not None:
+        raise Blocked(RESPONSES_THINKING_IN_TEXT, f"{exchange.describe()}: the output text holds {mark!r}")
+    return text
 
 
 def function_calls(exchange: Exchange, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -206,11 +230,13 @@ __all__ = [
     "Event",
     "cut",
     "events_of",
+    "expect_answered",
     "final_response",
     "function_calls",
     "offered",
     "output_text",
     "readable",
+    "reasoning_items",
     "response_body",
     "responses_request",
     "usage_of",

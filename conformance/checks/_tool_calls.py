@@ -13,6 +13,7 @@ from conformance.checks._every import CHAT_FORM
 from conformance.checks._expect import (
     brief,
     expect_chat_completion,
+    expect_written,
     finish_reason_of,
     shown,
     unsupported_if_refused,
@@ -87,6 +88,7 @@ def calls_of(
     if not isinstance(listed, list) or not all(isinstance(call, dict) for call in listed):
         raise Blocked(CHAT_FORM, f"{exchange.describe()}: $.choices[0].message.tool_calls is not a list of calls")
     calls = list(listed)
+    expect_written(exchange, choice["message"], choice.get("finish_reason"), body.get("usage"))
     if choice.get("finish_reason") == "length" and not cut_ok:
         content = choice["message"].get("content") or ""
         if calls or unfinished_call(content):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conformance import thinking
 from conformance.checks._every import CHAT_FORM, every, judge_each
 from conformance.checks._expect import (
     brief,
@@ -116,7 +117,7 @@ def response_is_schema_valid(ctx: CheckContext) -> str | None:
 )
 def message_is_assistant_text(ctx: CheckContext) -> str | None:
     """In every chat completion, each choice's message has role "assistant" and its content is a string (or null
-    beside tool calls)."""
+    beside tool calls, or beside thinking that came before an answer, as vLLM sends it)."""
 
     def judge(exchange: Exchange) -> None:
         body = exchange.json_body
@@ -133,7 +134,8 @@ def message_is_assistant_text(ctx: CheckContext) -> str | None:
                     "expected 'assistant'"
                 )
             content, calls = message.get("content"), message.get("tool_calls")
-            if not isinstance(content, str) and not (content is None and isinstance(calls, list) and calls):
+            beside = (isinstance(calls, list) and calls) or thinking.thought_in(message) is not None
+            if not isinstance(content, str) and not (content is None and beside):
                 raise CheckFailed(
                     f"{exchange.describe()}: $.choices[{index}].message.content is {brief(content, 60)}, "
                     "expected a string"

@@ -88,7 +88,9 @@ def settings(target: Target) -> Request | None:
 
 @probe("responses/capped")
 def capped(target: Target) -> Request | None:
-    return responses_request(target, "responses/capped", f"a long story asked for, capped at {ANSWER_TOKENS}", LONG)
+    return responses_request(
+        target, "responses/capped", f"a long story asked for, capped at {ANSWER_TOKENS}", LONG, thinking=False
+    )
 
 
 @check("responses", Level.MUST, source="open-responses-compliance", needs=(BASIC,))

@@ -11,13 +11,14 @@ from typing import Any
 import jsonschema
 
 from conformance import jsonparse
-from conformance.checks._expect import brief, shown, unsupported_if_refused
+from conformance.checks._expect import Starved, brief, shown, unsupported_if_refused
 from conformance.checks._responses import (
     BASIC,
     STRUCTURED_TOKENS,
     TOOLS,
     cut,
     events_of,
+    expect_answered,
     final_response,
     function_calls,
     offered,
@@ -90,6 +91,7 @@ def calls(exchange: Exchange, *, answered_by: str | None = None, cut_ok: bool = 
     unsupported_if_refused(exchange, "function tools")
     body = response_body(exchange, answered_by=answered_by)
     found = function_calls(exchange, body)
+    expect_answered(exchange, body)
     if cut(body) and not cut_ok:
         raise NotApplicable(
             f"{exchange.describe()}: the answer was cut at max_output_tokens before its calls were whole"
@@ -122,9 +124,13 @@ def required_choice_gives_valid_calls(ctx: CheckContext) -> str | None:
     name and arguments that are a JSON string valid against the tool's parameters."""
     offered(ctx)
     judged = 0
+    starved: list[Starved] = []
     for exchange in ctx.trials(REQUIRED):
         try:
             found = calls(exchange)
+        except Starved as left_out:
+            starved.append(left_out)
+            continue
         except NotApplicable:
             continue
         judged += 1
@@ -132,6 +138,8 @@ def required_choice_gives_valid_calls(ctx: CheckContext) -> str | None:
             raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the output has no function_call')
         for index, call in enumerate(found):
             check_call(exchange, call, f"function_call {index}")
+    if not judged and starved:
+        raise starved[0]
     if not judged:
         raise NotApplicable("every trial was cut at max_output_tokens before its calls were whole")
     return f"{judged} trials, each with valid calls"
@@ -161,9 +169,13 @@ def named_choice_calls_that_tool(ctx: CheckContext) -> str | None:
     """With tool_choice naming get_time (asked about the weather), every trial calls get_time and nothing else."""
     offered(ctx)
     judged = 0
+    starved: list[Starved] = []
     for exchange in ctx.trials("responses-tools/named"):
         try:
             found = calls(exchange)
+        except Starved as left_out:
+            starved.append(left_out)
+            continue
         except NotApplicable:
             continue
         judged += 1
@@ -172,6 +184,8 @@ def named_choice_calls_that_tool(ctx: CheckContext) -> str | None:
             raise CheckFailed(f"{exchange.describe()}: tool_choice names get_time but the model called {named}")
         for index, call in enumerate(found):
             check_call(exchange, call, f"function_call {index}")
+    if not judged and starved:
+        raise starved[0]
     if not judged:
         raise NotApplicable("every trial was cut at max_output_tokens before its calls were whole")
     return f"{judged} trials called get_time only"
@@ -209,9 +223,13 @@ def parallel_calls_have_distinct_call_ids(ctx: CheckContext) -> str | None:
     """Parallel function calls (a question for both tools) are each valid and have call_ids of their own."""
     offered(ctx)
     several = 0
+    starved: list[Starved] = []
     for exchange in ctx.trials("responses-tools/parallel"):
         try:
             found = calls(exchange)
+        except Starved as left_out:
+            starved.append(left_out)
+            continue
         except NotApplicable:
             continue
         for index, call in enumerate(found):
@@ -220,6 +238,8 @@ def parallel_calls_have_distinct_call_ids(ctx: CheckContext) -> str | None:
         if len(set(ids)) != len(ids):
             raise CheckFailed(f"{exchange.describe()}: the function calls share a call_id: {ids}")
         several += len(found) > 1
+    if not several and starved:
+        raise starved[0]
     if not several:
         raise NotApplicable("no trial made several calls")
     return f"{several} trials with several calls, each with its own call_id"

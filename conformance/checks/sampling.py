@@ -14,6 +14,7 @@ from conformance.checks._expect import (
     brief,
     expect_chat_completion,
     expect_refusal,
+    expect_written,
     finish_reason_of,
     shown,
     unsupported_if_refused,
@@ -279,6 +280,8 @@ def logprobs_are_returned_when_asked(ctx: CheckContext) -> str | None:
     if exchange.status == 400:
         raise Unsupported(f"{exchange.describe()}: logprobs refused with HTTP 400, which OpenAI allows a model to do")
     body = expect_chat_completion(ctx, exchange, text=False)
+    first = body["choices"][0]
+    expect_written(exchange, first["message"], first.get("finish_reason"), body.get("usage"))
     problems = []
     for index, choice in enumerate(body["choices"]):
         logprobs = choice.get("logprobs")

@@ -9,11 +9,12 @@ a target that accepts them and answers greedily whatever they say is told so.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import Counter
 
 from conformance.checks._every import CHAT_TEXT
-from conformance.checks._expect import expect_chat_completion, shown, succeeded, unsupported_if_refused
+from conformance.checks._expect import expect_chat_completion, expect_written, shown, succeeded, unsupported_if_refused
 from conformance.checks._requests import chat_request, user
 from conformance.checks._trials import measure, pair_label
 from conformance.checks.sampling import STOP_TWIN, answer_text, stop_plan, stop_request
@@ -21,7 +22,7 @@ from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import Blocked, Kind, Level, Measured, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Kind, Level, Measured, NotApplicable, Unsupported
 
 SEED_QUESTION = "Invent a name for a cat."
 # an invention: sampled answers to it differ from one another and from the greedy one
@@ -71,7 +72,9 @@ _open_probe(
 def _text(ctx: CheckContext, exchange: Exchange, parameter: str) -> str:
     """The answer's text; a trial without one is left out (the chat-completions row reports why)."""
     unsupported_if_refused(exchange, parameter)
-    expect_chat_completion(ctx, exchange, text=False)
+    body = expect_chat_completion(ctx, exchange, text=False)
+    choice = body["choices"][0]
+    expect_written(exchange, choice["message"], choice.get("finish_reason"), body.get("usage"))
     text = answer_text(exchange)
     if text is None:
         raise Blocked(CHAT_TEXT, f"{exchange.describe()} holds no answer text")
@@ -111,6 +114,9 @@ def stop_keeps_the_text_before_it(ctx: CheckContext) -> Measured:
     """At temperature 0 the answer with stop is the answer without it, cut before the stop sequence, in at least
     half of the pairs of trials."""
     twins = ctx.trials(STOP_TWIN)
+    # an answer starved by thinking blocks the check; one not answered offers no word either (said below)
+    with contextlib.suppress(CheckFailed, Unsupported):
+        _text(ctx, twins[0], "stop")
     request = stop_request(ctx.target, twins[0])
     if request is None or answer_text(twins[0]) is None:
         raise NotApplicable("no stop sequence could be taken from the answer without stop")

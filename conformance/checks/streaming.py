@@ -31,6 +31,7 @@ from conformance.checks.stream_form import (
     is_event_stream,
     joined_content,
     read_chunks,
+    stream_written,
 )
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
@@ -134,6 +135,7 @@ def text_is_intact_utf8(ctx: CheckContext) -> str | None:
     if at is not None:
         raise CheckFailed(f"{exchange.describe()}: the stream is not valid UTF-8 at byte {at}")
     found = read_chunks(exchange, answered_by=ANSWERED)
+    stream_written(exchange, found, first_index(found))
     streamed = joined_content(found, first_index(found))
     if "\ufffd" in streamed:
         twin_body = ctx.exchange(TWIN).json_body
@@ -171,6 +173,7 @@ def deltas_join_to_the_non_streamed_answer(ctx: CheckContext) -> Measured:
     def judge(pair: tuple[Exchange, Exchange]) -> str | None:
         exchange, twin_exchange = pair
         found = read_chunks(exchange, answered_by=ANSWERED)
+        stream_written(exchange, found, first_index(found))
         streamed = joined_content(found, first_index(found))
         plain = _twin_text(expect_chat_completion(ctx, twin_exchange))
         if plain is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance import ts_oracle
 from conformance.checks._every import CHAT_TEXT, CHUNK_FORM
-from conformance.checks._expect import expect_chat_completion, shown, unsupported_if_refused
+from conformance.checks._expect import expect_chat_completion, expect_written, shown, unsupported_if_refused
 from conformance.checks._requests import chat_request
 from conformance.checks._tool_calls import (
     ASK,
@@ -30,7 +30,7 @@ from conformance.checks._tool_calls import (
     names,
     tools_request,
 )
-from conformance.checks.stream_form import choices_of, delta_of, read_chunks
+from conformance.checks.stream_form import choices_of, delta_of, first_index, read_chunks, stream_written
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.json_prefix import check_prefix
@@ -232,7 +232,9 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
     unsupported_if_refused(exchange, "streamed tool calls")
     calls: dict[int, dict[str, Any]] = {}
     finish = None
-    for chunk in read_chunks(exchange):
+    found = read_chunks(exchange)
+    stream_written(exchange, found, first_index(found))
+    for chunk in found:
         for choice in choices_of(chunk):
             finish = choice.get("finish_reason") or finish
             parts = delta_of(choice).get("tool_calls") or []
@@ -312,6 +314,7 @@ def tool_results_round_trip(ctx: CheckContext) -> str | None:
     exchange = ctx.exchange("tools/round-trip")
     body = expect_chat_completion(ctx, exchange, text=False)
     message = body["choices"][0]["message"]
+    expect_written(exchange, message, body["choices"][0].get("finish_reason"), body.get("usage"))
     content, calls = message.get("content"), message.get("tool_calls")
     if not calls and not isinstance(content, str):
         raise Blocked(CHAT_TEXT, f"{exchange.describe()}: the answer holds neither text nor tool calls")

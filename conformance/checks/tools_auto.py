@@ -9,7 +9,7 @@ made calls.
 
 from __future__ import annotations
 
-from conformance.checks._expect import unsupported_if_refused
+from conformance.checks._expect import Starved, unsupported_if_refused
 from conformance.checks._tool_calls import (
     ASK,
     ASK_BOTH,
@@ -74,9 +74,13 @@ def auto_choice_calls_are_valid(ctx: CheckContext) -> str | None:
     """With tool_choice "auto", any tool calls are well formed and the answer then finishes with "tool_calls"."""
     exchanges = _auto_trials(ctx)
     judged = 0
+    starved: list[Starved] = []
     for exchange in exchanges:
         try:
             calls, finish = calls_of(ctx, exchange)
+        except Starved as left_out:
+            starved.append(left_out)
+            continue
         except NotApplicable:
             continue  # cut at the token cap: its calls may be unfinished
         if not calls:
@@ -88,6 +92,8 @@ def auto_choice_calls_are_valid(ctx: CheckContext) -> str | None:
             raise CheckFailed(
                 f'{exchange.describe()}: the answer calls tools but finish_reason is {finish!r}, expected "tool_calls"'
             )
+    if not judged and starved:
+        raise starved[0]
     if not judged:
         raise NotApplicable(
             f"no trial of {len(exchanges)} called a tool (model behaviour; tools.auto_choice_calls_a_tool "
@@ -121,9 +127,13 @@ def parallel_calls_have_distinct_ids(ctx: CheckContext) -> str | None:
     exchanges = ctx.trials("tools/parallel")
     unsupported_if_refused(exchanges[0], "parallel_tool_calls")
     several = judged = 0
+    starved: list[Starved] = []
     for exchange in exchanges:
         try:
             calls, _ = calls_of(ctx, exchange)
+        except Starved as left_out:
+            starved.append(left_out)
+            continue
         except NotApplicable:
             continue  # cut at the token cap: its calls may be unfinished
         judged += 1
@@ -137,6 +147,8 @@ def parallel_calls_have_distinct_ids(ctx: CheckContext) -> str | None:
         if len(set(ids)) != len(ids):
             raise CheckFailed(f"{exchange.describe()}: the tool calls share ids: {ids}")
         several += len(calls) > 1
+    if not judged and starved:
+        raise starved[0]
     if not judged:
         raise NotApplicable(
             f"every one of {len(exchanges)} trials was cut at the token cap before its calls were complete"

@@ -38,6 +38,7 @@ class TrafficContext(CheckContext):
     original: Exchange | None = None
     # a comparison of what the model chose passes at this share of trials doing what the original did
     agreement: float = 0.5
+    probes: bool = False
 
     @property
     def candidate(self) -> list[Exchange]:

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import io
 import json
-import math
 import random
 import re
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -36,8 +33,10 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
+from conformance.reference import thinking
 from conformance.reference.chat import ChatRequest
 from conformance.reference.instances import instance
+from conformance.reference.noise import CHANCE, NOISE, REWORDINGS, WORDS
 
 _TOKEN = re.compile(r"\s*\S+")
 _NAMED = {
@@ -60,84 +59,6 @@ MID_STREAM_ERROR = {
 }
 
 
-# draws for unseeded sampling and the phases of the noise (seeded by ReferenceConfig.noise_seed in tests)
-CHANCE = random.Random()
-
-
-class Noise:
-    """Whether a draw of probability P comes out, for the k-th of identical requests: at a random phase u
-    per request and place, exactly when floor(u + kP) passes an integer. The share is P, and any run of
-    1/P identical requests holds at most one, so five trials at P = 0.05 miss at most once, whichever
-    of the concurrent runs sends them (independent draws miss three times in one run of 900)."""
-
-    _KEEP = 4096  # phases kept; past that the oldest half is forgotten (a new phase: still the rate P)
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: dict[str, tuple[float, int]] = {}
-
-    def happens(self, request: ChatRequest, place: str, probability: float) -> bool:
-        if probability <= 0:
-            return False
-        key = f"{place}:{_identity(request)}"
-        with self._lock:
-            phase, count = self._seen.get(key) or (CHANCE.random(), 0)
-            if len(self._seen) >= self._KEEP:
-                for old in list(self._seen)[: self._KEEP // 2]:
-                    del self._seen[old]
-            self._seen[key] = (phase, count + 1)
-        return math.floor(phase + (count + 1) * probability) > math.floor(phase + count * probability)
-
-    def forget(self) -> None:
-        with self._lock:
-            self._seen.clear()
-
-
-def _identity(request: ChatRequest) -> str:
-    """What makes two requests the same question to the model."""
-    asked = [request.model, request.messages, [tool["name"] for tool in request.tools], request.tool_choice]
-    asked += [request.temperature, request.top_p, request.seed, request.response_format, request.fault]
-    return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()[:24]
-
-
-NOISE = Noise()
-# the words a sampled answer draws two of (32 * 32 answers: two alike are rare)
-_WORDS = (
-    "amber",
-    "azure",
-    "brisk",
-    "calm",
-    "cedar",
-    "coral",
-    "dawn",
-    "dusk",
-    "ember",
-    "fern",
-    "frost",
-    "glade",
-    "harbor",
-    "hazel",
-    "iris",
-    "ivory",
-    "jade",
-    "lark",
-    "maple",
-    "mist",
-    "moss",
-    "noon",
-    "opal",
-    "pearl",
-    "quill",
-    "reed",
-    "sage",
-    "slate",
-    "tide",
-    "umber",
-    "willow",
-    "wren",
-)
-# how a hosted model rewords an answer now and then
-_REWORDINGS = ("Well, ", "Sure. ", "OK: ")
 # top_p below this keeps only the likeliest token
 GREEDY_TOP_P = 0.1
 
@@ -152,11 +73,18 @@ class Choice:
     content: str | None
     finish_reason: str
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # what a reasoning model thought before its answer (conformance.reference.thinking)
+    reasoning: str | None = None
+
+    @property
+    def reasoning_tokens(self) -> int:
+        return len(tokens(self.reasoning or ""))
 
     @property
     def completion_tokens(self) -> int:
         arguments = "".join(call["function"]["arguments"] for call in self.calls)
-        return len(tokens(self.content or "")) + len(tokens(arguments)) + 2 * len(self.calls)
+        answer = len(tokens(self.content or "")) + len(tokens(arguments)) + 2 * len(self.calls)
+        return answer + self.reasoning_tokens
 
 
 def _text_of(content: Any) -> str:
@@ -207,14 +135,23 @@ def _text(request: ChatRequest, choice: int) -> str:
     return f"{text} (choice {choice + 1})" if choice else text
 
 
-def _cut(request: ChatRequest, text: str) -> tuple[str, str]:
+def _cut(request: ChatRequest, text: str, cap: int | None) -> tuple[str, str]:
     for stop in request.stop:
         if stop and stop in text:
             text = text[: text.index(stop)]
     pieces = tokens(text)
-    if request.max_tokens is not None and len(pieces) > request.max_tokens:
-        return "".join(pieces[: request.max_tokens]), "length"
+    if cap is not None and len(pieces) > cap:
+        return "".join(pieces[:cap]), "length"
     return "".join(pieces), "stop"
+
+
+def _thought(request: ChatRequest) -> str | None:
+    """What the model thinks before answering (None: it does not think), before the cap."""
+    count = thinking.thinking_tokens(request.thinking, request.effort)
+    if count <= 0:
+        return None
+    question = _text_of(next((m for m in reversed(request.messages) if m.get("role") == "user"), {}).get("content"))
+    return thinking.thought(question, count)
 
 
 def _sampled(request: ChatRequest) -> bool:
@@ -225,9 +162,9 @@ def _sampled(request: ChatRequest) -> bool:
 def _worded(request: ChatRequest, text: str, draw: random.Random) -> str:
     """The text as this answer words it: reworded now and then (noise), with sampled words at a temperature."""
     if request.noise and NOISE.happens(request, "reworded", request.noise):
-        text = CHANCE.choice(_REWORDINGS) + text
+        text = CHANCE.choice(REWORDINGS) + text
     if _sampled(request):
-        text = f"{text} ({draw.choice(_WORDS)} {draw.choice(_WORDS)})"
+        text = f"{text} ({draw.choice(WORDS)} {draw.choice(WORDS)})"
     return text
 
 
@@ -261,6 +198,13 @@ def _wanted_tools(request: ChatRequest) -> list[dict[str, Any]]:
 def choices(request: ChatRequest) -> list[Choice]:
     made = []
     draw = random.Random(request.seed) if request.seed is not None else CHANCE
+    thought = _thought(request)
+    cap = request.max_tokens
+    if thought is not None and cap is not None:
+        if len(tokens(thought)) >= cap:  # the cap covers thinking: none is left for the answer
+            cut = "".join(tokens(thought)[:cap]).strip()
+            return [Choice(index, "", "length", reasoning=cut) for index in range(request.n)]
+        cap -= len(tokens(thought))
     for index in range(request.n):
         wanted = _wanted_tools(request)
         if wanted:
@@ -276,7 +220,7 @@ def choices(request: ChatRequest) -> list[Choice]:
                 for tool in wanted
             ]
             finish = "stop" if request.tool_choice.startswith("function:") else "tool_calls"
-            made.append(Choice(index, None, finish, calls))
+            made.append(Choice(index, None, finish, calls, thought))
             continue
         if request.response_format == "json_schema":
             text = json.dumps(instance(request.schema))
@@ -284,15 +228,27 @@ def choices(request: ChatRequest) -> list[Choice]:
             text = json.dumps({"answer": _worded(request, _text(request, index), draw)}, ensure_ascii=False)
         else:
             text = _worded(request, _text(request, index), draw)
-        content, finish = _cut(request, text)
-        made.append(Choice(index, content, finish))
+        content, finish = _cut(request, text, cap)
+        made.append(Choice(index, content, finish, reasoning=thought))
     return made
 
 
-def _usage(request: ChatRequest, made: list[Choice]) -> dict[str, int]:
+def _usage(request: ChatRequest, made: list[Choice]) -> dict[str, Any]:
     prompt = prompt_tokens(request.messages)
     completion = sum(choice.completion_tokens for choice in made)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    if request.thinking:  # a reasoning model counts its thinking apart, as OpenAI's do
+        usage["completion_tokens_details"] = {"reasoning_tokens": sum(choice.reasoning_tokens for choice in made)}
+    return usage
+
+
+def _reasoning(request: ChatRequest, choice: Choice) -> dict[str, str]:
+    """The thinking, in the field this server returns it in (nothing when the model did not think)."""
+    return {request.reasoning_field: choice.reasoning} if choice.reasoning is not None else {}
 
 
 def _logprobs(choice: Choice, top: int) -> dict[str, Any]:
@@ -323,6 +279,7 @@ def completion(request: ChatRequest) -> dict[str, Any]:
                     "role": "assistant",
                     "content": choice.content,
                     "refusal": None,
+                    **_reasoning(request, choice),
                     **({"tool_calls": choice.calls} if choice.calls else {}),
                 },
                 "finish_reason": choice.finish_reason,
@@ -334,12 +291,14 @@ def completion(request: ChatRequest) -> dict[str, Any]:
     }
 
 
-def _deltas(choice: Choice) -> list[dict[str, Any]]:
-    """The deltas of one choice after its role delta: content token by token, or each tool call
-    (id, type and name first, then its arguments in two pieces)."""
+def _deltas(request: ChatRequest, choice: Choice) -> list[dict[str, Any]]:
+    """The deltas of one choice after its role delta: its thinking token by token (in the field of the
+    non-streamed answer), then content token by token, or each tool call (id, type and name first, then
+    its arguments in two pieces)."""
+    thought = [{request.reasoning_field: piece} for piece in tokens(choice.reasoning or "")]
     if not choice.calls:
-        return [{"content": piece} for piece in tokens(choice.content or "")]
-    deltas: list[dict[str, Any]] = []
+        return [*thought, *({"content": piece} for piece in tokens(choice.content or ""))]
+    deltas: list[dict[str, Any]] = thought
     for position, call in enumerate(choice.calls):
         arguments = call["function"]["arguments"]
         half = len(arguments) // 2
@@ -379,7 +338,7 @@ def stream_events(request: ChatRequest) -> list[Any]:
     made = choices(request)
     for choice in made:
         events.append(chunk(choice.index, {"role": "assistant", "content": None if choice.calls else ""}))
-        for position, delta in enumerate(_deltas(choice)):
+        for position, delta in enumerate(_deltas(request, choice)):
             if request.fault == "mid-stream-error" and position == 2:
                 return [*events, (ERROR, dict(MID_STREAM_ERROR)), DONE]
             events.append(chunk(choice.index, delta))

@@ -31,6 +31,8 @@ from conformance.reference import (
     responses_answer,
     responses_routes,
     stream_hooks,
+    thinking,
+    thinking_faults,
 )
 from conformance.reference.catalog import CREATED, FLAVOURS, MODELS, OWNER, RATE_LIMITED_MODEL
 from conformance.reference.errors import ApiError, bad_request, unknown_model
@@ -68,6 +70,10 @@ class ReferenceConfig:
     model_noise: float = 0.0
     # seeds the server's draws (noise, unseeded sampling), for tests that must not depend on chance
     noise_seed: int | None = None
+    # every chat model thinks this many tokens before it answers (0: only the reasoning test model does),
+    # and the field its thinking comes back in (conformance.reference.thinking)
+    thinking: int = 0
+    reasoning_field: str = "reasoning_content"
 
     def __post_init__(self) -> None:
         if self.flavour not in FLAVOURS:
@@ -78,6 +84,10 @@ class ReferenceConfig:
             raise ValueError(f"unknown key_limit_style {self.key_limit_style!r}")
         if not 0.0 <= self.model_noise <= 1.0:
             raise ValueError(f"model_noise is a probability, not {self.model_noise}")
+        if self.thinking < 0 or self.reasoning_field not in thinking.FIELDS:
+            raise ValueError(
+                f"thinking {self.thinking} in {self.reasoning_field!r}: a count, in one of {thinking.FIELDS}"
+            )
 
 
 LISTED = {model.id for model in MODELS}
@@ -189,7 +199,8 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         if "models-list-missing" in active:
             raise _unknown_route(request)
         listed = flavour.lists_moderation_model and "moderation-model-unlisted" not in active
-        ids = [model.id for model in MODELS] + ([flavour.moderation_model] if listed else [])
+        ids = [model.id for model in MODELS] + list(flavour.extra_models)
+        ids += [flavour.moderation_model] if listed else []
         body = {"object": "list", "data": [_model_object(model_id) for model_id in ids]}
         return JSONResponse(fault_hooks.model_list(body, active))
 
@@ -200,7 +211,8 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             raise _unknown_route(request)
         if "models-retrieve-wrong-id" in active:
             return JSONResponse(_model_object(MODELS[0].id))
-        if model_id not in LISTED and not (flavour.lists_moderation_model and model_id == flavour.moderation_model):
+        listed = LISTED | set(flavour.extra_models)
+        if model_id not in listed and not (flavour.lists_moderation_model and model_id == flavour.moderation_model):
             if "models-retrieve-any" in active:
                 return Response(status_code=200)
             raise unknown_model(model_id)
@@ -223,7 +235,12 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         active: frozenset[str] = request.state.faults
         body = await _json_body(request, active)
         try:
-            parsed = chat.parse(fault_hooks.before_parse(body, active, flavour), flavour)
+            parsed = chat.parse(
+                fault_hooks.before_parse(thinking_faults.before_parse(body, active), active, flavour),
+                flavour,
+                thinks=config.thinking,
+                reasoning_field=config.reasoning_field,
+            )
         except ApiError as error:
             streamed = isinstance(body, dict) and body.get("stream") is True
             if "stream-errors-as-sse" in active and streamed and error.status == 400:
@@ -235,11 +252,12 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             raise
         if config.model_noise:
             parsed = dataclasses.replace(parsed, noise=config.model_noise, auto_call_rate=1 - config.model_noise / 2)
-        parsed = fault_hooks.after_parse(parsed, active)
+        parsed = thinking_faults.after_parse(fault_hooks.after_parse(parsed, active), active)
         limiter.admit(request.state.key, parsed.model, active)
         headers = _rate_headers(active)
         if parsed.stream:
-            events, framing = stream_hooks.stream(answers.stream_events(parsed), parsed, active)
+            events = thinking_faults.stream(answers.stream_events(parsed), parsed, active)
+            events, framing = stream_hooks.stream(events, parsed, active)
             pieces = [stream_hooks.encode(event, framing) for event in events]
             if not framing.delay:
                 pieces = [b"".join(pieces)]
@@ -248,7 +266,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
                 media_type=framing.media_type,
                 headers={**headers, "cache-control": "no-cache"},
             )
-        answer = fault_hooks.answer(answers.completion(parsed), parsed, active)
+        answer = fault_hooks.answer(thinking_faults.answer(answers.completion(parsed), parsed, active), parsed, active)
         if "answers-as-html" in active:
             # what a Flask view returning json.dumps(...) sends
             return HTMLResponse(json.dumps(answer), headers=headers)
@@ -285,7 +303,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
     ]
     if config.flavour == "openai":
         create, retrieve = responses_routes.routes(
-            flavour, responses_answer.ResponseStore(), limiter, config.model_noise, config.stream_delay
+            flavour, responses_answer.ResponseStore(), limiter, config.model_noise, config.stream_delay, config.thinking
         )
         auth_fault = "responses-auth-not-enforced"
         routes += [

@@ -15,6 +15,8 @@ class ModelInfo:
     id: str
     vision: bool
     chat: bool = True
+    # a reasoning model: it thinks before it answers (conformance.reference.thinking)
+    thinks: bool = False
 
 
 # the models of the Llama API models reference, in its order; Llama-Guard serves /moderations only
@@ -30,8 +32,10 @@ MODERATION_MODEL = "Llama-Guard"
 # rate limit low enough to provoke on purpose
 FORBIDDEN_MODEL = "Llama-Restricted-Preview"
 RATE_LIMITED_MODEL = "Llama-Rate-Limit-Test"
+# a reasoning model: the OpenAI flavour lists it (the Llama API documents none), both answer it
+REASONING_MODEL = ModelInfo("Llama-Reasoning-Test", vision=False, thinks=True)
 
-CHAT_MODELS = {model.id: model for model in (*MODELS, ModelInfo(RATE_LIMITED_MODEL, vision=False))}
+CHAT_MODELS = {model.id: model for model in (*MODELS, ModelInfo(RATE_LIMITED_MODEL, vision=False), REASONING_MODEL)}
 
 # Llama's hazard categories (MLCommons taxonomy, as Llama Guard names them); the docs confirm the
 # spelling of "privacy" and "self-harm", the other slugs follow the same pattern
@@ -153,6 +157,8 @@ class Flavour:
     refuses_unknown_parameters: bool
     # the x-ratelimit-* headers of chat completions
     rate_limit_headers: tuple[str, ...] = field(default=())
+    # test models GET /models lists besides the documented ones
+    extra_models: tuple[str, ...] = ()
 
 
 LLAMA = Flavour(
@@ -186,5 +192,6 @@ OPENAI = Flavour(
         "reset-requests",
         "reset-tokens",
     ),
+    extra_models=(REASONING_MODEL.id,),
 )
 FLAVOURS = {flavour.name: flavour for flavour in (LLAMA, OPENAI)}

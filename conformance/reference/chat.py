@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.reference import thinking
 from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, LLAMA, OPENAI_PARAMETERS, Flavour
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 from conformance.reference.json_schemas import NAME, json_schema
@@ -59,6 +60,11 @@ class ChatRequest:
     auto_call_rate: float = 1.0
     # a fault the test asked for in metadata.reference_fault (e.g. "mid-stream-error")
     fault: str | None = None
+    # a reasoning model: the tokens it thinks at the default effort (0: it does not think), the effort
+    # asked for, and the field its thinking is returned in (conformance.reference.thinking)
+    thinking: int = 0
+    effort: str | None = None
+    reasoning_field: str = "reasoning_content"
 
 
 def _number(body: dict[str, Any], name: str, low: float, high: float) -> None:
@@ -273,7 +279,11 @@ def requested_model(body: dict[str, Any]) -> str:
     return model
 
 
-def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
+def parse(
+    body: Any, flavour: Flavour = LLAMA, *, thinks: int = 0, reasoning_field: str = "reasoning_content"
+) -> ChatRequest:
+    """The request a body makes; ``thinks``: every model thinks this many tokens (the server's reasoning
+    mode), else only the catalogue's reasoning models do."""
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     if flavour.refuses_unknown_parameters:
@@ -309,6 +319,14 @@ def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
     response_format, schema = _response_format(body)
     tools, tool_choice, parallel = _tools(body)
     logprobs, top_logprobs = _logprobs(body) if flavour.refuses_unknown_parameters else (False, 0)
+    budget = thinks or (thinking.DEFAULT_TOKENS if CHAT_MODELS[model].thinks else 0)
+    effort = thinking.effort_of(body, validate=flavour.refuses_unknown_parameters)
+    if effort is not None and not budget and flavour.refuses_unknown_parameters:
+        raise bad_request(
+            "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+            "reasoning_effort",
+            "unsupported_parameter",
+        )
     return ChatRequest(
         model=model,
         messages=body["messages"],
@@ -328,6 +346,9 @@ def parse(body: Any, flavour: Flavour = LLAMA) -> ChatRequest:
         top_p=body.get("top_p"),
         seed=body.get("seed"),
         fault=_fault(body),
+        thinking=budget,
+        effort=effort,
+        reasoning_field=reasoning_field,
     )
 
 

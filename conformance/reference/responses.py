@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.reference import thinking
 from conformance.reference.catalog import CHAT_MODELS, Flavour
 from conformance.reference.chat import ChatRequest, check_image, requested_model
 from conformance.reference.errors import bad_request, unknown_model
@@ -70,6 +71,9 @@ class ResponsesRequest:
     top_p: float | None
     # the conversation the response continues from: earlier turns, then this request's input
     history: list[dict[str, Any]] = field(default_factory=list)
+    # the reasoning asked for (effort and summary, echoed) and what ``include`` asks to add
+    reasoning: dict[str, Any] = field(default_factory=lambda: {"effort": None, "summary": None})
+    include: list[str] = field(default_factory=list)
 
 
 def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
@@ -156,6 +160,11 @@ def _items(value: Any, vision: bool, flavour: Flavour, known_calls: set[str]) ->
                 messages[-1]["tool_calls"].append(call)
             else:
                 messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind == "reasoning":
+            thought = thinking.reasoning_input(item, param)
+            messages.append(
+                {"role": "assistant", "content": None, "reasoning_content": thought, "reasoning_item": True}
+            )
         elif kind == "function_call_output":
             call_id, output = item.get("call_id"), item.get("output")
             if not isinstance(call_id, str) or call_id not in known_calls:
@@ -237,9 +246,10 @@ def _metadata(body: dict[str, Any]) -> dict[str, str]:
     return metadata
 
 
-def parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None) -> ResponsesRequest:
+def parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None, *, thinks: int = 0) -> ResponsesRequest:
     """Read a POST /responses body; ``earlier`` is the stored conversation its previous_response_id
-    names (None when it names none; the caller refuses an id it does not know)."""
+    names (None when it names none; the caller refuses an id it does not know); ``thinks``: every model thinks
+    this many tokens (the server's reasoning mode), else only the catalogue's reasoning models do."""
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     unknown = sorted(set(body) - PARAMETERS)
@@ -271,6 +281,16 @@ def parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None) -> 
     echoed_tools, functions, chat_choice, echoed_choice = _tools(body)
     text_format, response_format, schema = _text_format(body)
     metadata = _metadata(body)
+    include = thinking.include_of(body)
+    effort, summary = thinking.responses_effort(body.get("reasoning"))
+    budget = thinks or (thinking.DEFAULT_TOKENS if CHAT_MODELS[model].thinks else 0)
+    if (effort is not None or summary is not None) and not budget:
+        raise bad_request(
+            "Unsupported parameter: 'reasoning.effort' is not supported with this model.",
+            "reasoning.effort",
+            "unsupported_parameter",
+        )
+    history = _merged(history)
     messages = ([{"role": "system", "content": instructions}] if instructions else []) + history
     fault = metadata.get("reference_fault")
     chat = ChatRequest(
@@ -286,6 +306,8 @@ def parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None) -> 
         temperature=temperature,
         top_p=top_p,
         fault=fault,
+        thinking=budget,
+        effort=effort,
     )
     return ResponsesRequest(
         chat=chat,
@@ -302,7 +324,25 @@ def parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None) -> 
         temperature=temperature,
         top_p=top_p,
         history=history,
+        reasoning={"effort": effort, "summary": summary},
+        include=include,
     )
+
+
+def _merged(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation with each reasoning item passed back folded into the assistant turn that follows it
+    (as its reasoning_content); one with nothing after it is dropped."""
+    merged: list[dict[str, Any]] = []
+    pending: str | None = None
+    for message in history:
+        if message.get("reasoning_item"):
+            pending = (pending or "") + message["reasoning_content"]
+            continue
+        if pending is not None and message.get("role") == "assistant":
+            message = {**message, "reasoning_content": pending}
+            pending = None
+        merged.append(message)
+    return merged
 
 
 def with_chat(request: ResponsesRequest, **changes: Any) -> ResponsesRequest:

@@ -17,7 +17,7 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
-from conformance.reference import answers
+from conformance.reference import answers, thinking
 from conformance.reference.responses import ResponsesRequest
 
 Active = frozenset[str]
@@ -51,11 +51,27 @@ def _items(made: answers.Choice, active: Active, streamed: bool) -> list[dict[st
     return [{"type": "message", "id": f"msg_{_hex()}", "status": status, "role": "assistant", "content": content}]
 
 
+def _reasoned(request: ResponsesRequest, made: answers.Choice, output: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The output with the model's thinking first, as a reasoning item; thinking that spent the whole cap
+    leaves no message after it (OpenAI sends only the reasoning item then)."""
+    if made.reasoning is None:
+        return output
+    starved = made.finish_reason == "length" and not made.content and not made.calls
+    item = thinking.reasoning_item(
+        made.reasoning,
+        summary=request.reasoning.get("summary"),
+        encrypted="reasoning.encrypted_content" in request.include,
+        cut=starved,
+        item_id=f"rs_{_hex()}",
+    )
+    return [item] if starved else [item, *output]
+
+
 def build(request: ResponsesRequest, active: Active) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The response object, and the conversation to store with it (its history and its output)."""
     chat = request.chat
     made = answers.choices(chat)[0]
-    output = _items(made, active, request.stream)
+    output = _reasoned(request, made, _items(made, active, request.stream))
     cut = made.finish_reason == "length" and not made.calls
     if "responses-incomplete-as-completed" in active:
         cut = False
@@ -64,7 +80,7 @@ def build(request: ResponsesRequest, active: Active) -> tuple[dict[str, Any], li
         "input_tokens": prompt,
         "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": made.completion_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": made.reasoning_tokens},
         "total_tokens": prompt + made.completion_tokens + ("responses-usage-wrong-total" in active),
     }
     now = int(time.time())
@@ -91,7 +107,7 @@ def build(request: ResponsesRequest, active: Active) -> tuple[dict[str, Any], li
         "frequency_penalty": 0.0,
         "top_logprobs": 0,
         "temperature": (request.temperature if request.temperature is not None else 1.0) if echo_as_sent else 1.0,
-        "reasoning": {"effort": None, "summary": None},
+        "reasoning": dict(request.reasoning),
         "user": None,
         "usage": usage,
         "max_output_tokens": request.max_output_tokens if echo_as_sent else None,
@@ -163,7 +179,11 @@ def stream_events(body: dict[str, Any], active: Active, fail: bool = False) -> l
         {"type": "response.in_progress", "response": started},
     ]
     for index, item in enumerate(body["output"]):
-        if item["type"] == "message":
+        if item["type"] == "reasoning":
+            opening = {**item, "status": "in_progress", "summary": [], "content": [], "encrypted_content": None}
+            events.append({"type": "response.output_item.added", "output_index": index, "item": opening})
+            events += thinking.reasoning_events(item, index)
+        elif item["type"] == "message":
             opening = {**item, "status": "in_progress", "content": []}
             events.append({"type": "response.output_item.added", "output_index": index, "item": opening})
             events += _text_events(item, index, active, fail)

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from conformance.reference import answers, fault_hooks, responses, responses_answer
+from conformance.reference import answers, fault_hooks, responses, responses_answer, thinking_faults
 from conformance.reference.catalog import MODELS, Flavour
 from conformance.reference.errors import ApiError, bad_request
 from conformance.reference.limits import RateLimiter
@@ -34,7 +34,8 @@ def _without_images(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "input": kept}
 
 
-def _parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None, active: Active) -> Any:
+def _parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None, active: Active, thinks: int) -> Any:
+    body = thinking_faults.responses_request(body, active)
     items = body.get("input") if isinstance(body, dict) else None
     listed = items if isinstance(items, list) else []
     kinds = {part.get("type") for item in listed if isinstance(item, dict) for part in _parts(item)}
@@ -56,13 +57,13 @@ def _parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None, ac
     if "responses-image-ignored" in active and isinstance(body, dict):
         body = _without_images(body)
     try:
-        return responses.parse(body, flavour, earlier)
+        return responses.parse(body, flavour, earlier, thinks=thinks)
     except ApiError as error:
         streamed = isinstance(body, dict) and body.get("stream") is True
         if "responses-stream-errors-as-events" in active and error.status == 400 and streamed:
             raise StreamedError(error) from None
         if "responses-bad-image-accepted" in active and error.code in _IMAGE_CODES:
-            return responses.parse(_without_images(body), flavour, earlier)
+            return responses.parse(_without_images(body), flavour, earlier, thinks=thinks)
         if "responses-errors-no-param" in active and error.status == 400:
             raise ApiError(400, error.message, code=error.code) from None
         raise
@@ -87,6 +88,7 @@ def _asked(parsed: responses.ResponsesRequest, active: Active, noise: float) -> 
     changes: dict[str, Any] = {}
     if noise:
         changes.update(noise=noise, auto_call_rate=1 - noise / 2)
+    changes.update(thinking_faults.responses_chat(chat, active))
     if "responses-max-output-ignored" in active:
         changes["max_tokens"] = None
     if "responses-instructions-ignored" in active and parsed.instructions:
@@ -144,6 +146,7 @@ def routes(
     limiter: RateLimiter,
     noise: float,
     stream_delay: float,
+    thinks: int = 0,
 ) -> tuple[Callable[[Request], Awaitable[Response]], Callable[[Request], Awaitable[Response]]]:
     """The handlers of POST /responses and GET /responses/{id}."""
 
@@ -168,7 +171,7 @@ def routes(
                 )
             earlier = None if "responses-previous-ignored" in active else kept[1]
         try:
-            parsed = _asked(_parse(body, flavour, earlier, active), active, noise)
+            parsed = _asked(_parse(body, flavour, earlier, active, thinks), active, noise)
         except StreamedError as refused:
             event = {"type": "error", "sequence_number": 0, **refused.error.body()["error"]}
             piece = f"event: error\ndata: {json.dumps(event)}\n\n".encode()
@@ -177,13 +180,13 @@ def routes(
         if failed is not None:
             return JSONResponse(failed)
         answer, conversation = responses_answer.build(parsed, active)
-        answer = _spoiled(answer, active)
+        answer = thinking_faults.response_body(_spoiled(answer, active), active, parsed.stream)
         if parsed.store or "responses-store-false-kept" in active:
             store.keep(request.state.key, answer, conversation)
         if not parsed.stream:
             return JSONResponse(answer)
         fail = parsed.chat.fault == "mid-stream-error"
-        events = responses_answer.stream_events(answer, active, fail)
+        events = thinking_faults.response_events(responses_answer.stream_events(answer, active, fail), active)
         pieces = responses_answer.encode(events, active)
         return StreamingResponse(
             answers.paced(pieces, stream_delay), media_type="text/event-stream", headers={"cache-control": "no-cache"}

@@ -1,0 +1,370 @@
+"""Row ``reasoning``: a model that thinks before it answers, on chat completions.
+
+Thinking comes apart from the answer (never in ``content``), in one field the run names (and the profile or
+dialect may hold the target to), streamed as deltas of that field before the answer; it is counted in
+``usage.completion_tokens_details.reasoning_tokens`` within ``completion_tokens``; the token cap covers it; an
+assistant message carrying its thinking is accepted back, also in a tool loop. ``reasoning_effort`` is in
+``reasoning_effort.py``. OpenAI's own chat API returns no thinking text: a target that does is named in the
+report, and held to a field only where the profile or dialect declares one.
+"""
+
+from __future__ import annotations
+
+from conformance import thinking
+from conformance.checks._every import every, judge_each
+from conformance.checks._expect import brief, expect_status, shown, unsupported_if_refused
+from conformance.checks._reasoning import (
+    BASIC,
+    CAP,
+    CAPPED,
+    CHAT_MODEL,
+    FIELD,
+    MAX_TOKENS,
+    NOT_IN_CONTENT,
+    STREAM,
+    Read,
+    ask,
+    declared,
+    made_first,
+    read_answer,
+    read_any,
+    read_stream,
+)
+from conformance.checks._requests import ANSWER_TOKENS, chat_request, user
+from conformance.context import CheckContext
+from conformance.exchange import Exchange, Request
+from conformance.profiles import Target
+from conformance.registry import check, probe
+from conformance.verdicts import Blocked, CheckFailed, Documented, Level, NotApplicable, Note
+
+
+@probe(BASIC)
+def basic(target: Target) -> Request | None:
+    return ask(target, BASIC, "a question to think about, capped at the answer plus limits.max_reasoning_tokens")
+
+
+@probe(CHAT_MODEL)
+def chat_model(target: Target) -> Request | None:
+    """The same question to the chat model, where the reasoning row asks another: whether the chat model
+    thinks sizes every other request of the run (conformance.thinking)."""
+    reasoning, chat = target.models.reasoning, target.models.chat
+    if reasoning is None or chat is None or reasoning == chat:
+        return None
+    return chat_request(
+        target,
+        CHAT_MODEL,
+        "the question of reasoning/basic to the chat model",
+        user(thinking_question()),
+        answer_tokens=ANSWER_TOKENS + target.limits.max_reasoning_tokens,
+        thinking=False,
+    )
+
+
+def thinking_question() -> str:
+    from conformance.checks._reasoning import QUESTION
+
+    return QUESTION
+
+
+@probe(STREAM)
+def streamed(target: Target) -> Request | None:
+    return ask(
+        target,
+        STREAM,
+        "the question of reasoning/basic, streamed with usage",
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+
+
+@probe(CAPPED)
+def capped(target: Target) -> Request | None:
+    request = ask(target, CAPPED, f"the question of reasoning/basic with max_completion_tokens {CAP}")
+    if request is None:
+        return None
+    body = {key: value for key, value in request.json.items() if key not in ("max_tokens", "max_completion_tokens")}
+    return Request(CAPPED, "POST", "/chat/completions", request.purpose, json={**body, "max_completion_tokens": CAP})
+
+
+@probe(MAX_TOKENS)
+def max_tokens(target: Target) -> Request | None:
+    request = ask(target, MAX_TOKENS, f"the question of reasoning/basic with max_tokens {CAP}, the older cap")
+    if request is None:
+        return None
+    body = {key: value for key, value in request.json.items() if key not in ("max_tokens", "max_completion_tokens")}
+    return Request(MAX_TOKENS, "POST", "/chat/completions", request.purpose, json={**body, "max_tokens": CAP})
+
+
+def _fields_of(reads: list[Read]) -> dict[str, list[str]]:
+    """The exchanges that carry thinking, by the field it came in (the first spelling of each answer)."""
+    by_field: dict[str, list[str]] = {}
+    for read in reads:
+        if read.thought is not None:
+            by_field.setdefault(read.thought.field, []).append(read.exchange.id)
+    return by_field
+
+
+def _answers(ctx: CheckContext) -> list[Read]:
+    """Every chat answer and stream of the run that can be read (the others are the form checks')."""
+    reads = []
+    for exchange in [*every(ctx, "chat-completion"), *every(ctx, "stream")]:
+        read = read_any(ctx, exchange)
+        if read is not None:
+            reads.append(read)
+    return reads
+
+
+@check("reasoning", Level.MUST, source="reasoning-fields", needs=(BASIC, STREAM, CHAT_MODEL), runs_last=True)
+def thinking_comes_in_one_field(ctx: CheckContext) -> str | Note | None:
+    """A model's thinking comes back in one field, the same in every answer and stream of the run, and in the
+    field the profile or dialect declares where one does (an app reads one name: vLLM's rename of
+    reasoning_content to reasoning left such apps with nothing); OpenAI's chat API returns none."""
+    if ctx.probes:  # the row's question is answered: this check owns that claim (the others are blocked by it)
+        read_answer(ctx, ctx.exchange(BASIC))
+    made_first(ctx, STREAM, CHAT_MODEL)
+    answers = _answers(ctx)
+    counted = next((read for read in answers if (read.reasoning_tokens or 0) > 0), None)
+    marked = next((read for read in answers if thinking.marker_in(read.content) is not None), None)
+    if marked is not None and not _fields_of(answers):
+        raise Blocked(NOT_IN_CONTENT, f"{marked.exchange.describe()}: the thinking comes in the content")
+    by_field = _fields_of(answers)
+    held = declared(ctx)
+    if len(by_field) > 1:
+        spread = "; ".join(f"`{name}` in {len(ids)} ({', '.join(ids[:2])})" for name, ids in by_field.items())
+        raise CheckFailed(
+            f"thinking comes in more than one field across the run: {spread}", details={"fields": by_field}
+        )
+    if not by_field:
+        if held is not None and counted is not None:
+            raise CheckFailed(
+                f"{counted.exchange.describe()}: {held[1]} declares thinking in `{held[0]}`, but no answer returns "
+                f"it there or anywhere (reasoning_tokens {counted.reasoning_tokens})"
+            )
+        if counted is not None:
+            return f"thinking is withheld, as OpenAI's chat API does ({counted.reasoning_tokens} reasoning tokens)"
+        raise NotApplicable("no answer shows thinking (no field, no reasoning tokens)")
+    ((name, ids),) = by_field.items()
+    if held is not None and name != held[0]:
+        raise CheckFailed(
+            f"{held[1]} declares thinking in `{held[0]}`, but it comes in `{name}` ({len(ids)} answers, first "
+            f"{ids[0]}): an app reading `{held[0]}` gets nothing",
+            details={"field": name, "declared": held[0]},
+        )
+    said = f"thinking comes in `{name}` in {len(ids)} answers and streams"
+    if held is not None:
+        raise Documented(held[1], f"{said}, as declared (OpenAI's chat API returns no thinking)")
+    return Note(
+        f"{said} (not part of OpenAI's chat API, which returns none; reasoning.field in the profile holds the target "
+        "to it)",
+        {"field": name},
+    )
+
+
+@check("reasoning", Level.MUST, source="reasoning-fields", needs=(BASIC, STREAM), runs_last=True)
+def thinking_is_not_in_content(ctx: CheckContext) -> str | None:
+    """No answer or stream of the run carries thinking in its content: no <think>, </think> or a model's other
+    thinking marks (llama.cpp's --reasoning-format none and servers without a reasoning parser leave them there)."""
+    made_first(ctx, BASIC, STREAM)
+
+    def judge(exchange: Exchange) -> None:
+        read = read_any(ctx, exchange)
+        mark = thinking.marker_in(read.content) if read is not None else None
+        if mark is not None:
+            assert read is not None
+            at = read.content.find(mark)
+            raise CheckFailed(
+                f"{exchange.describe()}: the content holds {mark!r} at character {at}: "
+                f"{shown(read.content[max(at - 20, 0) :], 80)}; thinking belongs apart from the answer"
+            )
+
+    readable = [e for e in [*every(ctx, "chat-completion"), *every(ctx, "stream")] if read_any(ctx, e) is not None]
+    return judge_each(readable, judge, noun="answers and streams", empty="the run got no readable chat answer")
+
+
+@check("reasoning", Level.MUST, source="reasoning-fields", needs=(BASIC, STREAM))
+def streamed_thinking_comes_first(ctx: CheckContext) -> str | None:
+    """Streamed, the thinking arrives as deltas of the non-streamed answer's field, every one before the first
+    delta of the answer, and joins to a non-empty text."""
+    plain = read_answer(ctx, ctx.exchange(BASIC), answered_by=FIELD)
+    exchange = ctx.exchange(STREAM)
+    unsupported_if_refused(exchange, "streaming")
+    stream = read_stream(exchange, answered_by="streaming.request_succeeds")
+    if plain.thought is None:
+        if stream.thought is not None:
+            raise CheckFailed(
+                f"{exchange.describe()}: the stream carries thinking in `{stream.thought.field}`, the same request "
+                f"without streaming none ({plain.exchange.id})"
+            )
+        raise NotApplicable(f"{plain.exchange.describe()}: the answer returns no thinking to stream")
+    if stream.thought is None:
+        raise CheckFailed(
+            f"{exchange.describe()}: no delta carries thinking, while the answer without streaming has it in "
+            f"`{plain.thought.field}` ({len(plain.thought.text)} characters): a streaming app never sees it"
+        )
+    if stream.thought.field != plain.thought.field:
+        raise Blocked(
+            FIELD, f"{exchange.describe()}: streamed in `{stream.thought.field}`, not `{plain.thought.field}`"
+        )
+    if not stream.thought.text.strip():
+        raise CheckFailed(f"{exchange.describe()}: the thinking deltas join to {stream.thought.text!r}")
+    late = [number for number in stream.thought_chunks if stream.content_chunks and number > stream.content_chunks[0]]
+    if late:
+        raise CheckFailed(
+            f"{exchange.describe()}: thinking delta in chunk {late[0]} after the answer began in chunk "
+            f"{stream.content_chunks[0]}: thinking and answer are interleaved"
+        )
+    return (
+        f"{len(stream.thought_chunks)} thinking deltas in `{stream.thought.field}` before {len(stream.content_chunks)} "
+        "of the answer"
+    )
+
+
+@check("reasoning", Level.SHOULD, source="openai-reasoning", needs=(BASIC,))
+def reasoning_tokens_are_reported(ctx: CheckContext) -> str | None:
+    """An answer that thought counts its thinking in usage.completion_tokens_details.reasoning_tokens, more than 0."""
+    read = read_answer(ctx, ctx.exchange(BASIC), answered_by=FIELD)
+    if read.thought is None and thinking.marker_in(read.content) is None:
+        if read.reasoning_tokens is not None:
+            return f"{read.reasoning_tokens} reasoning tokens"
+        raise NotApplicable(f"{read.exchange.describe()}: no sign that the model thought (no thinking returned)")
+    if not isinstance(read.usage, dict):
+        raise Blocked("chat-completions.usage_is_reported", f"{read.exchange.describe()}: the answer has no usage")
+    if read.reasoning_tokens is None:
+        details = read.usage.get("completion_tokens_details")
+        shown_thought = (read.thought.text if read.thought else read.content) or ""
+        raise CheckFailed(
+            f"{read.exchange.describe()}: the model thought ({len(shown_thought)} characters) but "
+            f"usage.completion_tokens_details is {shown(repr(details), 80)}: its reasoning tokens are not counted"
+        )
+    if read.reasoning_tokens <= 0:
+        raise CheckFailed(
+            f"{read.exchange.describe()}: the model thought but usage.completion_tokens_details.reasoning_tokens is "
+            f"{read.reasoning_tokens}"
+        )
+    return f"{read.reasoning_tokens} reasoning tokens"
+
+
+@check("reasoning", Level.MUST, source="openai-reasoning", needs=(BASIC, STREAM), runs_last=True)
+def reasoning_tokens_fit_in_completion_tokens(ctx: CheckContext) -> str | None:
+    """Wherever reasoning_tokens is counted, it is part of completion_tokens: 0 <= reasoning_tokens <=
+    completion_tokens, in every answer and usage chunk of the run."""
+    made_first(ctx, BASIC, STREAM)
+    counted = [read for read in _answers(ctx) if read.reasoning_tokens is not None]
+
+    def judge(exchange: Exchange) -> None:
+        read = next(read for read in counted if read.exchange is exchange)
+        completion = read.usage.get("completion_tokens")
+        if not isinstance(completion, int) or isinstance(completion, bool):
+            return  # the usage's own form is chat-completions' to judge
+        if not 0 <= (read.reasoning_tokens or 0) <= completion:
+            raise CheckFailed(
+                f"{exchange.describe()}: reasoning_tokens {read.reasoning_tokens} is not within completion_tokens "
+                f"{completion}: the thinking is counted apart from the completion (clients add them up wrongly)"
+            )
+
+    return judge_each(
+        [read.exchange for read in counted],
+        judge,
+        noun="answers counting reasoning tokens",
+        empty="no answer of the run counts reasoning tokens",
+    )
+
+
+CAP_CHECK = "reasoning.the_cap_covers_thinking"
+STARVED_CHECK = "reasoning.starved_answers_end_with_length"
+
+
+def _completion_tokens(read: Read) -> int | None:
+    value = read.usage.get("completion_tokens") if isinstance(read.usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _judge_cap(read: Read, parameter: str) -> str:
+    """The cap of ``CAP`` tokens covers thinking and answer together."""
+    exchange = read.exchange
+    spent = _completion_tokens(read)
+    if not read.thought_at_all:
+        raise NotApplicable(f"{exchange.describe()}: no sign that the model thought (no thinking, no reasoning tokens)")
+    if spent is None:
+        raise Blocked("chat-completions.usage_is_reported", f"{exchange.describe()}: no usage.completion_tokens")
+    if spent > CAP:
+        thought = f" of which {read.reasoning_tokens} reasoning" if read.reasoning_tokens is not None else ""
+        raise CheckFailed(
+            f"{exchange.describe()}: {parameter}={CAP} but completion_tokens is {spent}{thought}: the cap does not "
+            "cover the thinking"
+        )
+    if read.finish_reason == "stop" and not read.written and read.thought_at_all:
+        raise CheckFailed(
+            f"{exchange.describe()}: the thinking spent the cap of {CAP} and the answer is empty, but finish_reason is "
+            "'stop': an app takes the empty answer for a complete one"
+        )
+    if spent == CAP and read.finish_reason != "length":
+        raise CheckFailed(
+            f"{exchange.describe()}: all {CAP} tokens of {parameter} were spent, but finish_reason is "
+            f"{read.finish_reason!r}, expected 'length'"
+        )
+    if spent < CAP and read.finish_reason == "stop":
+        raise NotApplicable(f"{exchange.describe()}: the model thought and answered within {CAP} tokens")
+    return f"{spent} completion tokens under {parameter}={CAP}, finish_reason {read.finish_reason}"
+
+
+@check("reasoning", Level.MUST, source="openai-reasoning", needs=(CAPPED,))
+def the_cap_covers_thinking(ctx: CheckContext) -> str | None:
+    """max_completion_tokens bounds thinking and answer together: capped at 8 tokens while thinking, the answer
+    spends at most 8 and, cut there, ends with finish_reason "length"."""
+    return _judge_cap(read_answer(ctx, ctx.exchange(CAPPED)), "max_completion_tokens")
+
+
+@check("reasoning", Level.MUST, source="openai-reasoning", needs=(CAPPED, BASIC), runs_last=True)
+def starved_answers_end_with_length(ctx: CheckContext) -> str | None:
+    """An answer whose thinking spent the cap ends with finish_reason "length", never "stop" with nothing written
+    (an app takes that empty answer for a whole one), in every answer and stream of the run."""
+    made_first(ctx, CAPPED, BASIC)
+
+    def judge(exchange: Exchange) -> None:
+        read = read_any(ctx, exchange)
+        if read is None or not read.thought_at_all or read.finish_reason != "stop" or read.written:
+            return
+        raise CheckFailed(
+            f"{exchange.describe()}: the model thought, then the answer ended 'stop' with nothing written "
+            f"(content {brief(read.content, 20)}): an answer starved by its thinking ends 'length'"
+        )
+
+    thought = [e for e in [*every(ctx, "chat-completion"), *every(ctx, "stream")] if _thought(ctx, e)]
+    return judge_each(thought, judge, noun="answers that thought", empty="no answer shows thinking")
+
+
+def _thought(ctx: CheckContext, exchange: Exchange) -> bool:
+    read = read_any(ctx, exchange)
+    return read is not None and read.thought_at_all
+
+
+@check("reasoning", Level.MUST, source="openai-reasoning", needs=(MAX_TOKENS, CAPPED))
+def max_tokens_is_honoured_or_refused(ctx: CheckContext) -> str | None:
+    """max_tokens (deprecated, and refused by OpenAI's reasoning models with 400 unsupported_parameter) is either
+    refused with 400 naming it, or honoured as a cap over thinking and answer together."""
+    exchange = ctx.exchange(MAX_TOKENS)
+    response = exchange.response
+    if response is not None and response.status == 400 and "max_tokens" in (error_text(exchange) or ""):
+        return "refused with 400 naming max_tokens, as OpenAI's reasoning models do"
+    expect_status(exchange, 200)
+    try:
+        return _judge_cap(read_answer(ctx, exchange), "max_tokens")
+    except CheckFailed as failure:
+        try:
+            _judge_cap(read_answer(ctx, ctx.exchange(CAPPED)), "max_completion_tokens")
+        except CheckFailed:  # the same defect under the newer cap: one verdict, there
+            raise Blocked(CAP_CHECK, f"{failure.message} (as under max_completion_tokens)") from None
+        except (Blocked, NotApplicable):
+            pass
+        raise
+
+
+def error_text(exchange: Exchange) -> str | None:
+    """The error's message and param, as one text (what names a parameter)."""
+    from conformance.checks._expect import error_message
+
+    body = exchange.json_body
+    error = body.value.get("error") if body.ok and isinstance(body.value, dict) else None
+    param = error.get("param") if isinstance(error, dict) and isinstance(error.get("param"), str) else ""
+    return f"{error_message(exchange) or ''} {param}".strip() or None
