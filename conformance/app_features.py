@@ -145,6 +145,27 @@ FEATURES: tuple[Feature, ...] = (
     ),
     _chat_feature("images", "images in messages", "image-understanding", (), _has_image),
     _chat_feature(
+        "reasoning_effort",
+        "reasoning_effort",
+        "reasoning",
+        (
+            "reasoning.effort_values_are_accepted_or_refused",
+            "reasoning.lower_effort_thinks_less",
+            "reasoning.effort_none_does_not_think",
+        ),
+        lambda b: "reasoning_effort" in b,
+    ),
+    _chat_feature(
+        "reasoning_sent_back",
+        "assistant messages sent back with their thinking",
+        "reasoning",
+        ("reasoning.thinking_sent_back_is_accepted", "reasoning.thinking_in_a_tool_loop_is_accepted"),
+        lambda b: any(
+            isinstance(m, dict) and m.get("role") == "assistant" and ("reasoning_content" in m or "reasoning" in m)
+            for m in _messages(b)
+        ),
+    ),
+    _chat_feature(
         "n", "n above 1", "chat-completions", ("chat-completions.n_is_honoured",), lambda b: (b.get("n") or 1) != 1
     ),
     _chat_feature("stop", "stop sequences", "sampling", ("sampling.stop_is_honoured",), lambda b: bool(b.get("stop"))),

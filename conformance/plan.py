@@ -51,6 +51,10 @@ class Plan:
     requests: list[PlannedRequest] = field(default_factory=list)
     # each model check's probes are sent this many times
     trials: int = 1
+    # the bound on tokens if the chat model turns out to think (every answer cap raised by the allowance), when
+    # the profile leaves it to the run to notice; None when the profile declares it
+    tokens_if_thinking: int | None = None
+    max_reasoning_tokens: int = 0
 
     @property
     def trial_requests(self) -> int:
@@ -95,6 +99,8 @@ class Plan:
             "completion_tokens_max": self.completion_tokens,
             "tokens_max": self.prompt_tokens + self.completion_tokens,
             "uncapped_requests": self.uncapped,
+            "tokens_max_if_thinking": self.tokens_if_thinking,
+            "max_reasoning_tokens": self.max_reasoning_tokens,
             "images": self.images,
             "rows": [row.__dict__ for row in self.rows()],
         }
@@ -118,12 +124,22 @@ def time_bound(requests: int, target: Target) -> float:
 def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan:
     """The distinct requests the checks will send against ``target``, in run order."""
     chosen = [c for c in checks if c.row not in target.capabilities.unsupported]
+    plan = Plan(target.name, len(chosen), _planned(chosen, target, dialect), target.limits.trials)
+    plan.max_reasoning_tokens = target.limits.max_reasoning_tokens
+    if target.reasoning.thinks is None:  # the run notices it from the first answer: bound both cases
+        thinker = target.model_copy(update={"reasoning": target.reasoning.model_copy(update={"thinks": True})})
+        planned = _planned(chosen, thinker, dialect)
+        plan.tokens_if_thinking = sum(r.prompt_tokens + (r.completion_tokens or 0) for r in planned)
+    return plan
+
+
+def _planned(chosen: list[Check], target: Target, dialect: Dialect) -> list[PlannedRequest]:
     planned: dict[str, PlannedRequest] = {}
     for check in chosen:
         for request, row, extra in planned_requests(check, target, dialect):
             if request.id not in planned:
                 planned[request.id] = planned_request(request, row, target, extra=extra)
-    return Plan(target.name, len(chosen), list(planned.values()), target.limits.trials)
+    return list(planned.values())
 
 
 def prefetched(checks: Iterable[Check], target: Target, dialect: Dialect) -> list[Request]:
@@ -188,4 +204,9 @@ def render(plan: Plan, base_url: str | None) -> str:
         + (f", plus {plan.uncapped} requests with no completion cap" if plan.uncapped else "")
         + (f", plus {plan.images} images" if plan.images else "")
     )
+    if plan.tokens_if_thinking is not None and plan.tokens_if_thinking > total:
+        lines.append(
+            f"if the chat model thinks (the run notices it from its first answer), every answer cap grows by "
+            f"limits.max_reasoning_tokens ({plan.max_reasoning_tokens:,}): at most {plan.tokens_if_thinking:,} tokens"
+        )
     return "\n".join(lines)

@@ -34,7 +34,7 @@ class App:
         return self.base_url.replace("/v1", f"/faults/{fault}/v1")
 
 
-def capture_sample_app(work: Path) -> App:
+def capture_sample_app(work: Path, model: str = MODEL) -> App:
     server = ReferenceServer(ReferenceConfig(api_keys=frozenset({KEY}), flavour="openai", base_path="/v1"))
     base_url = server.start()
     proxy = CaptureProxy(base_url, work / "traffic", timeout=30)
@@ -42,7 +42,7 @@ def capture_sample_app(work: Path) -> App:
     env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": KEY}
     try:
         subprocess.run(
-            [sys.executable, str(ROOT / "examples" / "sample_app.py"), "--model", MODEL],
+            [sys.executable, str(ROOT / "examples" / "sample_app.py"), "--model", model],
             env=env,
             check=True,
             capture_output=True,

@@ -64,7 +64,7 @@ def test_a_terminal_shows_one_live_display_with_an_eta_then_the_summary(tmp_path
     assert b"\r\x1b[2K" in output
     assert re.search(r"\d+/≤\d+ requests", text)
     assert "ETA " in text
-    assert re.search(r"\(row \d+/21\)", text)
+    assert re.search(r"\(row \d+/23\)", text)
     # taken down at the end, leaving a line of what was sent, then the summary table
     assert re.search(r"\d+ requests in \d+ s, 0 retried after a 429, 0 failures", text)
     assert "exit 0: no MUST-level failure" in text

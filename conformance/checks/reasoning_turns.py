@@ -181,7 +181,9 @@ def answers_leave_room_after_thinking(ctx: CheckContext) -> Measured:
     made_first(ctx, BASIC, STREAM)
     reads = []
     for exchange in [*every(ctx, "chat-completion"), *every(ctx, "stream")]:
-        read = read_any(ctx, exchange) if _sized(ctx.target, exchange) else None
+        # a migration judges the app's own caps: every answer of its traffic counts
+        sized = not ctx.probes or _sized(ctx.target, exchange)
+        read = read_any(ctx, exchange) if sized else None
         if read is not None and read.thought_at_all:
             reads.append(read)
     if not reads:

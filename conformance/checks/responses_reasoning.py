@@ -337,7 +337,8 @@ def answers_leave_room_after_thinking(ctx: CheckContext) -> Measured:
     thought = [
         (exchange, body)
         for exchange, body in _bodies(ctx)
-        if _sized(ctx.target, exchange) and (reasoning_items(body) or (_reasoning_tokens(body) or 0) > 0)
+        if (not ctx.probes or _sized(ctx.target, exchange))
+        and (reasoning_items(body) or (_reasoning_tokens(body) or 0) > 0)
     ]
     if not thought:
         raise NotApplicable("no response sized for thinking shows that the model thought")

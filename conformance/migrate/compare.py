@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.checks._every import STARVED
 from conformance.checks._expect import error_message, shown, unsupported_if_refused
+from conformance.checks._reasoning import read_any
 from conformance.checks.stream_form import read_chunks
 from conformance.checks.streaming import judge_usage_chunk
 from conformance.exchange import Exchange
@@ -81,6 +83,21 @@ def _original(ctx: TrafficContext) -> Answer:
         raise NotApplicable(f"the original answer cannot be read: {getattr(exc, 'reason', exc)}") from None
 
 
+def written(ctx: TrafficContext) -> list[tuple[Exchange, Answer]]:
+    """The readable answers whose thinking did not spend the whole cap: a starved one says nothing of the model's
+    choices (reasoning.answers_leave_room_after_thinking reports it); none left blocks the comparison."""
+    answers = readable(ctx)
+    kept = [(exchange, answer) for exchange, answer in answers if not _starved(ctx, exchange)]
+    if not kept:
+        raise Blocked(STARVED, f"{answers[0][0].describe()}: every answer was starved by its thinking")
+    return kept
+
+
+def _starved(ctx: TrafficContext, exchange: Exchange) -> bool:
+    read = read_any(ctx, exchange)
+    return read is not None and read.starved
+
+
 def _free_choice(body: Body) -> bool:
     return bool(body.get("tools")) and body.get("tool_choice", "auto") == "auto"
 
@@ -102,7 +119,7 @@ def answers_in_the_same_kind(ctx: TrafficContext) -> Measured:
     """Offered tools with tool_choice "auto", the answer calls tools where the original did, and answers with text
     where the original did."""
     wanted = _kind(_original(ctx))
-    answers = readable(ctx)
+    answers = written(ctx)
     misses = [f"{e.id}: answered with {_kind(a)}" for e, a in answers if _kind(a) != wanted]
     return Measured(len(answers) - len(misses), len(answers), f"answered with {wanted}, as the original", misses)
 
@@ -151,7 +168,7 @@ def json_validity_is_the_same(ctx: TrafficContext) -> Measured:
     original = _original(ctx)
     if original.first.tool_calls or not json_value(original.first.content)[0]:
         raise NotApplicable("the original answer is not JSON text")
-    answers = [(e, a) for e, a in readable(ctx) if not a.first.tool_calls and a.first.finish_reason != "length"]
+    answers = [(e, a) for e, a in written(ctx) if not a.first.tool_calls and a.first.finish_reason != "length"]
     misses = [f"{e.id}: {shown(a.first.content or '', 60)}" for e, a in answers if not json_value(a.first.content)[0]]
     return Measured(len(answers) - len(misses), len(answers), "answered with JSON, as the original", misses)
 
@@ -175,7 +192,7 @@ def finishes_for_the_same_reason(ctx: TrafficContext) -> Measured:
         raise NotApplicable("the tool_choice decides how the answer finishes: the tools claims judge it")
     if wanted == "length" and any(isinstance(ctx.body.get(p), int) for p in ("max_tokens", "max_completion_tokens")):
         raise NotApplicable("the original was cut at the request's token limit: the limit's own claim judges it")
-    answers = [(e, a) for e, a in readable(ctx) if _kind(a) == _kind(original)]
+    answers = [(e, a) for e, a in written(ctx) if _kind(a) == _kind(original)]
     misses = [f"{e.id}: finish_reason {a.first.finish_reason!r}" for e, a in answers if a.first.finish_reason != wanted]
     return Measured(len(answers) - len(misses), len(answers), f"finished with {wanted!r}, as the original", misses)
 

@@ -183,6 +183,10 @@ def stream_events(body: dict[str, Any], active: Active, fail: bool = False) -> l
             opening = {**item, "status": "in_progress", "summary": [], "content": [], "encrypted_content": None}
             events.append({"type": "response.output_item.added", "output_index": index, "item": opening})
             events += thinking.reasoning_events(item, index)
+            if fail and not any(other["type"] == "message" for other in body["output"]):
+                # thinking that spent the cap leaves no text to break off in: the failure comes after it
+                failed = {**started, "status": "failed", "error": dict(FAILED)}
+                return [*events, {"type": "response.failed", "response": failed}]
         elif item["type"] == "message":
             opening = {**item, "status": "in_progress", "content": []}
             events.append({"type": "response.output_item.added", "output_index": index, "item": opening})
