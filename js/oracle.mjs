@@ -117,6 +117,10 @@ function summary(completion) {
       arguments: call.function?.arguments ?? null,
     })),
     usage: completion?.usage ?? null,
+    // the thinking fields the final message holds (the helper keeps fields it does not know as it merges deltas)
+    thinking: Object.fromEntries(
+      ['reasoning_content', 'reasoning'].filter((name) => typeof message[name] === 'string').map((name) => [name, message[name]]),
+    ),
   };
 }
 

@@ -10,7 +10,7 @@ report, and held to a field only where the profile or dialect declares one.
 
 from __future__ import annotations
 
-from conformance import thinking
+from conformance import thinking, ts_oracle
 from conformance.checks._every import every, judge_each
 from conformance.checks._expect import brief, expect_status, shown, unsupported_if_refused
 from conformance.checks._reasoning import (
@@ -213,9 +213,24 @@ def streamed_thinking_comes_first(ctx: CheckContext) -> str | None:
             f"{exchange.describe()}: thinking delta in chunk {late[0]} after the answer began in chunk "
             f"{stream.content_chunks[0]}: thinking and answer are interleaved"
         )
-    return (
+    said = (
         f"{len(stream.thought_chunks)} thinking deltas in `{stream.thought.field}` before {len(stream.content_chunks)} "
         "of the answer"
+    )
+    return said + _typescript_helper(exchange, stream.thought)
+
+
+def _typescript_helper(exchange: Exchange, joined: thinking.Thought) -> str:
+    """What TypeScript's stream helper hands an app of the thinking (its finalChatCompletion() merges a field it
+    does not know by keeping the last delta): a client's limit, said beside the verdict, never a failure."""
+    helper = ts_oracle.judge(exchange, "chat-completion-stream").helper
+    final = helper.data.get("final") if helper is not None and helper.accepted else None
+    held = final.get("thinking", {}).get(joined.field) if isinstance(final, dict) else None
+    if not isinstance(held, str) or held == joined.text:
+        return ""
+    return (
+        f"; TypeScript's finalChatCompletion() hands the app {len(held)} of its {len(joined.text)} characters (the "
+        "helper keeps the last delta of a field it does not know), Python's stream helper joins them"
     )
 
 
