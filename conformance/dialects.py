@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from conformance.errors import ConfigError
+from conformance.profiles import REASONING_FIELDS
 from conformance.resources import dialects_dir
 from conformance.sources import SOURCES
 
@@ -95,6 +96,8 @@ def _read(name: str, directory: Path) -> DialectFile:
         raise ConfigError(f"dialect file {path} is invalid: {' '.join(first[:3])}") from exc
     if parsed.name != name:
         raise ConfigError(f"dialect file {path} declares name {parsed.name!r}, expected {name!r}")
+    if parsed.reasoning_field is not None and parsed.reasoning_field not in REASONING_FIELDS:
+        raise ConfigError(f"dialect {name!r}: reasoning_field must be one of {', '.join(REASONING_FIELDS)}")
     for check_id, deviation in parsed.deviations.items():
         if deviation.source not in SOURCES:
             raise ConfigError(f"dialect {name!r}: deviation {check_id!r} cites unknown source {deviation.source!r}")

@@ -12,13 +12,12 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from pytest_recording import network
 
-from conformance import ahead, environment, gates, redaction, thinking
+from conformance import ahead, environment, gates, redaction
 from conformance import report as reporting
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
@@ -30,7 +29,7 @@ from conformance.rows import ROWS
 from conformance.runconfig import RunConfig, RunOptions, resolve
 from conformance.runner import judge_in
 from conformance.runstate import RunState
-from conformance.startup import end_at, start_run
+from conformance.startup import end_at, notice_live, start_run
 from conformance.summary import write_summary
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status
 
@@ -322,27 +321,8 @@ class RunHooks(XdistControllerHooks):
         return _planned_checks(self.state, checks)
 
     def _notice_thinking(self, checks: list[Check | None]) -> None:
-        """Whether the chat model thinks, from its first answer, before any request sized for it is
-        built (conformance.thinking); only where the selected checks send chat or Responses requests."""
-        state = self.state
-        request = thinking.notice_request(state.config.target)
-        if request is None or state.aborted is not None:
-            return
-        if not any(
-            r.method == "POST" and r.path in ("/chat/completions", "/responses") for r in self._planned_checks(checks)
-        ):
-            return
-        try:
-            first = state.store.get(request)
-        except Exception as exc:  # the harness broke on the first request: never a green run
-            state.abort(
-                redaction.scrub(f"the suite broke making the first request: {type(exc).__name__}: {exc}"),
-                ErrorCause.HARNESS,
-            )
-            return
-        state.config = replace(
-            state.config, target=thinking.noticed(state.config.target, first), noticed_from=request.id
-        )
+        """Whether the chat model thinks, from its first answer, before any request sized for it is built."""
+        notice_live(self.state, self._planned_checks(checks))
 
     def _preflight(self, planned: list[Any]) -> None:
         """Is the target there at all? Its first answer (and a second, if the first got none) says."""

@@ -20,12 +20,14 @@ from conformance import ahead, generation, redaction, stopping, thinking, ts_ora
 from conformance import report as reporting
 from conformance.cassettes import CassetteSet, CassetteWriter, request_mismatch
 from conformance.errors import ExitCode
+from conformance.exchange import Request
 from conformance.profiles import Limits
 from conformance.redaction import Redactor
 from conformance.runconfig import RunConfig
 from conformance.runstate import RunState
 from conformance.schemas import schema_set
 from conformance.store import ExchangeStore
+from conformance.verdicts import ErrorCause
 
 if TYPE_CHECKING:
     from conformance.reference import ReferenceServer
@@ -115,6 +117,25 @@ def noticed_in_recordings(run: RunConfig, cassettes: CassetteSet) -> RunConfig:
     if request is None or recorded is None or request_mismatch(request, recorded.request) is not None:
         return run
     return replace(run, target=thinking.noticed(run.target, recorded), noticed_from=request.id)
+
+
+def notice_live(state: RunState, planned: list[Request]) -> None:
+    """Whether the chat model thinks, from its first answer, before any request sized for it is built
+    (conformance.thinking); asked only where the planned requests go to chat completions or /responses."""
+    request = thinking.notice_request(state.config.target)
+    if request is None or state.aborted is not None:
+        return
+    if not any(r.method == "POST" and r.path in ("/chat/completions", "/responses") for r in planned):
+        return
+    try:
+        first = state.store.get(request)
+    except Exception as exc:  # the harness broke on the first request: never a green run
+        state.abort(
+            redaction.scrub(f"the suite broke making the first request: {type(exc).__name__}: {exc}"),
+            ErrorCause.HARNESS,
+        )
+        return
+    state.config = replace(state.config, target=thinking.noticed(state.config.target, first), noticed_from=request.id)
 
 
 def start_builtin_server(run: RunConfig) -> tuple[ReferenceServer, str]:

@@ -70,6 +70,7 @@ def test_every_fault_is_implemented():
             "responses_routes.py",
             "responses_answer.py",
             "limits.py",
+            "thinking_faults.py",
         )
     )
     missing = [fault_id for fault_id in FAULTS if f'"{fault_id}"' not in code]
@@ -190,6 +191,9 @@ MODEL_FAULTS = [
     "history-dropped",
     "responses-auto-never-calls",
     "responses-image-ignored",
+    "effort-ignored",
+    "thinking-despite-effort-none",
+    "responses-effort-ignored",
 ]
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from conformance import thinking
 from conformance.checks._every import STARVED, THINKING_IN_CONTENT
-from conformance.checks._expect import expect_chat_completion
+from conformance.checks._expect import error_message, expect_chat_completion
 from conformance.checks._requests import ANSWER_TOKENS, chat_request, user
-from conformance.checks.stream_form import Chunk, choices_of, delta_of, read_chunks
+from conformance.checks.stream_form import Chunk, choices_of, delta_of, first_index, read_chunks
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
@@ -145,11 +145,12 @@ def read_stream(exchange: Exchange, *, answered_by: str | None = None) -> Read:
     finish: Any = None
     usage: Any = None
     called = False
+    first = first_index(found)  # what chunk.choices[0] reads (a choice numbered 1 is the TypeScript check's)
     for chunk in found:
         if isinstance(chunk.value.get("usage"), dict):
             usage = chunk.value["usage"]
         for choice in choices_of(chunk):
-            if choice.get("index", 0) != 0:
+            if choice.get("index", 0) != first:
                 continue
             delta = delta_of(choice)
             for thought in thinking.thoughts_in(delta):
@@ -178,6 +179,14 @@ def read_any(ctx: CheckContext, exchange: Exchange) -> Read | None:
         return None
 
 
+def error_text(exchange: Exchange) -> str | None:
+    """The error's message and param, as one text (what names a parameter)."""
+    body = exchange.json_body
+    error = body.value.get("error") if body.ok and isinstance(body.value, dict) else None
+    param = error.get("param") if isinstance(error, dict) and isinstance(error.get("param"), str) else ""
+    return f"{error_message(exchange) or ''} {param}".strip() or None
+
+
 __all__ = [
     "BASIC",
     "CAP",
@@ -197,6 +206,7 @@ __all__ = [
     "Read",
     "ask",
     "declared",
+    "error_text",
     "made_first",
     "read_answer",
     "read_any",

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from conformance import thinking, ts_oracle
 from conformance.checks._every import every, judge_each
-from conformance.checks._expect import brief, expect_status, shown, unsupported_if_refused
+from conformance.checks._expect import shown, unsupported_if_refused
 from conformance.checks._reasoning import (
     BASIC,
-    CAP,
-    CAPPED,
     CHAT_MODEL,
     FIELD,
-    MAX_TOKENS,
     NOT_IN_CONTENT,
+    QUESTION,
     STREAM,
     Read,
     ask,
@@ -54,16 +52,10 @@ def chat_model(target: Target) -> Request | None:
         target,
         CHAT_MODEL,
         "the question of reasoning/basic to the chat model",
-        user(thinking_question()),
+        user(QUESTION),
         answer_tokens=ANSWER_TOKENS + target.limits.max_reasoning_tokens,
         thinking=False,
     )
-
-
-def thinking_question() -> str:
-    from conformance.checks._reasoning import QUESTION
-
-    return QUESTION
 
 
 @probe(STREAM)
@@ -75,24 +67,6 @@ def streamed(target: Target) -> Request | None:
         stream=True,
         stream_options={"include_usage": True},
     )
-
-
-@probe(CAPPED)
-def capped(target: Target) -> Request | None:
-    request = ask(target, CAPPED, f"the question of reasoning/basic with max_completion_tokens {CAP}")
-    if request is None:
-        return None
-    body = {key: value for key, value in request.json.items() if key not in ("max_tokens", "max_completion_tokens")}
-    return Request(CAPPED, "POST", "/chat/completions", request.purpose, json={**body, "max_completion_tokens": CAP})
-
-
-@probe(MAX_TOKENS)
-def max_tokens(target: Target) -> Request | None:
-    request = ask(target, MAX_TOKENS, f"the question of reasoning/basic with max_tokens {CAP}, the older cap")
-    if request is None:
-        return None
-    body = {key: value for key, value in request.json.items() if key not in ("max_tokens", "max_completion_tokens")}
-    return Request(MAX_TOKENS, "POST", "/chat/completions", request.purpose, json={**body, "max_tokens": CAP})
 
 
 def _fields_of(reads: list[Read]) -> dict[str, list[str]]:
@@ -283,103 +257,3 @@ def reasoning_tokens_fit_in_completion_tokens(ctx: CheckContext) -> str | None:
         noun="answers counting reasoning tokens",
         empty="no answer of the run counts reasoning tokens",
     )
-
-
-CAP_CHECK = "reasoning.the_cap_covers_thinking"
-STARVED_CHECK = "reasoning.starved_answers_end_with_length"
-
-
-def _completion_tokens(read: Read) -> int | None:
-    value = read.usage.get("completion_tokens") if isinstance(read.usage, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _judge_cap(read: Read, parameter: str) -> str:
-    """The cap of ``CAP`` tokens covers thinking and answer together."""
-    exchange = read.exchange
-    spent = _completion_tokens(read)
-    if not read.thought_at_all:
-        raise NotApplicable(f"{exchange.describe()}: no sign that the model thought (no thinking, no reasoning tokens)")
-    if spent is None:
-        raise Blocked("chat-completions.usage_is_reported", f"{exchange.describe()}: no usage.completion_tokens")
-    if spent > CAP:
-        thought = f" of which {read.reasoning_tokens} reasoning" if read.reasoning_tokens is not None else ""
-        raise CheckFailed(
-            f"{exchange.describe()}: {parameter}={CAP} but completion_tokens is {spent}{thought}: the cap does not "
-            "cover the thinking"
-        )
-    if read.finish_reason == "stop" and not read.written and read.thought_at_all:
-        raise CheckFailed(
-            f"{exchange.describe()}: the thinking spent the cap of {CAP} and the answer is empty, but finish_reason is "
-            "'stop': an app takes the empty answer for a complete one"
-        )
-    if spent == CAP and read.finish_reason != "length":
-        raise CheckFailed(
-            f"{exchange.describe()}: all {CAP} tokens of {parameter} were spent, but finish_reason is "
-            f"{read.finish_reason!r}, expected 'length'"
-        )
-    if spent < CAP and read.finish_reason == "stop":
-        raise NotApplicable(f"{exchange.describe()}: the model thought and answered within {CAP} tokens")
-    return f"{spent} completion tokens under {parameter}={CAP}, finish_reason {read.finish_reason}"
-
-
-@check("reasoning", Level.MUST, source="openai-reasoning", needs=(CAPPED,))
-def the_cap_covers_thinking(ctx: CheckContext) -> str | None:
-    """max_completion_tokens bounds thinking and answer together: capped at 8 tokens while thinking, the answer
-    spends at most 8 and, cut there, ends with finish_reason "length"."""
-    return _judge_cap(read_answer(ctx, ctx.exchange(CAPPED)), "max_completion_tokens")
-
-
-@check("reasoning", Level.MUST, source="openai-reasoning", needs=(CAPPED, BASIC), runs_last=True)
-def starved_answers_end_with_length(ctx: CheckContext) -> str | None:
-    """An answer whose thinking spent the cap ends with finish_reason "length", never "stop" with nothing written
-    (an app takes that empty answer for a whole one), in every answer and stream of the run."""
-    made_first(ctx, CAPPED, BASIC)
-
-    def judge(exchange: Exchange) -> None:
-        read = read_any(ctx, exchange)
-        if read is None or not read.thought_at_all or read.finish_reason != "stop" or read.written:
-            return
-        raise CheckFailed(
-            f"{exchange.describe()}: the model thought, then the answer ended 'stop' with nothing written "
-            f"(content {brief(read.content, 20)}): an answer starved by its thinking ends 'length'"
-        )
-
-    thought = [e for e in [*every(ctx, "chat-completion"), *every(ctx, "stream")] if _thought(ctx, e)]
-    return judge_each(thought, judge, noun="answers that thought", empty="no answer shows thinking")
-
-
-def _thought(ctx: CheckContext, exchange: Exchange) -> bool:
-    read = read_any(ctx, exchange)
-    return read is not None and read.thought_at_all
-
-
-@check("reasoning", Level.MUST, source="openai-reasoning", needs=(MAX_TOKENS, CAPPED))
-def max_tokens_is_honoured_or_refused(ctx: CheckContext) -> str | None:
-    """max_tokens (deprecated, and refused by OpenAI's reasoning models with 400 unsupported_parameter) is either
-    refused with 400 naming it, or honoured as a cap over thinking and answer together."""
-    exchange = ctx.exchange(MAX_TOKENS)
-    response = exchange.response
-    if response is not None and response.status == 400 and "max_tokens" in (error_text(exchange) or ""):
-        return "refused with 400 naming max_tokens, as OpenAI's reasoning models do"
-    expect_status(exchange, 200)
-    try:
-        return _judge_cap(read_answer(ctx, exchange), "max_tokens")
-    except CheckFailed as failure:
-        try:
-            _judge_cap(read_answer(ctx, ctx.exchange(CAPPED)), "max_completion_tokens")
-        except CheckFailed:  # the same defect under the newer cap: one verdict, there
-            raise Blocked(CAP_CHECK, f"{failure.message} (as under max_completion_tokens)") from None
-        except (Blocked, NotApplicable):
-            pass
-        raise
-
-
-def error_text(exchange: Exchange) -> str | None:
-    """The error's message and param, as one text (what names a parameter)."""
-    from conformance.checks._expect import error_message
-
-    body = exchange.json_body
-    error = body.value.get("error") if body.ok and isinstance(body.value, dict) else None
-    param = error.get("param") if isinstance(error, dict) and isinstance(error.get("param"), str) else ""
-    return f"{error_message(exchange) or ''} {param}".strip() or None

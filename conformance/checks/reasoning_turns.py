@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance.checks._every import every
+from conformance.checks._every import CHAT_FORM, every
 from conformance.checks._expect import expect_status, shown, unsupported_if_refused
 from conformance.checks._reasoning import (
     BASIC,
@@ -93,7 +93,7 @@ def _accepted(exchange: Exchange, what: str) -> str:
     return f"{what} accepted (HTTP 200)"
 
 
-@check("reasoning", Level.MUST, source="reasoning-sent-back", needs=(BASIC,), extra=_plan)
+@check("reasoning", Level.MUST, source="reasoning-sent-back", needs=(BASIC, "chat-completions/multi-turn"), extra=_plan)
 def thinking_sent_back_is_accepted(ctx: CheckContext) -> str | None:
     """The answer sent back as an assistant message with its thinking (in the field it came in), followed by
     another question, is answered."""
@@ -103,10 +103,13 @@ def thinking_sent_back_is_accepted(ctx: CheckContext) -> str | None:
     field = read.thought.field
     request = sent_back(ctx.target, field, read.content, _raw_thought(read.exchange, field))
     assert request is not None
-    return _accepted(ctx.fetch(request), f"an assistant message carrying `{read.thought.field}`")
+    answer = ctx.fetch(request)
+    if answer.response is not None and answer.response.status != 200 and _refused(ctx, "chat-completions/multi-turn"):
+        raise Blocked(MULTI_TURN, f"{answer.describe()}: refused, as a history with an assistant turn is anyway")
+    return _accepted(answer, f"an assistant message carrying `{read.thought.field}`")
 
 
-@check("reasoning", Level.MUST, source="reasoning-sent-back", needs=(TOOLS, BASIC), extra=_plan)
+@check("reasoning", Level.MUST, source="reasoning-sent-back", needs=(TOOLS, BASIC, "tools/round-trip"), extra=_plan)
 def thinking_in_a_tool_loop_is_accepted(ctx: CheckContext) -> str | None:
     """A tool call sent back with the thinking that led to it, followed by the tool's result, is answered."""
     exchange = ctx.exchange(TOOLS)
@@ -120,16 +123,34 @@ def thinking_in_a_tool_loop_is_accepted(ctx: CheckContext) -> str | None:
         )
     if read.thought is None:
         raise NotApplicable(f"{exchange.describe()}: the tool call comes without thinking to send back")
+    if not all(isinstance(call.get("id"), str) and call["id"] for call in calls):
+        raise Blocked(CHAT_FORM, f"{exchange.describe()}: a tool call has no id to answer")
     field = read.thought.field
     request = tool_loop(ctx.target, field, read.content, _raw_thought(exchange, field), calls)
     assert request is not None
     looped = ctx.fetch(request)
-    if looped.response is not None and looped.response.status != 200 and _plain_refused(ctx):
-        raise Blocked(SENT_BACK_CHECK, f"{looped.describe()}: refused, as an assistant message with thinking is anyway")
+    if looped.response is not None and looped.response.status != 200:
+        if _plain_refused(ctx):
+            raise Blocked(SENT_BACK_CHECK, f"{looped.describe()}: refused, as an assistant message with thinking is")
+        if _refused(ctx, "tools/round-trip"):
+            raise Blocked(ROUND_TRIP, f"{looped.describe()}: refused, as a tool result without thinking is")
     return _accepted(looped, f"a tool call carrying `{read.thought.field}`, and its result")
 
 
 SENT_BACK_CHECK = "reasoning.thinking_sent_back_is_accepted"
+ROUND_TRIP = "tools.tool_results_round_trip"
+MULTI_TURN = "chat-completions.accepts_multi_turn_history"
+
+
+def _refused(ctx: CheckContext, probe_id: str) -> bool:
+    """The run's own request of that kind, without thinking, was refused too (its check says so)."""
+    if not ctx.probes:
+        return False
+    try:
+        exchange = ctx.exchange(probe_id)
+    except NotApplicable:
+        return False
+    return exchange.response is not None and 400 <= exchange.response.status < 500
 
 
 def _plain_refused(ctx: CheckContext) -> bool:

@@ -274,7 +274,7 @@ def reasoning_events_are_consistent(ctx: CheckContext) -> str | None:
     return f"{said}; {sum(counts.values())} reasoning events"
 
 
-@check("responses-reasoning", Level.MUST, source="openai-reasoning", needs=(CAPPED,))
+@check("responses-reasoning", Level.MUST, source="openai-reasoning", needs=(CAPPED, "responses/capped"))
 def the_cap_covers_thinking(ctx: CheckContext) -> str | None:
     """max_output_tokens bounds thinking and answer together: capped at 16 while thinking, the response spends at
     most 16 output tokens and is "incomplete" for max_output_tokens, never "completed" with nothing answered."""
@@ -285,12 +285,13 @@ def the_cap_covers_thinking(ctx: CheckContext) -> str | None:
     spent = usage.get("output_tokens") if isinstance(usage, dict) else None
     if not isinstance(spent, int):
         raise Blocked("responses.usage_is_reported", f"{exchange.describe()}: no usage.output_tokens")
+    if not reasoning_items(body) and not (_reasoning_tokens(body) or 0) > 0:
+        raise NotApplicable(f"{exchange.describe()}: no sign that the model thought (no reasoning item or tokens)")
+    _cap_broken_anyway(ctx)
     if spent > ANSWER_TOKENS:
         raise CheckFailed(f"{exchange.describe()}: {spent} output tokens, over max_output_tokens {ANSWER_TOKENS}")
     answered = any(item.get("type") in ("message", "function_call") for item in body["output"])
     status = body.get("status")
-    if not reasoning_items(body) and not (_reasoning_tokens(body) or 0) > 0:
-        raise NotApplicable(f"{exchange.describe()}: no sign that the model thought (no reasoning item or tokens)")
     if status == "completed" and not answered:
         raise CheckFailed(
             f"{exchange.describe()}: the thinking spent the cap and nothing was answered, but the status is "
@@ -311,6 +312,26 @@ def _sized(target: Target, exchange: Exchange) -> bool:
     model = body.get("model") if isinstance(body, dict) else None
     floor = CHAT_ANSWER_TOKENS + target.allowance_for(model if isinstance(model, str) else None)
     return exchange.id != CAPPED and (cap is None or cap >= floor)
+
+
+CAP_OWNER = "responses.max_output_tokens_is_honoured"
+
+
+def _cap_broken_anyway(ctx: CheckContext) -> None:
+    """max_output_tokens ignored, or a cut answer called completed, without thinking too (the responses row's capped
+    probe) blocks the claim about thinking: one defect, reported there."""
+    try:
+        body = response_body(ctx.exchange("responses/capped"))
+    except (Blocked, CheckFailed, NotApplicable):
+        return
+    usage = body.get("usage")
+    spent = usage.get("output_tokens") if isinstance(usage, dict) else None
+    if isinstance(spent, int) and (
+        spent > ANSWER_TOKENS or (spent == ANSWER_TOKENS and body.get("status") != "incomplete")
+    ):
+        raise Blocked(
+            CAP_OWNER, f"responses/capped: {spent} output tokens, status {body.get('status')!r}, no thinking involved"
+        )
 
 
 def _cap(exchange: Exchange) -> int | None:

@@ -85,7 +85,7 @@ def answer(body: dict[str, Any], request: ChatRequest, active: Active) -> dict[s
         elif "reasoning-field-renamed" in active:
             message["reasoning"] = message.pop(field)
         if "starved-finish-stop" in active and choice["finish_reason"] == "length" and not message.get("content"):
-            choice["finish_reason"], message["content"] = "stop", None
+            choice["finish_reason"] = "stop"
     _usage(body.get("usage"), active)
     return body
 

@@ -276,6 +276,7 @@ FAULTS = (
             "image-understanding",
             "structured-output",
             "tools",
+            "reasoning",
             "errors-400",
         ),
         "got 500",

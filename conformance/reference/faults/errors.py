@@ -37,6 +37,8 @@ FAULTS = (
             "image-understanding",
             "responses-errors",
             "responses-multimodal",
+            "reasoning",
+            "responses-reasoning",
         ),
         "(the SDK raises InternalServerError)",
         "tenstorrent/tt-inference-server#2771",

@@ -74,10 +74,10 @@ FAULTS = (
     ),
     Fault(
         "starved-finish-stop",
-        "an answer whose thinking spent the cap ends finish_reason stop with content null",
+        "an answer whose thinking spent the cap ends finish_reason stop with an empty content",
         ("reasoning",),
         "ended 'stop' with nothing written",
-        "empty answers reported complete (DeepSeek-style thinking cut by max_tokens)",
+        "lmstudio-bug-tracker#1602 (reasoning_content filled, content '', finish_reason 'stop'), vllm#48645",
     ),
     Fault(
         "effort-500",
