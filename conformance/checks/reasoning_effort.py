@@ -76,7 +76,7 @@ def effort_values_are_accepted_or_refused(ctx: CheckContext) -> str | None:
         accepted.append(value)
     if problems:
         raise CheckFailed(f"{len(problems)} of {len(EFFORTS)} efforts: " + "; ".join(problems[:2]))
-    said = f"accepted: {', '.join(accepted) or 'none'}"
+    said = f"accepted: {', '.join(accepted)}" if accepted else "accepted: not one"
     return said + (f"; refused with 400 naming reasoning_effort: {', '.join(declined)}" if declined else "")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance import thinking
-from conformance.checks._every import RESPONSE_FORM, every, judge_each
+from conformance.checks._every import RESPONSE_EVENTS, RESPONSE_FORM, every, judge_each
 from conformance.checks._expect import shown
 from conformance.checks._reasoning import made_first
 from conformance.checks._requests import ANSWER_TOKENS as CHAT_ANSWER_TOKENS
@@ -174,6 +174,19 @@ def reasoning_tokens_count_the_thinking(ctx: CheckContext) -> str | None:
     return judge_each(counted, judge, noun="responses with usage", empty="no response of the run has usage")
 
 
+def _reasoning_events_formed(ctx: CheckContext, events: list[Event]) -> bool:
+    """Every reasoning event has the fields this check reads, of their types (their schema requires them)."""
+    for event in events:
+        if not event.type.startswith("response.reasoning"):
+            continue
+        index = "summary_index" if "summary" in event.type else "content_index"
+        text = "delta" if event.type.endswith(".delta") else ("text" if event.type.endswith(".done") else None)
+        wanted = [("item_id", str), ("output_index", int), (index, int)] + ([(text, str)] if text else [])
+        if not all(isinstance(event.data.get(name), kind) for name, kind in wanted):
+            return False
+    return True
+
+
 def _item_ids(events: list[Event]) -> dict[str, int]:
     """The reasoning items the stream added, by id, with their output_index."""
     found = {}
@@ -263,12 +276,16 @@ def reasoning_events_are_consistent(ctx: CheckContext) -> str | None:
             streams.append((stream, events_of(stream)))
         except (Blocked, CheckFailed):
             continue
+    # a stream whose reasoning events are not of their form (no content_index, ...) is the form check's
+    formed = [(e, found) for e, found in streams if _reasoning_events_formed(ctx, found)]
+    if streams and not formed:
+        raise Blocked(RESPONSE_EVENTS, "no stream's reasoning events are of their schema")
     counts: dict[str, int] = {}
 
     def judge(stream: Exchange) -> None:
-        counts[stream.id] = judge_reasoning_events(stream, next(found for e, found in streams if e is stream))
+        counts[stream.id] = judge_reasoning_events(stream, next(found for e, found in formed if e is stream))
 
-    said = judge_each([e for e, _ in streams], judge, noun="streams", empty="the run got no Responses stream")
+    said = judge_each([e for e, _ in formed], judge, noun="streams", empty="the run got no Responses stream")
     if not sum(counts.values()):
         raise NotApplicable("no stream carries reasoning events")
     return f"{said}; {sum(counts.values())} reasoning events"

@@ -1,6 +1,6 @@
 """Build "tiny-thinker": a tiny Llama trained locally (CPU, a few minutes) to behave like a reasoning model.
 
-Usage:  ~/.cache/oai-targets/vllm-venv/bin/python make_tiny_thinker.py OUT_DIR
+Usage:  ~/.cache/oai-targets/vllm-venv/bin/python make_tiny_thinker.py OUT_DIR [--gguf-only]
         (default OUT_DIR: $TARGETS_HOME/models/tiny-thinker; the GGUF goes next to it as OUT_DIR-f32.gguf)
 
 What it does (deterministic: every RNG is seeded, one thread pool of 2):
@@ -14,7 +14,8 @@ What it does (deterministic: every RNG is seeded, one thread pool of 2):
  3. Trains the model on synthetic conversations rendered with that template. After "<think>\n" it writes
     "Counting down: N ... 2 1.\n</think>\n\n" with N = 8 (low), 20 (medium), 40 (high), then the answer:
     "Hello! I am a tiny model." or, when the system block lists tools and the last message is from the user,
-    '<tool_call>\n{"name": "<first tool>", "arguments": {}}\n</tool_call>'. Then <|im_end|>.
+    '<tool_call>\n{"name": "<first tool>", "arguments": {<its required parameters>}}\n</tool_call>' (string
+    parameters get "Paris", integer 1, number 1.5, boolean true). Then <|im_end|>.
  4. Saves the HF folder (safetensors, tokenizer, chat_template.jinja, generation_config eos=<|im_end|>) and
     converts it with llama.cpp's convert_hf_to_gguf.py --outtype f32.
 """
@@ -29,7 +30,7 @@ H = os.environ.get("TARGETS_HOME", os.path.expanduser("~/.cache/oai-targets"))
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(H, "models", "tiny-thinker"))
 GGUF = OUT.rstrip("/") + "-f32.gguf"
 LLAMA_CPP = os.environ.get("LLAMA_CPP_DIR", os.path.join(H, "src/llama_cpp_python-0.3.36/vendor/llama.cpp"))
-STEPS = int(os.environ.get("STEPS", "1800"))
+STEPS = int(os.environ.get("STEPS", "2000"))
 os.makedirs(OUT, exist_ok=True)
 random.seed(0); torch.manual_seed(0); torch.set_num_threads(2)
 torch.use_deterministic_algorithms(True)
@@ -37,6 +38,33 @@ spm.set_random_generator_seed(0)
 
 def log(*a):
     print(f"[{time.time() - T0:6.1f}s]", *a, flush=True)
+
+def to_gguf(src, dst):
+    """convert_hf_to_gguf.py --outtype f32, from a scratch copy of the HF folder whose tokenizer_config.json
+    carries added_tokens_decoder (transformers 5 no longer writes it): without it the converter types
+    <|im_start|> <|im_end|> <think> </think> <tool_call> </tool_call> as NORMAL pieces, and llama.cpp then
+    splits "<think>" into "<", "th", "in", "k", ">" when it tokenizes the prompt. Also add_bos_token false."""
+    t0 = time.time()
+    scratch = tempfile.mkdtemp(prefix="tiny-thinker-gguf-")
+    for f in os.listdir(src):
+        os.symlink(os.path.join(src, f), os.path.join(scratch, f))
+    tj = json.load(open(os.path.join(src, "tokenizer.json")))
+    tc = json.load(open(os.path.join(src, "tokenizer_config.json")))
+    tc["added_tokens_decoder"] = {str(a["id"]): {k: a[k] for k in ("content", "lstrip", "rstrip", "normalized", "single_word", "special")}
+                                  for a in tj["added_tokens"] if a["id"] > 2}   # keep <unk> <s> </s> as they are
+    tc["add_bos_token"] = False   # as the HF tokenizer: otherwise llama.cpp prepends <s>, unseen in training
+    tc["add_eos_token"] = False
+    os.remove(os.path.join(scratch, "tokenizer_config.json"))
+    with open(os.path.join(scratch, "tokenizer_config.json"), "w") as fh:
+        json.dump(tc, fh, indent=2)
+    env = dict(os.environ, PYTHONPATH=os.path.join(LLAMA_CPP, "gguf-py"))
+    subprocess.run([sys.executable, os.path.join(LLAMA_CPP, "convert_hf_to_gguf.py"), scratch, "--outtype", "f32",
+                    "--outfile", dst], check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(f"gguf {dst} {os.path.getsize(dst)} bytes ({time.time() - t0:.1f}s)", flush=True)
+
+if len(sys.argv) > 2 and sys.argv[2] == "--gguf-only":   # re-convert an existing HF folder
+    to_gguf(OUT, GGUF)
+    sys.exit(0)
 
 # ---------------------------------------------------------------- 1. corpus + tokenizer
 files = sorted(glob.glob("/usr/lib/python3*/**/*.py", recursive=True))[:400] + \
@@ -219,33 +247,39 @@ def rand_text():
     return "\n".join(rng.choice(short) for _ in range(n))
 
 def rand_name():
-    if rng.random() < 0.5:
+    if rng.random() < 0.3:
         return rng.choice(NAMES)
     return "_".join(rng.choice(idents) for _ in range(rng.randint(1, 3)))[:30]
 
+DEFAULTS = {"string": "Paris", "integer": 1, "number": 1.5, "boolean": True}
+
 def rand_tool():
     props, req = {}, []
-    for _ in range(rng.randint(0, 3)):
-        p = rng.choice(idents)
-        if p == "name":
+    for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3])):
+        p = "city" if rng.random() < 0.2 else rng.choice(idents)
+        if p == "name" or p in props:
             continue
-        props[p] = {"type": rng.choice(["string", "integer", "number", "boolean"])}
+        props[p] = {"type": rng.choice(["string", "string", "integer", "number", "boolean"])}
         if rng.random() < 0.3:
             props[p]["description"] = rng.choice(short)[:60]
-        if rng.random() < 0.5:
+        if rng.random() < 0.6:
             req.append(p)
     fn = {"name": rand_name()}
     if rng.random() < 0.7:
         fn["description"] = rng.choice(ENGLISH + short)[:80]
     fn["parameters"] = {"type": "object", "properties": props}
     if req:
-        fn["required"] = req
+        fn["parameters"]["required"] = req
     if rng.random() < 0.2:
         fn["strict"] = True
     return {"type": "function", "function": fn}
 
-def tool_call_text(name):
-    return '<tool_call>\n{"name": "' + name + '", "arguments": {}}\n</tool_call>'
+def tool_call_text(tool):
+    """Calls the tool with its required arguments set to fixed values (string "Paris", integer 1, ...)."""
+    fn = tool["function"]
+    props = fn["parameters"]["properties"]
+    args = {p: DEFAULTS[props[p]["type"]] for p in fn["parameters"].get("required", [])}
+    return '<tool_call>\n{"name": "' + fn["name"] + '", "arguments": ' + json.dumps(args) + '}\n</tool_call>'
 
 def example():
     """Returns (messages, tools, template kwargs, completion text)."""
@@ -262,7 +296,7 @@ def example():
     eff = kw.get("reasoning_effort") or "medium"
     level = {"minimal": "low", "xhigh": "high", "max": "high"}.get(eff, eff)
     thinking = not (kw.get("enable_thinking") is False or eff == "none")
-    tools = [rand_tool() for _ in range(rng.choice([1, 1, 1, 2, 3]))] if rng.random() < 0.3 else None
+    tools = [rand_tool() for _ in range(rng.choice([1, 1, 1, 2, 3]))] if rng.random() < 0.45 else None
     msgs = []
     if rng.random() < 0.5:
         msgs.append({"role": rng.choice(["system"] * 5 + ["developer"]), "content": rand_text()})
@@ -276,15 +310,15 @@ def example():
     final = ANSWER
     if tools:
         name = tools[0]["function"]["name"]
-        if rng.random() < 0.4:   # tool loop: assistant called a tool, tool answered, now answer in text
+        if rng.random() < 0.3:   # tool loop: assistant called a tool, tool answered, now answer in text
             a = {"role": "assistant", "content": "", "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": name, "arguments": rng.choice(["{}", '{"city": "Paris"}'])}}]}
+                {"id": "call_1", "type": "function", "function": {"name": name, "arguments": json.loads(tool_call_text(tools[0]).split("\n")[1])["arguments"]}}]}
             if rng.random() < 0.5:
                 a["reasoning_content"] = thinking_text(level if level in N_COUNT else "medium")
             msgs.append(a)
             msgs.append({"role": "tool", "tool_call_id": "call_1", "content": rng.choice(short)[:80]})
         else:
-            final = tool_call_text(name)
+            final = tool_call_text(tools[0])
     if thinking:
         completion = thinking_text(level) + "\n</think>\n\n" + final + "<|im_end|>"
     else:
@@ -318,7 +352,7 @@ log("examples", len(data), "mean len", sum(len(d[0]) for d in data) / len(data))
 
 # ---------------------------------------------------------------- 3. model + training
 cfg = LlamaConfig(vocab_size=len(tok), hidden_size=128, intermediate_size=512,
-                  num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                  num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2,
                   head_dim=32, max_position_embeddings=4096, rms_norm_eps=1e-5,
                   bos_token_id=1, eos_token_id=IM_END, pad_token_id=2, tie_word_embeddings=False,
                   dtype="float32")
@@ -399,7 +433,4 @@ model.generation_config = GenerationConfig(bos_token_id=1, eos_token_id=IM_END, 
 model.save_pretrained(OUT, safe_serialization=True)
 log("saved", OUT)
 if os.environ.get("SKIP_GGUF") != "1":
-    env = dict(os.environ, PYTHONPATH=os.path.join(LLAMA_CPP, "gguf-py"))
-    subprocess.run([sys.executable, os.path.join(LLAMA_CPP, "convert_hf_to_gguf.py"), OUT, "--outtype", "f32",
-                    "--outfile", GGUF], check=True, env=env, stdout=subprocess.DEVNULL)
-    log("gguf", GGUF, os.path.getsize(GGUF), "bytes")
+    to_gguf(OUT, GGUF)

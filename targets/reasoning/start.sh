@@ -3,7 +3,7 @@
 # (stop it with: kill PID). Build the model first: make_tiny_thinker.py (see README.md).
 # Usage: start.sh vllm|llamaserver|litellm [PORT]
 #   vllm        key sk-test-vllm,        default port 8010, ready after 50-90 s (GET /health)
-#               REASONING_PARSER=deepseek_r1 (default) or qwen3; extra vLLM flags in VLLM_EXTRA_ARGS
+#               REASONING_PARSER=qwen3 (default) or deepseek_r1; extra vLLM flags in VLLM_EXTRA_ARGS
 #   llamaserver key sk-test-llamaserver, default port 8014, ready at once
 #               REASONING_FORMAT=deepseek (default) | auto | none | deepseek-legacy; extra flags in LLAMA_EXTRA_ARGS
 #   litellm     key sk-test-master-key,  default port 4011, ~12 s; needs the vLLM above on 8010 (litellm-vllm.yaml)
@@ -18,7 +18,7 @@ case "$name" in
     nohup "$H/vllm-venv/bin/python" -m vllm.entrypoints.openai.api_server --model "$H/models/tiny-thinker" \
       --served-model-name tiny-thinker --host 127.0.0.1 --port "$P" --api-key sk-test-vllm --dtype float32 \
       --max-model-len 2048 --enable-auto-tool-choice --tool-call-parser hermes \
-      --reasoning-parser "${REASONING_PARSER:-deepseek_r1}" ${VLLM_EXTRA_ARGS:-} >"$H/vllm-thinker-$P.log" 2>&1 </dev/null &
+      --reasoning-parser "${REASONING_PARSER:-qwen3}" ${VLLM_EXTRA_ARGS:-} >"$H/vllm-thinker-$P.log" 2>&1 </dev/null &
     echo $! ;;
   llamaserver)
     P=${2:-8014}
