@@ -81,7 +81,7 @@ def test_a_log_gets_a_plain_line_per_row_without_ansi_or_pytest_paths(cli):
     lines = [line for line in run.stderr.splitlines() if "(row " in line]
     # one line per row, in the table's order, each once
     assert [line.split(" (row ")[0] for line in lines][:2] == ["Models", "Chat completions"]
-    assert len(lines) == len({line.split(" (row ")[0] for line in lines}) == 21
+    assert len(lines) == len({line.split(" (row ")[0] for line in lines}) == 23
     assert all(re.search(r"\d+/≤\d+ requests · \d+ failures? so far", line) for line in lines)
     assert "exit 0: no MUST-level failure" in run.stdout
 

@@ -127,7 +127,8 @@ def thinking_is_apart_from_the_answer(ctx: CheckContext) -> str | None:
     def judge(exchange: Exchange) -> None:
         found = next(found for e, found in _bodies(ctx) if e is exchange)
         for index, item in enumerate(found["output"]):
-            for part in item.get("content") or [] if item.get("type") == "message" else []:
+            parts = item.get("content") if item.get("type") == "message" else None
+            for part in parts if isinstance(parts, list) else []:
                 mark = thinking.marker_in(part.get("text") if isinstance(part, dict) else None)
                 if mark is not None:
                     raise CheckFailed(

@@ -80,6 +80,10 @@ def encrypted(target: Target) -> Request | None:
     )
 
 
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _refused(exchange: Exchange, *names: str) -> bool:
     response = exchange.response
     said = error_text(exchange) or ""
@@ -179,7 +183,7 @@ def summary_comes_when_asked(ctx: CheckContext) -> str | None:
     items = reasoning_items(body)
     if not items:
         raise NotApplicable(f"{exchange.describe()}: no reasoning item to summarise")
-    summaries = [part for item in items for part in item.get("summary") or [] if isinstance(part, dict)]
+    summaries = [part for item in items for part in _listed(item.get("summary")) if isinstance(part, dict)]
     if not any(isinstance(part.get("text"), str) and part["text"].strip() for part in summaries):
         raise CheckFailed(
             f"{exchange.describe()}: reasoning.summary 'auto' was asked for, but the reasoning items' summary is "
@@ -252,7 +256,7 @@ def reasoning_items_are_accepted_back(ctx: CheckContext) -> str | None:
         part.get("text", "")
         for item in body["output"]
         if item.get("type") == "message"
-        for part in item.get("content") or []
+        for part in _listed(item.get("content"))
         if isinstance(part, dict) and isinstance(part.get("text"), str)
     )
     request = sent_back(ctx.target, items, answer)
