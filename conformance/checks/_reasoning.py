@@ -14,12 +14,12 @@ from typing import Any
 
 from conformance import thinking
 from conformance.checks._every import STARVED, THINKING_IN_CONTENT
-from conformance.checks._expect import error_message, expect_chat_completion
+from conformance.checks._expect import error_message, expect_chat_completion, expect_written
 from conformance.checks._requests import ANSWER_TOKENS, chat_request, user
-from conformance.checks.stream_form import Chunk, choices_of, delta_of, first_index, read_chunks
+from conformance.checks.stream_form import Chunk, choices_of, delta_of, first_index, joined_content, read_chunks
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
-from conformance.profiles import Target
+from conformance.profiles import REASONING_FIELDS, Target
 from conformance.verdicts import NotApplicable
 
 BASIC = "reasoning/basic"
@@ -135,6 +135,27 @@ def read_answer(ctx: CheckContext, exchange: Exchange, *, answered_by: str | Non
     return read
 
 
+def stream_written(exchange: Exchange, found: list[Chunk], index: int = 0) -> None:
+    """A stream's answer was written apart from any thinking (see ``_expect.expect_written``): the deltas
+    of choice ``index`` joined, with its finish_reason and the usage chunk, read as one message."""
+    message: dict[str, Any] = {"content": joined_content(found, index)}
+    finish = usage = None
+    for chunk in found:
+        if isinstance(chunk.value.get("usage"), dict):
+            usage = chunk.value["usage"]
+        for choice in choices_of(chunk):
+            if choice.get("index") != index:
+                continue
+            delta = delta_of(choice)
+            finish = choice.get("finish_reason") or finish
+            if delta.get("tool_calls"):
+                message["tool_calls"] = delta["tool_calls"]
+            for name, value in delta.items():
+                if name in REASONING_FIELDS and isinstance(value, str | list) and value:
+                    message[name] = value
+    expect_written(exchange, message, finish, usage)
+
+
 def read_stream(exchange: Exchange, *, answered_by: str | None = None) -> Read:
     """The thinking of a stream's first choice, joined per field, and where its deltas came."""
     found: list[Chunk] = read_chunks(exchange, answered_by=answered_by)
@@ -212,4 +233,5 @@ __all__ = [
     "read_any",
     "read_stream",
     "reasoning_request",
+    "stream_written",
 ]

@@ -20,10 +20,9 @@ from typing import Any
 
 from conformance import jsonparse, sdk_oracle, sse, ts_oracle
 from conformance.checks._every import CHUNK_FORM, STREAM_FRAMING, every, judge_each
-from conformance.checks._expect import brief, clients, expect_status, expect_written, shown
+from conformance.checks._expect import brief, clients, expect_status, shown
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
-from conformance.profiles import REASONING_FIELDS
 from conformance.registry import check
 from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
@@ -123,27 +122,6 @@ def first_index(found: list[Chunk]) -> Any:
     """The index of the first choice a stream carries: what ``chunk.choices[0]`` reads in the Python SDK
     (a stream that numbers its only choice 1 is the TypeScript helper's check to report)."""
     return next((choice_index(choice) for chunk in found for choice in choices_of(chunk)), 0)
-
-
-def stream_written(exchange: Exchange, found: list[Chunk], index: int = 0) -> None:
-    """A stream's answer was written apart from any thinking (see ``_expect.expect_written``): the deltas
-    of choice ``index`` joined, with its finish_reason and the usage chunk, read as one message."""
-    message: dict[str, Any] = {"content": joined_content(found, index)}
-    finish = usage = None
-    for chunk in found:
-        if isinstance(chunk.value.get("usage"), dict):
-            usage = chunk.value["usage"]
-        for choice in choices_of(chunk):
-            if choice.get("index") != index:
-                continue
-            delta = delta_of(choice)
-            finish = choice.get("finish_reason") or finish
-            if delta.get("tool_calls"):
-                message["tool_calls"] = delta["tool_calls"]
-            for name, value in delta.items():
-                if name in REASONING_FIELDS and isinstance(value, str | list) and value:
-                    message[name] = value
-    expect_written(exchange, message, finish, usage)
 
 
 def joined_content(found: list[Chunk], index: int = 0) -> str:

@@ -20,6 +20,7 @@ from conformance.checks._expect import (
     shown,
     unsupported_if_refused,
 )
+from conformance.checks._reasoning import stream_written
 from conformance.checks._requests import chat_request
 from conformance.checks._trials import measure, pair_label
 from conformance.checks.stream_form import (
@@ -31,7 +32,6 @@ from conformance.checks.stream_form import (
     is_event_stream,
     joined_content,
     read_chunks,
-    stream_written,
 )
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request

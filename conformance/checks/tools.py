@@ -16,6 +16,7 @@ from typing import Any
 from conformance import ts_oracle
 from conformance.checks._every import CHAT_TEXT, CHUNK_FORM
 from conformance.checks._expect import expect_chat_completion, expect_written, shown, unsupported_if_refused
+from conformance.checks._reasoning import stream_written
 from conformance.checks._requests import chat_request
 from conformance.checks._tool_calls import (
     ASK,
@@ -30,7 +31,7 @@ from conformance.checks._tool_calls import (
     names,
     tools_request,
 )
-from conformance.checks.stream_form import choices_of, delta_of, first_index, read_chunks, stream_written
+from conformance.checks.stream_form import choices_of, delta_of, first_index, read_chunks
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.json_prefix import check_prefix
