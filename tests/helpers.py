@@ -152,6 +152,24 @@ def trial_exchanges(exchange: Exchange, count: int, vary: Any = None) -> list[Ex
     return made
 
 
+def live_context(root: str, key: str, fault: str | None, profile: dict[str, Any]) -> tuple[CheckContext, Any]:
+    """A check's context against a live reference server (OpenAI flavour) at ``root``, with ``fault`` on by path,
+    for a profile named reference-openai; returns the context and its store (close it)."""
+    from conformance.http import HttpClient
+    from conformance.profiles import Auth, Limits
+    from conformance.redaction import Redactor
+    from conformance.store import ExchangeStore
+
+    base_url = f"{root}/faults/{fault}/v1" if fault else f"{root}/v1"
+    target = build_target({"name": "reference-openai", "base_url": base_url, **profile})
+    client = HttpClient(
+        base_url=base_url, auth=Auth(), api_key=key, limits=Limits(timeout=5.0), redactor=Redactor(key, base_url)
+    )
+    store = ExchangeStore("live", client=client, concurrency=2)
+    dialect = load_dialect("openai")
+    return CheckContext(target, dialect, schema_set(dialect), store), store
+
+
 def judge(check_id: str, *exchanges: Exchange, **options: Any) -> CheckResult:
     """Run one registered check over hand-made exchanges."""
     return run_check(CHECKS[check_id], context(exchanges, **options))

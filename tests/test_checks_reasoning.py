@@ -7,15 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import chat_completion, chat_exchange, judge, make_exchange, sse, stream_exchange
+from helpers import chat_completion, chat_exchange, judge, live_context, make_exchange, sse, stream_exchange
 
 from conformance import thinking
 from conformance.checks._expect import Starved, expect_written
 from conformance.checks._requests import chat_request, user
-from conformance.dialects import load_dialect
 from conformance.profiles import build_target
 from conformance.reference import catalog
-from conformance.schemas import schema_set
 from conformance.verdicts import Blocked, Status
 
 REASONER = catalog.REASONING_MODEL.id
@@ -68,29 +66,11 @@ def live_server():
         yield server.base_url.removesuffix("/v1"), key
 
 
-def live_context(root: str, key: str, fault: str | None):
-    from conformance.context import CheckContext
-    from conformance.http import HttpClient
-    from conformance.profiles import Auth, Limits
-    from conformance.redaction import Redactor
-    from conformance.store import ExchangeStore
-
-    base_url = f"{root}/faults/{fault}/v1" if fault else f"{root}/v1"
-    target = build_target(
-        {
-            "name": "reference-openai",
-            "base_url": base_url,
-            "models": {"chat": "Llama-3.3-70B-Instruct", "reasoning": REASONER},
-            "reasoning": {"field": "reasoning_content"},
-            "limits": {"trials": 3},
-        }
-    )
-    client = HttpClient(
-        base_url=base_url, auth=Auth(), api_key=key, limits=Limits(timeout=5.0), redactor=Redactor(key, base_url)
-    )
-    store = ExchangeStore("live", client=client, concurrency=2)
-    dialect = load_dialect("openai")
-    return CheckContext(target, dialect, schema_set(dialect), store), store
+PROFILE = {
+    "models": {"chat": "Llama-3.3-70B-Instruct", "reasoning": REASONER},
+    "reasoning": {"field": "reasoning_content"},
+    "limits": {"trials": 3},
+}
 
 
 @pytest.mark.parametrize("check_id", sorted(FAILED_BY))
@@ -100,7 +80,7 @@ def test_each_reasoning_check_passes_clean_and_fails_under_its_fault(live_server
 
     root, key = live_server
     for fault, wanted in ((None, CLEAN.get(check_id, Status.PASS)), (FAILED_BY[check_id], Status.FAIL)):
-        ctx, store = live_context(root, key, fault)
+        ctx, store = live_context(root, key, fault, PROFILE)
         try:
             for need in CHECKS[check_id].needs:  # what a whole run has made before a check of every answer
                 ctx.exchange(need)
@@ -265,3 +245,13 @@ def test_a_model_that_withholds_its_thinking_as_openai_does_passes_the_field_che
     result = judge("reasoning.thinking_comes_in_one_field", basic, stream)
     assert result.status == Status.PASS
     assert "withheld" in result.message
+
+
+def test_an_answer_in_both_spellings_holds_to_the_declared_one():
+    answer = chat_completion("42")
+    answer["choices"][0]["message"].update(reasoning_content="hm", reasoning="hm")
+    basic = chat_exchange("reasoning/basic", answer, request_json={"model": REASONER, "messages": []})
+    stream = make_exchange("reasoning/stream", method="POST", path="/chat/completions", status=500, body={})
+    for field in ("reasoning", "reasoning_content"):
+        result = judge("reasoning.thinking_comes_in_one_field", basic, stream, reasoning={"field": field})
+        assert result.status == Status.DEVIATION, result.message

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers import CHAT_MODEL, error_body, judge, make_exchange
+from helpers import CHAT_MODEL, error_body, judge, live_context, make_exchange
 
 from conformance import sdk_oracle
 from conformance.checks._responses import Event
@@ -198,31 +198,13 @@ def live_server():
         yield server.base_url.removesuffix("/v1"), key
 
 
-def live_context(root: str, key: str, fault: str | None):
-    from conformance.context import CheckContext
-    from conformance.http import HttpClient
-    from conformance.profiles import Auth, Limits, build_target
-    from conformance.redaction import Redactor
-    from conformance.store import ExchangeStore
-
-    base_url = f"{root}/faults/{fault}/v1" if fault else f"{root}/v1"
-    target = build_target(
-        {
-            "name": "reference-openai",
-            "base_url": base_url,
-            "models": {"chat": "Llama-3.3-70B-Instruct", "vision": "Llama-4-Scout-17B-16E-Instruct-FP8"},
-            "limits": {"trials": 3},
-            "mid_stream_error": {"metadata": {"reference_fault": "mid-stream-error"}},
-            # the bursts: the reference's rate-limited model allows 3 requests a second
-            "rate_limit": {"probe": True, "model": catalog.RATE_LIMITED_MODEL, "budget": 6, "max_wait": 3},
-        }
-    )
-    client = HttpClient(
-        base_url=base_url, auth=Auth(), api_key=key, limits=Limits(timeout=5.0), redactor=Redactor(key, base_url)
-    )
-    store = ExchangeStore("live", client=client, concurrency=2)
-    dialect = load_dialect("openai")
-    return CheckContext(target, dialect, schema_set(dialect), store), store
+PROFILE = {
+    "models": {"chat": "Llama-3.3-70B-Instruct", "vision": "Llama-4-Scout-17B-16E-Instruct-FP8"},
+    "limits": {"trials": 3},
+    "mid_stream_error": {"metadata": {"reference_fault": "mid-stream-error"}},
+    # the bursts: the reference's rate-limited model allows 3 requests a second
+    "rate_limit": {"probe": True, "model": catalog.RATE_LIMITED_MODEL, "budget": 6, "max_wait": 3},
+}
 
 
 def test_every_responses_check_has_its_failing_fault():
@@ -241,7 +223,7 @@ def test_each_responses_check_passes_clean_and_fails_under_its_fault(live_server
 
     root, key = live_server
     for fault, wanted in ((None, Status.PASS), (FAILED_BY[check_id], Status.FAIL)):
-        ctx, store = live_context(root, key, fault)
+        ctx, store = live_context(root, key, fault, PROFILE)
         try:
             for need in CHECKS[check_id].needs:  # what a whole run has made before a check of every answer
                 ctx.exchange(need)

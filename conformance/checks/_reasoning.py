@@ -9,18 +9,19 @@ answers and the chat model's alike.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conformance import thinking
 from conformance.checks._every import STARVED, THINKING_IN_CONTENT
-from conformance.checks._expect import error_message, expect_chat_completion, expect_written
+from conformance.checks._expect import error_message, expect_chat_completion, expect_status, expect_written
 from conformance.checks._requests import ANSWER_TOKENS, chat_request, user
 from conformance.checks.stream_form import Chunk, choices_of, delta_of, first_index, joined_content, read_chunks
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import REASONING_FIELDS, Target
-from conformance.verdicts import NotApplicable
+from conformance.verdicts import CheckFailed, Measured, NotApplicable
 
 BASIC = "reasoning/basic"
 CHAT_MODEL = "reasoning/chat-model"
@@ -63,6 +64,33 @@ def reasoning_request(
 
 def ask(target: Target, exchange_id: str, purpose: str, **params: Any) -> Request | None:
     return reasoning_request(target, exchange_id, purpose, user(QUESTION), **params)
+
+
+def judge_efforts(ctx: CheckContext, prefix: str, refused: Callable[[Exchange], bool], parameter: str) -> str:
+    """Each documented effort's probe (``prefix`` + value) is answered, or refused with 400 naming ``parameter``
+    (``refused`` says which): anything else fails, a server error above all."""
+    accepted, declined, problems = [], [], []
+    for value in EFFORTS:
+        exchange = ctx.exchange(f"{prefix}{value}")
+        if refused(exchange):
+            declined.append(value)
+            continue
+        try:
+            expect_status(exchange, 200)
+        except CheckFailed as failure:
+            problems.append(f"{value}: {failure.message}")
+            continue
+        accepted.append(value)
+    if problems:
+        raise CheckFailed(f"{len(problems)} of {len(EFFORTS)} efforts: " + "; ".join(problems[:2]))
+    said = f"accepted: {', '.join(accepted)}" if accepted else "accepted: not one"
+    return said + (f"; refused with 400 naming {parameter}: {', '.join(declined)}" if declined else "")
+
+
+def allowance_said(measured: Measured, allowance: int) -> Measured:
+    """A rate of answers written after their thinking, saying the allowance the run gave it."""
+    note = f"limits.max_reasoning_tokens is {allowance}" + (f"; {measured.note}" if measured.note else "")
+    return replace(measured, note=note)
 
 
 def made_first(ctx: CheckContext, *probe_ids: str) -> None:
@@ -225,9 +253,11 @@ __all__ = [
     "STREAM",
     "TOOLS",
     "Read",
+    "allowance_said",
     "ask",
     "declared",
     "error_text",
+    "judge_efforts",
     "made_first",
     "read_answer",
     "read_any",

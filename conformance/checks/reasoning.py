@@ -69,12 +69,14 @@ def streamed(target: Target) -> Request | None:
     )
 
 
-def _fields_of(reads: list[Read]) -> dict[str, list[str]]:
-    """The exchanges that carry thinking, by the field it came in (the first spelling of each answer)."""
+def _fields_of(reads: list[Read], held: str | None = None) -> dict[str, list[str]]:
+    """The exchanges that carry thinking, by the field it came in: the declared one where an answer carries it
+    among others (vLLM sent both spellings while it renamed the field), else the first spelling."""
     by_field: dict[str, list[str]] = {}
     for read in reads:
-        if read.thought is not None:
-            by_field.setdefault(read.thought.field, []).append(read.exchange.id)
+        fields = [thought.field for thought in read.thoughts]
+        if fields:
+            by_field.setdefault(held if held in fields else fields[0], []).append(read.exchange.id)
     return by_field
 
 
@@ -101,8 +103,8 @@ def thinking_comes_in_one_field(ctx: CheckContext) -> str | Note | None:
     marked = next((read for read in answers if thinking.marker_in(read.content) is not None), None)
     if marked is not None and not _fields_of(answers):
         raise Blocked(NOT_IN_CONTENT, f"{marked.exchange.describe()}: the thinking comes in the content")
-    by_field = _fields_of(answers)
     held = declared(ctx)
+    by_field = _fields_of(answers, held[0] if held else None)
     if len(by_field) > 1:
         spread = "; ".join(f"`{name}` in {len(ids)} ({', '.join(ids[:2])})" for name, ids in by_field.items())
         raise CheckFailed(
@@ -139,19 +141,19 @@ def thinking_is_not_in_content(ctx: CheckContext) -> str | None:
     """No answer or stream of the run carries thinking in its content: no <think>, </think> or a model's other
     thinking marks (llama.cpp's --reasoning-format none and servers without a reasoning parser leave them there)."""
     made_first(ctx, BASIC, STREAM)
+    reads = {read.exchange.id: read for read in _answers(ctx)}
 
     def judge(exchange: Exchange) -> None:
-        read = read_any(ctx, exchange)
-        mark = thinking.marker_in(read.content) if read is not None else None
+        read = reads[exchange.id]
+        mark = thinking.marker_in(read.content)
         if mark is not None:
-            assert read is not None
             at = read.content.find(mark)
             raise CheckFailed(
                 f"{exchange.describe()}: the content holds {mark!r} at character {at}: "
                 f"{shown(read.content[max(at - 20, 0) :], 80)}; thinking belongs apart from the answer"
             )
 
-    readable = [e for e in [*every(ctx, "chat-completion"), *every(ctx, "stream")] if read_any(ctx, e) is not None]
+    readable = [read.exchange for read in reads.values()]
     return judge_each(readable, judge, noun="answers and streams", empty="the run got no readable chat answer")
 
 
@@ -238,10 +240,10 @@ def reasoning_tokens_fit_in_completion_tokens(ctx: CheckContext) -> str | None:
     """Wherever reasoning_tokens is counted, it is part of completion_tokens: 0 <= reasoning_tokens <=
     completion_tokens, in every answer and usage chunk of the run."""
     made_first(ctx, BASIC, STREAM)
-    counted = [read for read in _answers(ctx) if read.reasoning_tokens is not None]
+    counted = {read.exchange.id: read for read in _answers(ctx) if read.reasoning_tokens is not None}
 
     def judge(exchange: Exchange) -> None:
-        read = next(read for read in counted if read.exchange is exchange)
+        read = counted[exchange.id]
         completion = read.usage.get("completion_tokens")
         if not isinstance(completion, int) or isinstance(completion, bool):
             return  # the usage's own form is chat-completions' to judge
@@ -252,7 +254,7 @@ def reasoning_tokens_fit_in_completion_tokens(ctx: CheckContext) -> str | None:
             )
 
     return judge_each(
-        [read.exchange for read in counted],
+        [read.exchange for read in counted.values()],
         judge,
         noun="answers counting reasoning tokens",
         empty="no answer of the run counts reasoning tokens",

@@ -122,10 +122,12 @@ def starved_answers_end_with_length(ctx: CheckContext) -> str | None:
     """An answer whose thinking spent the cap ends with finish_reason "length", never "stop" with nothing written
     (an app takes that empty answer for a whole one), in every answer and stream of the run."""
     made_first(ctx, CAPPED, BASIC)
+    reads = [read for e in [*every(ctx, "chat-completion"), *every(ctx, "stream")] if (read := read_any(ctx, e))]
+    thought = {read.exchange.id: read for read in reads if read.thought_at_all}
 
     def judge(exchange: Exchange) -> None:
-        read = read_any(ctx, exchange)
-        if read is None or not read.thought_at_all or read.finish_reason != "stop" or read.written:
+        read = thought[exchange.id]
+        if read.finish_reason != "stop" or read.written:
             return
         if read.content is None:  # no text where one is owed: the chat completion's text, judged there
             raise Blocked(CHAT_TEXT, f"{exchange.describe()}: content null after thinking, finish_reason 'stop'")
@@ -134,13 +136,8 @@ def starved_answers_end_with_length(ctx: CheckContext) -> str | None:
             f"(content {brief(read.content, 20)}): an answer starved by its thinking ends 'length'"
         )
 
-    thought = [e for e in [*every(ctx, "chat-completion"), *every(ctx, "stream")] if _thought(ctx, e)]
-    return judge_each(thought, judge, noun="answers that thought", empty="no answer shows thinking")
-
-
-def _thought(ctx: CheckContext, exchange: Exchange) -> bool:
-    read = read_any(ctx, exchange)
-    return read is not None and read.thought_at_all
+    exchanges = [read.exchange for read in thought.values()]
+    return judge_each(exchanges, judge, noun="answers that thought", empty="no answer shows thinking")
 
 
 @check(

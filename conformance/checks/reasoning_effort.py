@@ -10,7 +10,17 @@ does not count it, from the length of the thinking it returns.
 from __future__ import annotations
 
 from conformance.checks._expect import Starved, expect_status
-from conformance.checks._reasoning import EFFORT, EFFORTS, FIELD, INVALID_EFFORT, Read, ask, error_text, read_answer
+from conformance.checks._reasoning import (
+    EFFORT,
+    EFFORTS,
+    FIELD,
+    INVALID_EFFORT,
+    Read,
+    ask,
+    error_text,
+    judge_efforts,
+    read_answer,
+)
 from conformance.checks._trials import measure, pair_label
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
@@ -62,22 +72,7 @@ def refused(exchange: Exchange) -> bool:
 def effort_values_are_accepted_or_refused(ctx: CheckContext) -> str | None:
     """Each documented reasoning_effort (none, minimal, low, medium, high, xhigh, max) is answered, or refused with
     400 naming the parameter: never a server error, never another refusal."""
-    accepted, declined, problems = [], [], []
-    for value in EFFORTS:
-        exchange = ctx.exchange(f"{EFFORT}{value}")
-        if refused(exchange):
-            declined.append(value)
-            continue
-        try:
-            expect_status(exchange, 200)
-        except CheckFailed as failure:
-            problems.append(f"{value}: {failure.message}")
-            continue
-        accepted.append(value)
-    if problems:
-        raise CheckFailed(f"{len(problems)} of {len(EFFORTS)} efforts: " + "; ".join(problems[:2]))
-    said = f"accepted: {', '.join(accepted)}" if accepted else "accepted: not one"
-    return said + (f"; refused with 400 naming reasoning_effort: {', '.join(declined)}" if declined else "")
+    return judge_efforts(ctx, EFFORT, refused, "reasoning_effort")
 
 
 @check("reasoning", Level.MUST, source="openai-reasoning-effort", needs=(INVALID_EFFORT,))

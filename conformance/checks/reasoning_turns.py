@@ -18,6 +18,7 @@ from conformance.checks._reasoning import (
     STREAM,
     TOOLS,
     Read,
+    allowance_said,
     made_first,
     read_answer,
     read_any,
@@ -219,11 +220,4 @@ def answers_leave_room_after_thinking(ctx: CheckContext) -> Measured:
         return f"was cut at its cap of {_cap(read.exchange)} tokens{after} with nothing of the answer written"
 
     measured = measure("the answer was written after the thinking", [(r.exchange.id, r) for r in reads], judge)
-    return Measured(
-        measured.successes,
-        measured.trials,
-        measured.what,
-        measured.misses,
-        measured.details,
-        f"limits.max_reasoning_tokens is {allowance}" + (f"; {measured.note}" if measured.note else ""),
-    )
+    return allowance_said(measured, allowance)

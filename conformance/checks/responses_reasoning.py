@@ -15,7 +15,7 @@ from typing import Any
 from conformance import thinking
 from conformance.checks._every import RESPONSE_FORM, every, judge_each
 from conformance.checks._expect import shown
-from conformance.checks._reasoning import made_first
+from conformance.checks._reasoning import allowance_said, made_first
 from conformance.checks._requests import ANSWER_TOKENS as CHAT_ANSWER_TOKENS
 from conformance.checks._responses import (
     ANSWER_TOKENS,
@@ -119,9 +119,11 @@ def thinking_is_apart_from_the_answer(ctx: CheckContext) -> str | None:
     if ctx.probes:  # the row's question is answered: this check owns that claim (the others are blocked by it)
         response_body(ctx.exchange(BASIC))
     made_first(ctx, STREAM)
+    bodies = _bodies(ctx)
+    by_id = {exchange.id: body for exchange, body in bodies}
 
     def judge(exchange: Exchange) -> None:
-        found = next(found for e, found in _bodies(ctx) if e is exchange)
+        found = by_id[exchange.id]
         for index, item in enumerate(found["output"]):
             parts = item.get("content") if item.get("type") == "message" else None
             for part in parts if isinstance(parts, list) else []:
@@ -135,7 +137,6 @@ def thinking_is_apart_from_the_answer(ctx: CheckContext) -> str | None:
         if "reasoning" in kinds and "message" in kinds and kinds.index("reasoning") > kinds.index("message"):
             raise CheckFailed(f"{exchange.describe()}: a reasoning item comes after the message ({kinds})")
 
-    bodies = _bodies(ctx)
     said = judge_each([e for e, _ in bodies], judge, noun="responses", empty="the run got no response")
     items = sum(len(reasoning_items(body)) for _, body in bodies)
     counted = max((_reasoning_tokens(body) or 0 for _, body in bodies), default=0)
@@ -152,9 +153,11 @@ def reasoning_tokens_count_the_thinking(ctx: CheckContext) -> str | None:
     some, and never more than output_tokens, in every response of the run."""
     offered(ctx, judged_over_every_answer=True)
     made_first(ctx, BASIC, STREAM)
+    bodies = _bodies(ctx)
+    by_id = {exchange.id: body for exchange, body in bodies}
 
     def judge(exchange: Exchange) -> None:
-        body = next(found for e, found in _bodies(ctx) if e is exchange)
+        body = by_id[exchange.id]
         counted, usage = _reasoning_tokens(body), body.get("usage")
         output = usage.get("output_tokens") if isinstance(usage, dict) else None
         if counted is None or not isinstance(output, int):
@@ -167,7 +170,7 @@ def reasoning_tokens_count_the_thinking(ctx: CheckContext) -> str | None:
         if counted == 0 and any(thinking_text(item) for item in reasoning_items(body)):
             raise CheckFailed(f"{exchange.describe()}: a reasoning item carries thinking, but reasoning_tokens is 0")
 
-    counted = [e for e, body in _bodies(ctx) if isinstance(body.get("usage"), dict)]
+    counted = [e for e, body in bodies if isinstance(body.get("usage"), dict)]
     return judge_each(counted, judge, noun="responses with usage", empty="no response of the run has usage")
 
 
@@ -269,15 +272,7 @@ def answers_leave_room_after_thinking(ctx: CheckContext) -> Measured:
         return f"was cut at max_output_tokens {_cap(exchange)} with nothing answered"
 
     measured = measure("the response was answered after the thinking", [(e.id, (e, b)) for e, b in thought], judge)
-    note = f"limits.max_reasoning_tokens is {ctx.target.limits.max_reasoning_tokens}"
-    return Measured(
-        measured.successes,
-        measured.trials,
-        measured.what,
-        measured.misses,
-        measured.details,
-        note + (f"; {measured.note}" if measured.note else ""),
-    )
+    return allowance_said(measured, ctx.target.limits.max_reasoning_tokens)
 
 
 __all__ = ["BASIC", "ITEMS", "readable", "reasoning_request", "thinking_text"]

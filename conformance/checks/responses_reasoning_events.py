@@ -129,8 +129,10 @@ def reasoning_events_are_consistent(ctx: CheckContext) -> str | None:
         raise Blocked(RESPONSE_EVENTS, "no stream's reasoning events are of their schema")
     counts: dict[str, int] = {}
 
+    by_id = {exchange.id: found for exchange, found in formed}
+
     def judge(stream: Exchange) -> None:
-        counts[stream.id] = judge_reasoning_events(stream, next(found for e, found in formed if e is stream))
+        counts[stream.id] = judge_reasoning_events(stream, by_id[stream.id])
 
     said = judge_each([e for e, _ in formed], judge, noun="streams", empty="the run got no Responses stream")
     if not sum(counts.values()):

@@ -9,7 +9,7 @@ from typing import Any
 
 from conformance.checks._every import RESPONSES_STARVED
 from conformance.checks._expect import Starved, expect_status, shown, unsupported_if_refused
-from conformance.checks._reasoning import error_text
+from conformance.checks._reasoning import EFFORTS, error_text, judge_efforts
 from conformance.checks._responses import offered, reasoning_items, response_body
 from conformance.checks._trials import measure, pair_label
 from conformance.checks.responses_reasoning import ITEMS, QUESTION, reasoning_request, thinking_text
@@ -26,7 +26,6 @@ INVALID_EFFORT = "responses-reasoning/effort-invalid"
 SUMMARY = "responses-reasoning/summary"
 ENCRYPTED = "responses-reasoning/encrypted"
 SENT_BACK = "responses-reasoning/sent-back"
-EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 INVALID = "extreme"
 FOLLOW_UP = "Now double it. Answer with the number only."
 INCLUDE = "reasoning.encrypted_content"
@@ -101,22 +100,7 @@ def effort_values_are_accepted_or_refused(ctx: CheckContext) -> str | None:
     """Each documented reasoning.effort (none, minimal, low, medium, high, xhigh, max) is answered, or refused with
     400 naming it: never a server error, never another refusal."""
     offered(ctx)
-    accepted, declined, problems = [], [], []
-    for value in EFFORTS:
-        exchange = ctx.exchange(f"{EFFORT}{value}")
-        if _effort_refused(exchange):
-            declined.append(value)
-            continue
-        try:
-            expect_status(exchange, 200)
-        except CheckFailed as failure:
-            problems.append(f"{value}: {failure.message}")
-            continue
-        accepted.append(value)
-    if problems:
-        raise CheckFailed(f"{len(problems)} of {len(EFFORTS)} efforts: " + "; ".join(problems[:2]))
-    said = f"accepted: {', '.join(accepted)}" if accepted else "accepted: not one"
-    return said + (f"; refused with 400 naming reasoning.effort: {', '.join(declined)}" if declined else "")
+    return judge_efforts(ctx, EFFORT, _effort_refused, "reasoning.effort")
 
 
 @check("responses-reasoning", Level.MUST, source="openai-reasoning-effort", needs=(INVALID_EFFORT,))
