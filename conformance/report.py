@@ -27,13 +27,14 @@ from conformance.rows import ROWS
 from conformance.runconfig import RunConfig
 from conformance.schemas import digest_of
 from conformance.sdk_oracle import SDK_VERSION
+from conformance.surface.coverage import coverage
 from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_status
 
 # 1.1: run.retries_after_429, waited_for_limits, exchanges_made; 1.2: exit codes 5, 130 and 143, the
 # size and digest of a body too large to keep, the status "blocked" with the check's blocked_by; 1.3:
 # each check's kind and a model check's rate, the status "inconclusive", run.trials; 1.4: the seven rows of the
-# Responses API
-REPORT_VERSION = "1.5"
+# Responses API; 1.5: the reasoning rows, run.thinking; 1.6: coverage of the API surface's catalogue
+REPORT_VERSION = "1.6"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 # a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)
@@ -159,7 +160,7 @@ def build_report(
         )
     row_counter = Counter(row["status"] for row in rows)
     cited = {exchange_id for result in results for exchange_id in result.exchanges}
-    return {
+    document = {
         "report_version": REPORT_VERSION,
         "suite": {
             "name": "openai-conformance",
@@ -209,6 +210,8 @@ def build_report(
         "checks": [result.as_dict() for result in results],
         "exchanges": {exchange_id: exchanges[exchange_id] for exchange_id in sorted(cited) if exchange_id in exchanges},
     }
+    document["coverage"] = coverage(document)
+    return document
 
 
 def _thinking(config: RunConfig) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from conformance.render.common import ROW_LABELS, ROW_SYMBOLS, md_code
+from conformance.render.coverage import coverage_grid
 
 STATUS_SYMBOLS = {
     "pass": "✅",
@@ -76,6 +77,11 @@ def compare_markdown(reports: list[dict[str, Any]], *, checks: bool = False) -> 
     for label, line in zip(labels, grid, strict=True):
         cells = " | ".join(f"{_symbol(status)} {_label(status)}" for status, _ in line)
         lines.append(f"| {md_code(label, table=True) if checks else label} | {cells} |")
+    endpoints, coverage = coverage_grid(reports)
+    if endpoints:
+        lines += ["", "Coverage of the API surface (parameters judged, fields judged):", ""]
+        lines += ["| Endpoint | " + " | ".join(columns) + " |", "|---|" + "---|" * len(reports)]
+        lines += [f"| `{e}` | " + " | ".join(line) + " |" for e, line in zip(endpoints, coverage, strict=True)]
     for note in _notes(reports):
         lines += ["", f"> Note: {md_code(note)}"]
     return "\n".join(lines) + "\n"
@@ -92,6 +98,17 @@ def compare_html(reports: list[dict[str, Any]], *, checks: bool = False) -> str:
         )
         rows.append(f"<tr><th>{escape(label)}</th>{cells}</tr>")
     columns = "".join(f"<th>{escape(column)}</th>" for column in _columns(reports))
+    endpoints, coverage = coverage_grid(reports)
+    surface_rows = "".join(
+        f"<tr><th><code>{escape(e)}</code></th>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>"
+        for e, line in zip(endpoints, coverage, strict=True)
+    )
+    surface = (
+        f"<h2>Coverage of the API surface</h2><table><thead><tr><th>Endpoint</th>{columns}</tr></thead>"
+        f"<tbody>{surface_rows}</tbody></table>"
+        if surface_rows
+        else ""
+    )
     notes = "".join(f"<p class='note'>Note: {escape(note)}</p>" for note in _notes(reports))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Conformance comparison</title><style>
@@ -101,5 +118,5 @@ th, td {{ border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; }} thea
 .c-unsupported, .c-fail, .c-error {{ background: #ffebe9; }} .c-untested, .c-skipped, .c-absent {{ color: #6e7781; }}
 .note {{ background: #fff8c5; padding: 6px; }}
 </style></head><body><h1>Conformance comparison</h1>{notes}
-<table><thead><tr><th>{head}</th>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table></body></html>
+<table><thead><tr><th>{head}</th>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>{surface}</body></html>
 """

@@ -16,6 +16,7 @@ from typing import Any
 from conformance import jsonparse
 from conformance.exchange import Chunk
 from conformance.render.common import CLIENT_LABELS, ROW_LABELS, noteworthy, rate_text, stamp, with_clients
+from conformance.render.coverage import coverage_html
 from conformance.sse import parse
 
 STATUSES = ("pass", "fail", "blocked", "inconclusive", "deviation", "unsupported", "skipped", "error")
@@ -220,6 +221,7 @@ def render_html(report: dict[str, Any]) -> str:
 failures; {escape(headline or "nothing to report")}. Exit code {report["run"]["exit_code"]}.</p>
 {problems}
 {"".join(matrix)}
+{coverage_html(report)}
 <div class="filters">{boxes}
 <select id="row-filter"><option value="">all features</option>{options}</select>
 <input id="text-filter" type="search" placeholder="filter by text"> <span id="shown"></span></div>

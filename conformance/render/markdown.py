@@ -16,6 +16,7 @@ from conformance.render.common import (
     stamp,
     with_clients,
 )
+from conformance.render.coverage import coverage_markdown
 
 COUNTED = ("pass", "fail", "blocked", "inconclusive", "deviation", "unsupported", "skipped", "error")
 
@@ -60,6 +61,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             "|---|---|---|",
         ]
         lines += [f"| `{check['id']}` | {rate_text(check)} | {check['status']} |" for check in measured]
+    lines += coverage_markdown(report)
     for problem in run["problems"]:
         lines += ["", f"> **Problem:** {md_code(problem)}"]
     for title, checks in noteworthy(report).items():

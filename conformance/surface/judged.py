@@ -1,0 +1,209 @@
+"""Which checks judge each request parameter of the catalogue, or why none does yet.
+
+Every top-level parameter of every covered endpoint (the document's, and those only a client declares)
+is classified here: a tuple of the checks whose claims are about it, or a sentence saying why no check
+judges it. ``tests/test_surface.py`` fails when the catalogue holds a parameter missing here, or when
+this names a parameter or a check that does not exist, so a new parameter in the pinned document or
+SDKs cannot pass unseen.
+
+Fields of answers need no list: every field a run sees is judged by the checks that validate the
+whole object (the dialect's JSON Schema and both SDKs' types) on that exchange.
+"""
+
+from __future__ import annotations
+
+Judged = tuple[str, ...] | str
+
+_NO_PROBE = "no probe sends it yet"
+_AUDIO = "audio: no covered row serves audio, and no probe sends it yet"
+_HOSTED = "OpenAI-hosted feature (prompt templates, caching, moderation, web search): no probe sends it yet"
+_ACCOUNT = "account and billing metadata that does not change the answer: no probe sends it yet"
+
+_ROLES = (
+    "chat-completions.basic_request_succeeds",
+    "chat-completions.accepts_system_role",
+    "chat-completions.accepts_developer_role",
+    "chat-completions.accepts_multi_turn_history",
+    "chat-completions.accepts_text_content_parts",
+    "chat-completions.accepts_message_names",
+    "chat-completions.accepts_long_history",
+    "errors-400.missing_messages_are_refused",
+    "errors-400.empty_messages_are_refused",
+    "errors-400.invalid_role_is_refused",
+    "errors-400.messages_as_a_string_are_refused",
+)
+_EFFORT = (
+    "reasoning.effort_values_are_accepted_or_refused",
+    "reasoning.invalid_effort_is_refused",
+    "reasoning.lower_effort_thinks_less",
+    "reasoning.effort_none_does_not_think",
+)
+_CHAT_TOOLS = (
+    "tools.required_choice_gives_valid_calls",
+    "tools.named_choice_calls_that_tool",
+    "tools.none_choice_calls_no_tool",
+    "tools.auto_choice_calls_are_valid",
+    "tools.no_argument_tool_gets_an_empty_object",
+    "tools.tool_results_round_trip",
+)
+_RESPONSES_TOOLS = (
+    "responses-tools.required_choice_gives_valid_calls",
+    "responses-tools.none_choice_gives_no_call",
+    "responses-tools.named_choice_calls_that_tool",
+    "responses-tools.auto_choice_calls_the_tool",
+)
+
+PARAMETERS: dict[str, dict[str, Judged]] = {
+    "GET /models": {},
+    "GET /models/{model}": {
+        "model": ("models.retrieve_is_schema_valid", "models.retrieve_returns_the_requested_id"),
+    },
+    "POST /chat/completions": {
+        "audio": _AUDIO,
+        "frequency_penalty": _NO_PROBE,
+        "function_call": "deprecated for tool_choice; " + _NO_PROBE,
+        "functions": "deprecated for tools; " + _NO_PROBE,
+        "logit_bias": _NO_PROBE,
+        "logprobs": ("sampling.logprobs_are_returned_when_asked",),
+        "max_completion_tokens": ("sampling.max_completion_tokens_is_honoured", "reasoning.the_cap_covers_thinking"),
+        "max_tokens": (
+            "sampling.max_tokens_is_honoured",
+            "errors-400.negative_token_limit_is_refused",
+            "reasoning.max_tokens_is_honoured_or_refused",
+        ),
+        "messages": _ROLES,
+        "metadata": _ACCOUNT,
+        "modalities": _AUDIO,
+        "model": (
+            "model-selection.every_listed_model_answers_as_itself",
+            "model-selection.unknown_model_is_refused_with_404",
+            "errors-400.missing_model_is_refused",
+        ),
+        "moderation": _HOSTED,
+        "n": ("chat-completions.n_is_honoured",),
+        "parallel_tool_calls": ("tools.parallel_request_gets_several_calls", "tools.parallel_calls_have_distinct_ids"),
+        "prediction": "predicted outputs: " + _NO_PROBE,
+        "presence_penalty": _NO_PROBE,
+        "prompt_cache_key": _HOSTED,
+        "prompt_cache_options": _HOSTED,
+        "prompt_cache_retention": _HOSTED,
+        "reasoning_effort": _EFFORT,
+        "response_format": (
+            "structured-output.json_object_gives_json",
+            "structured-output.strict_json_schema_is_followed",
+            "structured-output.loose_json_schema_is_followed",
+            "structured-output.invalid_schema_is_refused",
+            "structured-output.generated_schemas_are_followed",
+        ),
+        "safety_identifier": _ACCOUNT,
+        "seed": ("sampling.seed_is_accepted", "sampling.seed_makes_sampling_repeatable"),
+        "service_tier": _ACCOUNT,
+        "stop": ("sampling.stop_is_honoured", "sampling.stop_keeps_the_text_before_it"),
+        "store": "stored chat completions (GET /chat/completions/{id}) are not a covered endpoint; " + _NO_PROBE,
+        "stream": (
+            "streaming.request_succeeds",
+            "streaming.stream_ends_with_done",
+            "streaming.chunks_are_schema_valid",
+        ),
+        "stream_options": ("streaming.usage_chunk_when_asked", "errors-400.stream_options_without_stream_are_refused"),
+        "temperature": (
+            "sampling.temperature_is_accepted",
+            "sampling.out_of_range_temperature_is_refused",
+            "sampling.temperature_changes_the_answers",
+            "errors-400.temperature_as_a_string_is_refused",
+        ),
+        "tool_choice": (*_CHAT_TOOLS[:4], "errors-400.tool_choice_naming_no_tool_is_refused"),
+        "tools": _CHAT_TOOLS,
+        "top_logprobs": ("sampling.logprobs_are_returned_when_asked",),
+        "top_p": (
+            "sampling.top_p_is_accepted",
+            "sampling.out_of_range_top_p_is_refused",
+            "sampling.top_p_narrows_the_answers",
+        ),
+        "user": _ACCOUNT,
+        "verbosity": _NO_PROBE,
+        "web_search_options": _HOSTED,
+    },
+    "POST /moderations": {
+        "input": ("moderation.one_result_per_input", "moderation.harmful_text_is_flagged"),
+        "model": ("moderation.response_is_schema_valid", "errors-not-found.unknown_model_moderation_is_404"),
+    },
+    "POST /responses": {
+        "access_programs": "declared by openai-python only, not by the pinned document: " + _NO_PROBE,
+        "background": "background responses (polled by GET): " + _NO_PROBE,
+        "background_options": "declared by openai-python only, not by the pinned document: " + _NO_PROBE,
+        "context_management": _HOSTED,
+        "conversation": "the Conversations API is not a covered endpoint; " + _NO_PROBE,
+        "image": "declared by openai-python only, not by the pinned document: " + _NO_PROBE,
+        "include": ("responses-reasoning.encrypted_content_comes_when_included",),
+        "input": (
+            "responses.basic_request_is_answered",
+            "responses.system_and_developer_items_are_answered",
+            "responses-state.input_items_carry_the_history",
+            "responses-errors.missing_input_is_refused_with_400",
+            "responses-multimodal.data_url_image_is_answered",
+        ),
+        "instructions": ("responses.instructions_reach_the_model",),
+        "max_output_tokens": ("responses.max_output_tokens_is_honoured", "responses.settings_are_echoed"),
+        "max_tool_calls": _NO_PROBE,
+        "metadata": ("responses.settings_are_echoed",),
+        "model": ("responses.basic_request_is_answered", "responses-errors.unknown_model_is_refused"),
+        "moderation": _HOSTED,
+        "parallel_tool_calls": ("responses-tools.parallel_calls_have_distinct_call_ids",),
+        "previous_response_id": ("responses-state.previous_response_id_continues_the_conversation",),
+        "prompt": _HOSTED,
+        "prompt_cache_key": _HOSTED,
+        "prompt_cache_options": _HOSTED,
+        "prompt_cache_retention": _HOSTED,
+        "reasoning": (
+            "responses-reasoning.effort_values_are_accepted_or_refused",
+            "responses-reasoning.invalid_effort_is_refused",
+            "responses-reasoning.lower_effort_thinks_less",
+            "responses-reasoning.summary_comes_when_asked",
+        ),
+        "safety_identifier": _ACCOUNT,
+        "service_tier": _ACCOUNT,
+        "store": ("responses-state.unstored_response_is_not_kept", "responses-state.stored_response_is_retrievable"),
+        "stream": ("responses-streaming.streamed_request_completes", "responses-streaming.events_are_typed_json"),
+        "stream_options": _NO_PROBE,
+        "temperature": (
+            "responses.temperature_and_top_p_are_accepted",
+            "responses.settings_are_echoed",
+            "responses-errors.out_of_range_value_is_refused_with_400",
+        ),
+        "text": (
+            "responses-structured-output.json_schema_text_matches_the_schema",
+            "responses-structured-output.json_object_text_is_an_object",
+        ),
+        "tool_choice": _RESPONSES_TOOLS,
+        "tools": (*_RESPONSES_TOOLS, "responses-tools.call_output_round_trip_is_answered"),
+        "top_logprobs": _NO_PROBE,
+        "top_p": ("responses.temperature_and_top_p_are_accepted", "responses.settings_are_echoed"),
+        "truncation": "deprecated; " + _NO_PROBE,
+        "user": _ACCOUNT,
+    },
+    "GET /responses/{response_id}": {
+        "response_id": (
+            "responses-state.stored_response_is_retrievable",
+            "responses-state.unstored_response_is_not_kept",
+        ),
+        "include": _NO_PROBE,
+        "include_obfuscation": _NO_PROBE,
+        "starting_after": "resuming a background response's stream: " + _NO_PROBE,
+        "stream": "resuming a background response's stream: " + _NO_PROBE,
+    },
+}
+
+# checks whose claim is about every top-level parameter their requests carry: a parameter such a check
+# sent and judged is judged, whatever the list above says of it
+PER_PARAMETER: frozenset[str] = frozenset({"errors-400.unsupported_parameters_are_ignored_or_refused"})
+
+
+def checks_of(endpoint: str, parameter: str) -> tuple[str, ...]:
+    judged = PARAMETERS.get(endpoint, {}).get(parameter, ())
+    return judged if isinstance(judged, tuple) else ()
+
+
+def why_unjudged(endpoint: str, parameter: str) -> str | None:
+    judged = PARAMETERS.get(endpoint, {}).get(parameter)
+    return judged if isinstance(judged, str) else None
