@@ -88,18 +88,33 @@ def kind_of(exchange: Exchange) -> Kind | None:
     return None
 
 
+# the parameter sweep's requests (rows parameters and responses-parameters): "<row>/<parameter>/<valid|invalid>-n"
+SWEPT = ("parameters/", "responses-parameters/")
+
+
+def swept(exchange: Exchange) -> bool:
+    """A request of the parameter sweep: a penalty of 2, a bias of -100 and the like are meant to change what the
+    model says, so claims about what models say by default do not read their answers (forms still do)."""
+    return exchange.id.startswith(SWEPT)
+
+
 def refused_on_purpose(exchange: Exchange) -> bool:
-    """The request was one the target should refuse (a refusal probe): an answer other than an error
-    has no form to judge, since accepting it is the defect its own check reports."""
+    """The request was one the target should refuse (a refusal probe, an invalid value of the parameter sweep):
+    an answer other than an error has no form to judge, since accepting it is the defect its own check reports."""
     probe = PROBES.get(exchange.id)
-    return probe is not None and probe.refusal
+    return (probe is not None and probe.refusal) or (swept(exchange) and "/invalid-" in exchange.id)
 
 
-def every(ctx: CheckContext, kind: Kind) -> list[Exchange]:
+def every(ctx: CheckContext, kind: Kind, *, with_swept: bool = True) -> list[Exchange]:
     """Every exchange of the run whose answer is of ``kind``, each cited as evidence. Answers to
-    requests that should have been refused are judged only as errors."""
+    requests that should have been refused are judged only as errors; ``with_swept=False`` leaves out the
+    parameter sweep's (for claims about what a model says unprompted)."""
     found = sorted(
-        (e for e in ctx.every_exchange() if kind_of(e) == kind and (kind == "error" or not refused_on_purpose(e))),
+        (
+            e
+            for e in ctx.every_exchange()
+            if kind_of(e) == kind and (kind == "error" or not refused_on_purpose(e)) and (with_swept or not swept(e))
+        ),
         key=lambda e: e.id,
     )
     for exchange in found:

@@ -83,7 +83,7 @@ def _fields_of(reads: list[Read], held: str | None = None) -> dict[str, list[str
 def _answers(ctx: CheckContext) -> list[Read]:
     """Every chat answer and stream of the run that can be read (the others are the form checks')."""
     reads = []
-    for exchange in [*every(ctx, "chat-completion"), *every(ctx, "stream")]:
+    for exchange in [*every(ctx, "chat-completion", with_swept=False), *every(ctx, "stream", with_swept=False)]:
         read = read_any(ctx, exchange)
         if read is not None:
             reads.append(read)

@@ -122,7 +122,11 @@ def starved_answers_end_with_length(ctx: CheckContext) -> str | None:
     """An answer whose thinking spent the cap ends with finish_reason "length", never "stop" with nothing written
     (an app takes that empty answer for a whole one), in every answer and stream of the run."""
     made_first(ctx, CAPPED, BASIC)
-    reads = [read for e in [*every(ctx, "chat-completion"), *every(ctx, "stream")] if (read := read_any(ctx, e))]
+    reads = [
+        read
+        for e in [*every(ctx, "chat-completion", with_swept=False), *every(ctx, "stream", with_swept=False)]
+        if (read := read_any(ctx, e))
+    ]
     thought = {read.exchange.id: read for read in reads if read.thought_at_all}
 
     def judge(exchange: Exchange) -> None:

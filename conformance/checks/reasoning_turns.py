@@ -202,7 +202,7 @@ def answers_leave_room_after_thinking(ctx: CheckContext) -> Measured:
     read it are blocked by this one (raise limits.max_reasoning_tokens, or ask for less effort)."""
     made_first(ctx, BASIC, STREAM)
     reads = []
-    for exchange in [*every(ctx, "chat-completion"), *every(ctx, "stream")]:
+    for exchange in [*every(ctx, "chat-completion", with_swept=False), *every(ctx, "stream", with_swept=False)]:
         # a migration judges the app's own caps: every answer of its traffic counts
         sized = not ctx.probes or _sized(ctx.target, exchange)
         read = read_any(ctx, exchange) if sized else None

@@ -146,8 +146,9 @@ def response_has_every_open_responses_field(ctx: CheckContext) -> str | None:
 
 @check("responses", Level.SHOULD, source="open-responses-spec", needs=(BASIC,), runs_last=True)
 def usage_is_reported(ctx: CheckContext) -> str | None:
-    """Every response that was not failed or cancelled reports its token usage (input_tokens, output_tokens,
-    total_tokens); one that ended before any work may have none."""
+    """Every finished response that was not failed or cancelled reports its token usage (input_tokens,
+    output_tokens, total_tokens); one that ended before any work, or is still queued or in progress (a
+    background response), may have none."""
 
     def judge(exchange: Exchange) -> None:
         if not isinstance(exchange.json_body.value, dict) or exchange.json_body.value.get("usage") is None:
@@ -156,7 +157,10 @@ def usage_is_reported(ctx: CheckContext) -> str | None:
     ran = [
         e
         for e in _responses(ctx)
-        if not (isinstance(e.json_body.value, dict) and e.json_body.value.get("status") in ("failed", "cancelled"))
+        if not (
+            isinstance(e.json_body.value, dict)
+            and e.json_body.value.get("status") in ("failed", "cancelled", "queued", "in_progress")
+        )
     ]
     return judge_each(ran, judge, noun="responses", empty="the run got no response that ran")
 

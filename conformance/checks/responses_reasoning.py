@@ -95,11 +95,11 @@ def thinking_text(item: dict[str, Any]) -> str:
 def _bodies(ctx: CheckContext) -> list[tuple[Exchange, dict[str, Any]]]:
     """Every response of the run that can be read, streamed ones by their final response."""
     found = []
-    for exchange in every(ctx, "response"):
+    for exchange in every(ctx, "response", with_swept=False):
         body = exchange.json_body
         if body.ok and isinstance(body.value, dict) and isinstance(body.value.get("output"), list):
             found.append((exchange, body.value))
-    for exchange in every(ctx, "response-stream"):
+    for exchange in every(ctx, "response-stream", with_swept=False):
         try:
             found.append((exchange, final_response(exchange, events_of(exchange))))
         except (Blocked, CheckFailed):
