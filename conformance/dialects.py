@@ -47,6 +47,9 @@ class DialectFile(BaseModel):
     # OpenAI parameters the dialect does not support, each with a value to send: the target may
     # ignore or refuse them, and the errors-400 row records which
     unsupported_parameters: dict[str, Any] = Field(default_factory=dict)
+    # documented OpenAI parameters the dialect says may be ignored or refused with 400: the parameter
+    # sweep reports either as documented, and an invalid value of one answered as a documented deviation
+    ignored_or_refused_parameters: list[str] = Field(default_factory=list)
     # the message field a reasoning model's thinking comes back in (OpenAI's chat API returns none)
     reasoning_field: str | None = None
     deviations: dict[str, Deviation] = Field(default_factory=dict)
@@ -69,6 +72,7 @@ class Dialect(BaseModel):
     unsupported_parameters: dict[str, Any]
     deviations: dict[str, Deviation]
     reasoning_field: str | None = None
+    ignored_or_refused_parameters: frozenset[str] = frozenset()
 
     def status_for(self, situation: str) -> tuple[int, ...]:
         if situation not in self.statuses:
@@ -122,8 +126,10 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
     categories: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()
     unsupported: dict[str, Any] = {}
+    ignorable: set[str] = set()
     reasoning_field: str | None = None
     for item in chain:
+        ignorable.update(item.ignored_or_refused_parameters)
         reasoning_field = item.reasoning_field or reasoning_field
         headers = tuple(item.rate_limit_headers) if item.rate_limit_headers is not None else headers
         unsupported.update(item.unsupported_parameters)
@@ -146,4 +152,5 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
         unsupported_parameters=unsupported,
         deviations=deviations,
         reasoning_field=reasoning_field,
+        ignored_or_refused_parameters=frozenset(ignorable),
     )

@@ -32,6 +32,11 @@ ROWS: tuple[Row, ...] = (
         "thinking apart from the answer, streamed, counted, under the cap; reasoning_effort; thinking sent back",
     ),
     Row("moderation", "Moderation", "POST /moderations and the dialect's categories"),
+    Row(
+        "parameters",
+        "Every documented parameter",
+        "each chat parameter no other row judges, at valid and invalid values: accepted, or refused with 400 naming it",
+    ),
     Row("errors-400", "Errors: bad requests (400)", "invalid requests are refused with 400 and the envelope"),
     Row("errors-auth", "Errors: authentication (401/403)", "missing or wrong keys are refused"),
     Row("errors-not-found", "Errors: not found (404)", "unknown models and routes give 404 and the envelope"),
@@ -48,6 +53,11 @@ ROWS: tuple[Row, ...] = (
         "responses-reasoning",
         "Responses: reasoning",
         "reasoning items and their events, reasoning.effort, reasoning tokens, items passed back",
+    ),
+    Row(
+        "responses-parameters",
+        "Responses: every documented parameter",
+        "each /responses parameter no other row judges, at valid and invalid values: accepted and echoed, or refused",
     ),
     Row("responses-errors", "Responses: errors", "400 with param, 401, unknown models, in the error envelope"),
     Row("transport", "Connections", "connections are not dropped or refused; the suite retries them as the SDKs do"),

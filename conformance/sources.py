@@ -99,6 +99,18 @@ _SOURCES = (
         "https://platform.openai.com/docs/guides/error-codes",
     ),
     Source(
+        "openai-parameters",
+        "OpenAI's request parameters as openai/openai-openapi f85dbe2 documents them (types, allowed values, bounds; "
+        "the catalogue in schemas/surface.json). A value outside them is refused with 400 invalid_request_error "
+        "naming the parameter: \"Invalid value: 'object'. Supported values are: 'json_object', 'json_schema', and "
+        "'text'.\", param response_format.type, code invalid_value (epuerta9/deep-research-py#19); \"2.2 is greater "
+        "than the maximum of 2 - 'presence_penalty'\" (openai/openai-python#287, which also found the 2023 "
+        "completions API leaving frequency_penalty's range unenforced). The Responses API echoes the settings a "
+        "response was made with (the Response object's max_tool_calls, top_logprobs, truncation, "
+        "prompt_cache_key, safety_identifier, background)",
+        "https://github.com/openai/openai-openapi/tree/f85dbe223d40e1a31cba812ab2d755c7e98a92a3",
+    ),
+    Source(
         "openai-python-types",
         "openai-python: response types generated from OpenAI's OpenAPI spec",
         "https://github.com/openai/openai-python/tree/main/src/openai/types",

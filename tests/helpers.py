@@ -9,7 +9,8 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,16 @@ def trial_exchanges(exchange: Exchange, count: int, vary: Any = None) -> list[Ex
         base = vary(number) if vary is not None else exchange
         made.append(replace(base, id=trial_id(exchange.id, number)))
     return made
+
+
+@contextmanager
+def openai_reference(key: str) -> Iterator[tuple[str, str]]:
+    """A reference server speaking OpenAI's API on a free port, its root (without /v1) and its one key."""
+    from conformance.reference import ReferenceConfig, ReferenceServer
+
+    config = ReferenceConfig(api_keys=frozenset({key}), flavour="openai", base_path="/v1", stream_delay=0)
+    with ReferenceServer(config) as server:
+        yield server.base_url.removesuffix("/v1"), key
 
 
 def live_context(root: str, key: str, fault: str | None, profile: dict[str, Any]) -> tuple[CheckContext, Any]:

@@ -7,7 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import chat_completion, chat_exchange, judge, live_context, make_exchange, sse, stream_exchange
+from helpers import (
+    chat_completion,
+    chat_exchange,
+    judge,
+    live_context,
+    make_exchange,
+    openai_reference,
+    sse,
+    stream_exchange,
+)
 
 from conformance import thinking
 from conformance.checks._expect import Starved, expect_written
@@ -58,12 +67,8 @@ def test_every_reasoning_check_has_its_failing_fault():
 
 @pytest.fixture(scope="module")
 def live_server():
-    from conformance.reference import ReferenceConfig, ReferenceServer
-
-    key = "sk-reasoning-checks-0123456789"
-    config = ReferenceConfig(api_keys=frozenset({key}), flavour="openai", base_path="/v1", stream_delay=0)
-    with ReferenceServer(config) as server:
-        yield server.base_url.removesuffix("/v1"), key
+    with openai_reference("sk-reasoning-checks-0123456789") as server:
+        yield server
 
 
 PROFILE = {

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers import CHAT_MODEL, error_body, judge, live_context, make_exchange
+from helpers import CHAT_MODEL, error_body, judge, live_context, make_exchange, openai_reference
 
 from conformance import sdk_oracle
 from conformance.checks._responses import Event
@@ -190,12 +190,8 @@ FAILED_BY = {
 
 @pytest.fixture(scope="module")
 def live_server():
-    from conformance.reference import ReferenceConfig, ReferenceServer
-
-    key = "sk-responses-checks-0123456789"
-    config = ReferenceConfig(api_keys=frozenset({key}), flavour="openai", base_path="/v1", stream_delay=0)
-    with ReferenceServer(config) as server:
-        yield server.base_url.removesuffix("/v1"), key
+    with openai_reference("sk-responses-checks-0123456789") as server:
+        yield server
 
 
 PROFILE = {
@@ -210,9 +206,11 @@ PROFILE = {
 def test_every_responses_check_has_its_failing_fault():
     from conformance.registry import load_all
 
-    # the responses-reasoning row's faults are in test_checks_reasoning
+    # the responses-reasoning row's faults are in test_checks_reasoning, responses-parameters' in test_checks_parameters
     assert sorted(FAILED_BY) == sorted(
-        c for c in load_all() if c.split(".")[0].startswith("responses") and not c.startswith("responses-reasoning")
+        c
+        for c in load_all()
+        if c.split(".")[0].startswith("responses") and not c.startswith(("responses-reasoning", "responses-parameters"))
     )
 
 

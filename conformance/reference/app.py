@@ -28,6 +28,7 @@ from conformance.reference import (
     chat,
     fault_hooks,
     moderation,
+    parameters,
     responses_answer,
     responses_routes,
     stream_hooks,
@@ -40,6 +41,8 @@ from conformance.reference.faults import unknown
 from conformance.reference.limits import KeyWindow, RateLimiter
 
 Handler = Callable[[Request], Awaitable[Response]]
+# the parameters of the Llama API's own schema that the sweep sends (the others are OpenAI's it ignores)
+LLAMA_OWN = ("user",)
 _FAULT_PREFIX = re.compile(r"^/faults/(?P<ids>[a-z0-9,-]+)(?P<rest>/.*)$")
 
 
@@ -235,6 +238,9 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         active: frozenset[str] = request.state.faults
         body = await _json_body(request, active)
         try:
+            # the Llama API's own parameters are validated; the OpenAI ones it lacks are ignored, as documented
+            names = None if flavour.refuses_unknown_parameters else LLAMA_OWN
+            parameters.validate("POST /chat/completions", body, active, names)
             parsed = chat.parse(
                 fault_hooks.before_parse(thinking_faults.before_parse(body, active), active, flavour),
                 flavour,

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.reference import thinking
-from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, LLAMA, OPENAI_PARAMETERS, Flavour
+from conformance.reference import parameters, thinking
+from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, LLAMA, Flavour
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 from conformance.reference.json_schemas import NAME, json_schema
 
@@ -287,7 +287,7 @@ def parse(
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     if flavour.refuses_unknown_parameters:
-        unknown = sorted(set(body) - OPENAI_PARAMETERS)
+        unknown = sorted(set(body) - parameters.known("POST /chat/completions"))
         if unknown:
             raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}", unknown[0], "unknown_parameter")
     model = requested_model(body)

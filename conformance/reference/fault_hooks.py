@@ -18,7 +18,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, MODELS, OPENAI_PARAMETERS, Flavour
+from conformance.reference import parameters
+from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, MODELS, Flavour
 from conformance.reference.chat import ChatRequest, check_image
 from conformance.reference.errors import ApiError, bad_request
 
@@ -102,7 +103,7 @@ def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
         if fault in active:
             body["model"] = DEFAULT_MODEL
     if "unknown-parameters-accepted" in active:
-        body = {key: value for key, value in body.items() if key in OPENAI_PARAMETERS}
+        body = {key: value for key, value in body.items() if key in parameters.known("POST /chat/completions")}
     return body
 
 

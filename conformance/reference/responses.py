@@ -12,41 +12,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.reference import thinking
+from conformance.reference import parameters, thinking
 from conformance.reference.catalog import CHAT_MODELS, Flavour
 from conformance.reference.chat import ChatRequest, check_image, requested_model
 from conformance.reference.errors import bad_request, unknown_model
 from conformance.reference.json_schemas import NAME, json_schema
 
-PARAMETERS = frozenset(
-    {
-        "model",
-        "input",
-        "instructions",
-        "max_output_tokens",
-        "max_tool_calls",
-        "metadata",
-        "parallel_tool_calls",
-        "previous_response_id",
-        "reasoning",
-        "store",
-        "stream",
-        "stream_options",
-        "temperature",
-        "text",
-        "tool_choice",
-        "tools",
-        "top_logprobs",
-        "top_p",
-        "truncation",
-        "user",
-        "background",
-        "include",
-        "service_tier",
-        "safety_identifier",
-        "prompt_cache_key",
-    }
-)
+# the settings a response echoes as they were sent (beside temperature, top_p, max_output_tokens, metadata)
+ECHOED = ("background", "max_tool_calls", "top_logprobs", "truncation", "prompt_cache_key", "safety_identifier")
 # OpenAI refuses a smaller cap ("integer below minimum value", 16)
 MIN_OUTPUT_TOKENS = 16
 _ROLES = ("user", "assistant", "system", "developer")
@@ -74,6 +47,8 @@ class ResponsesRequest:
     # the reasoning asked for (effort and summary, echoed) and what ``include`` asks to add
     reasoning: dict[str, Any] = field(default_factory=lambda: {"effort": None, "summary": None})
     include: list[str] = field(default_factory=list)
+    # the settings of ECHOED the request gave
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
@@ -252,7 +227,7 @@ def parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None, *, 
     this many tokens (the server's reasoning mode), else only the catalogue's reasoning models do."""
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
-    unknown = sorted(set(body) - PARAMETERS)
+    unknown = sorted(set(body) - parameters.known("POST /responses"))
     if unknown:
         raise bad_request(f"Unknown parameter: '{unknown[0]}'.", unknown[0], "unknown_parameter")
     model = requested_model(body)
@@ -326,6 +301,7 @@ def parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None, *, 
         history=history,
         reasoning={"effort": effort, "summary": summary},
         include=include,
+        settings={name: body[name] for name in ECHOED if body.get(name) is not None},
     )
 
 
@@ -349,4 +325,4 @@ def with_chat(request: ResponsesRequest, **changes: Any) -> ResponsesRequest:
     return dataclasses.replace(request, chat=dataclasses.replace(request.chat, **changes))
 
 
-__all__ = ["MIN_OUTPUT_TOKENS", "PARAMETERS", "ResponsesRequest", "parse", "with_chat"]
+__all__ = ["ECHOED", "MIN_OUTPUT_TOKENS", "ResponsesRequest", "parse", "with_chat"]

@@ -85,6 +85,7 @@ def build(request: ResponsesRequest, active: Active) -> tuple[dict[str, Any], li
     }
     now = int(time.time())
     echo_as_sent = "responses-settings-not-echoed" not in active
+    settings = {} if "responses-setting-dropped" in active else request.settings
     body: dict[str, Any] = {
         "id": f"resp_{_hex()}",
         "object": "response",
@@ -99,25 +100,25 @@ def build(request: ResponsesRequest, active: Active) -> tuple[dict[str, Any], li
         "error": None,
         "tools": request.tools,
         "tool_choice": request.tool_choice,
-        "truncation": "disabled",
+        "truncation": settings.get("truncation", "disabled"),
         "parallel_tool_calls": request.parallel_tool_calls,
         "text": {"format": request.text_format},
         "top_p": (request.top_p if request.top_p is not None else 1.0) if echo_as_sent else 1.0,
         "presence_penalty": 0.0,
         "frequency_penalty": 0.0,
-        "top_logprobs": 0,
+        "top_logprobs": settings.get("top_logprobs", 0),
         "temperature": (request.temperature if request.temperature is not None else 1.0) if echo_as_sent else 1.0,
         "reasoning": dict(request.reasoning),
         "user": None,
         "usage": usage,
         "max_output_tokens": request.max_output_tokens if echo_as_sent else None,
-        "max_tool_calls": None,
+        "max_tool_calls": settings.get("max_tool_calls"),
         "store": request.store,
-        "background": False,
+        "background": settings.get("background", False),
         "service_tier": "default",
         "metadata": request.metadata,
-        "safety_identifier": None,
-        "prompt_cache_key": None,
+        "safety_identifier": settings.get("safety_identifier"),
+        "prompt_cache_key": settings.get("prompt_cache_key"),
     }
     if "responses-no-usage" in active:
         body["usage"] = None

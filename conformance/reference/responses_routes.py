@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from conformance.reference import answers, fault_hooks, responses, responses_answer, thinking_faults
+from conformance.reference import answers, fault_hooks, parameters, responses, responses_answer, thinking_faults
 from conformance.reference.catalog import MODELS, Flavour
 from conformance.reference.errors import ApiError, bad_request
 from conformance.reference.limits import RateLimiter
@@ -57,6 +57,7 @@ def _parse(body: Any, flavour: Flavour, earlier: list[dict[str, Any]] | None, ac
     if "responses-image-ignored" in active and isinstance(body, dict):
         body = _without_images(body)
     try:
+        parameters.validate("POST /responses", body, active)
         return responses.parse(body, flavour, earlier, thinks=thinks)
     except ApiError as error:
         streamed = isinstance(body, dict) and body.get("stream") is True

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 Judged = tuple[str, ...] | str
 
+# parameters described by a sentence are sent by the parameter sweep (rows parameters and
+# responses-parameters), unless the dialect leaves them to errors-400's unsupported parameters
 _NO_PROBE = "no probe sends it yet"
 _AUDIO = "audio: no covered row serves audio, and no probe sends it yet"
 _HOSTED = "OpenAI-hosted feature (prompt templates, caching, moderation, web search): no probe sends it yet"
@@ -196,7 +198,20 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
 
 # checks whose claim is about every top-level parameter their requests carry: a parameter such a check
 # sent and judged is judged, whatever the list above says of it
-PER_PARAMETER: frozenset[str] = frozenset({"errors-400.unsupported_parameters_are_ignored_or_refused"})
+PER_PARAMETER: frozenset[str] = frozenset(
+    {
+        "errors-400.unsupported_parameters_are_ignored_or_refused",
+        "parameters.documented_parameters_never_break_the_server",
+        "parameters.valid_values_are_accepted",
+        "parameters.invalid_values_are_refused_with_400",
+        "parameters.refusals_name_the_parameter",
+        "responses-parameters.documented_parameters_never_break_the_server",
+        "responses-parameters.valid_values_are_accepted",
+        "responses-parameters.settings_are_echoed_as_sent",
+        "responses-parameters.invalid_values_are_refused_with_400",
+        "responses-parameters.refusals_name_the_parameter",
+    }
+)
 
 
 def checks_of(endpoint: str, parameter: str) -> tuple[str, ...]:

@@ -6,16 +6,25 @@ must contain, so a test can show that the suite catches it, names the problem, a
 else. Faults are switched on for a whole server (``ReferenceConfig(faults=...)``,
 ``serve-reference --fault``) or per request, under the path prefix ``/faults/<id>[,<id>...]``.
 
-The catalogue is kept by area (``streams``, ``chat``, ``endpoints``, ``errors``, ``responses``, ``reasoning``); what
-each fault does is in ``conformance.reference.fault_hooks`` (``thinking_faults`` for the reasoning ones).
+The catalogue is kept by area (``streams``, ``chat``, ``endpoints``, ``errors``, ``parameters``, ``responses``,
+``reasoning``); what each fault does is in ``conformance.reference.fault_hooks`` (``thinking_faults`` for the
+reasoning ones, ``conformance.reference.parameters`` for the parameter sweep's).
 """
 
 from __future__ import annotations
 
-from conformance.reference.faults import chat, endpoints, errors, reasoning, responses, streams
+from conformance.reference.faults import chat, endpoints, errors, parameters, reasoning, responses, streams
 from conformance.reference.faults.model import Fault
 
-_CATALOGUE = (*streams.FAULTS, *chat.FAULTS, *endpoints.FAULTS, *errors.FAULTS, *responses.FAULTS, *reasoning.FAULTS)
+_CATALOGUE = (
+    *streams.FAULTS,
+    *chat.FAULTS,
+    *endpoints.FAULTS,
+    *errors.FAULTS,
+    *parameters.FAULTS,
+    *responses.FAULTS,
+    *reasoning.FAULTS,
+)
 
 FAULTS: dict[str, Fault] = {fault.id: fault for fault in _CATALOGUE}
 

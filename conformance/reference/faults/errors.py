@@ -39,6 +39,8 @@ FAULTS = (
             "responses-multimodal",
             "reasoning",
             "responses-reasoning",
+            "parameters",
+            "responses-parameters",
         ),
         "(the SDK raises InternalServerError)",
         "tenstorrent/tt-inference-server#2771",

@@ -1,0 +1,5 @@
+"""Feature row `parameters`."""
+
+from conformance.suite import row_test
+
+test_parameters = row_test("parameters")
