@@ -250,11 +250,11 @@ def test_coverage_counts_what_was_sent_seen_and_judged():
     why = {item["parameter"]: item["why"] for item in params["not_judged"]}
     assert "messages" not in why
     assert "temperature" not in why
-    assert why["frequency_penalty"].startswith("sent, but no check judges its effect")
+    assert why["frequency_penalty"].startswith("sent, but no check judges it")
     assert why["top_p"].startswith("unsupported in this run (sampling.top_p_is_accepted")
     assert "stream" not in why
     assert why["n"] == "its checks were not run"
-    assert why["audio"].startswith("audio: no covered row")
+    assert why["audio"].startswith("not sent (audio: no covered row")
     fields = chat_coverage["fields"]
     assert fields["seen"] > 10
     assert fields["judged"] == fields["seen"]
@@ -303,3 +303,15 @@ def test_reports_and_comparisons_show_the_coverage():
     chat = report["coverage"]["endpoints"]["POST /chat/completions"]
     cell = f"params {share(chat['parameters'], 'judged')}, fields {share(chat['fields'], 'judged')}"
     assert f"| `POST /chat/completions` | {cell} | {cell} |" in compared  # measured from the older one's evidence
+
+
+def test_a_parameter_the_sweep_sent_without_a_verdict_says_why():
+    body = {"model": "m", "messages": [], "verbosity": "low"}
+    report = {
+        "exchanges": {"parameters/verbosity/valid-0": _exchange("POST", "/chat/completions", body, {"choices": []})},
+        "checks": [_result("parameters.valid_values_are_accepted", "blocked", "parameters/verbosity/valid-0")],
+    }
+    why = {item["parameter"]: item["why"] for item in coverage(report)["endpoints"]["POST /chat/completions"]
+           ["parameters"]["not_judged"]}  # fmt: skip
+    assert why["verbosity"].startswith("blocked in this run (parameters.valid_values_are_accepted")
+    assert why["web_search_options"].startswith("not sent (OpenAI-hosted feature")

@@ -189,6 +189,9 @@ def coverage(report: dict[str, Any]) -> dict[str, Any]:
 
 def _why(endpoint: str, name: str, results: dict[str, dict[str, Any]], sent: set[str]) -> str:
     checks = [results[check] for check in judged.checks_of(endpoint, name) if check in results]
+    row = judged.SWEEP_ROWS.get(endpoint)
+    if not checks and row and name in sent:  # sent by the sweep, whose checks reached no verdict
+        checks = [result for check_id, result in results.items() if check_id.startswith(f"{row}.")]
     if checks:
         first = checks[0]
         statuses = sorted({str(result.get("status")) for result in checks})
@@ -196,7 +199,7 @@ def _why(endpoint: str, name: str, results: dict[str, dict[str, Any]], sent: set
     if judged.checks_of(endpoint, name):
         return "its checks were not run"
     reason = judged.why_unjudged(endpoint, name) or "no check judges it"
-    return f"sent, but no check judges its effect ({reason})" if name in sent else reason
+    return f"sent, but no check judges it ({reason})" if name in sent else f"not sent ({reason})"
 
 
 def share(counts: dict[str, Any], of: str) -> str:

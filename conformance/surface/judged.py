@@ -14,12 +14,15 @@ from __future__ import annotations
 
 Judged = tuple[str, ...] | str
 
-# parameters described by a sentence are sent by the parameter sweep (rows parameters and
-# responses-parameters), unless the dialect leaves them to errors-400's unsupported parameters
-_NO_PROBE = "no probe sends it yet"
-_AUDIO = "audio: no covered row serves audio, and no probe sends it yet"
-_HOSTED = "OpenAI-hosted feature (prompt templates, caching, moderation, web search): no probe sends it yet"
-_ACCOUNT = "account and billing metadata that does not change the answer: no probe sends it yet"
+# A parameter described by a sentence has no check of its own: on chat completions and /responses the parameter
+# sweep (rows parameters and responses-parameters, ``SWEEP_ROWS``) sends it at valid and invalid values, unless
+# the dialect leaves it to errors-400's unsupported parameters; the sentence says what else is to know.
+_NO_PROBE = "no check of its own; what it changes is not judged"
+_AUDIO = "audio: no covered row serves audio (the sweep sends an invalid value only)"
+_HOSTED = "OpenAI-hosted feature (prompt templates, caching, moderation, web search): no check of its own"
+_ACCOUNT = "account and billing metadata that does not change the answer: no check of its own"
+_CLIENT_ONLY = "declared by openai-python only, not by the pinned document: no type to send it with"
+_NOT_SWEPT = "no probe sends it yet"
 
 _ROLES = (
     "chat-completions.basic_request_succeeds",
@@ -131,12 +134,12 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
         "model": ("moderation.response_is_schema_valid", "errors-not-found.unknown_model_moderation_is_404"),
     },
     "POST /responses": {
-        "access_programs": "declared by openai-python only, not by the pinned document: " + _NO_PROBE,
+        "access_programs": _CLIENT_ONLY,
         "background": "background responses (polled by GET): " + _NO_PROBE,
-        "background_options": "declared by openai-python only, not by the pinned document: " + _NO_PROBE,
+        "background_options": _CLIENT_ONLY,
         "context_management": _HOSTED,
         "conversation": "the Conversations API is not a covered endpoint; " + _NO_PROBE,
-        "image": "declared by openai-python only, not by the pinned document: " + _NO_PROBE,
+        "image": _CLIENT_ONLY,
         "include": ("responses-reasoning.encrypted_content_comes_when_included",),
         "input": (
             "responses.basic_request_is_answered",
@@ -189,10 +192,10 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
             "responses-state.stored_response_is_retrievable",
             "responses-state.unstored_response_is_not_kept",
         ),
-        "include": _NO_PROBE,
-        "include_obfuscation": _NO_PROBE,
-        "starting_after": "resuming a background response's stream: " + _NO_PROBE,
-        "stream": "resuming a background response's stream: " + _NO_PROBE,
+        "include": _NOT_SWEPT,
+        "include_obfuscation": _NOT_SWEPT,
+        "starting_after": "resuming a background response's stream: " + _NOT_SWEPT,
+        "stream": "resuming a background response's stream: " + _NOT_SWEPT,
     },
 }
 
@@ -212,6 +215,10 @@ PER_PARAMETER: frozenset[str] = frozenset(
         "responses-parameters.refusals_name_the_parameter",
     }
 )
+
+
+# the rows of the parameter sweep, by endpoint
+SWEEP_ROWS: dict[str, str] = {"POST /chat/completions": "parameters", "POST /responses": "responses-parameters"}
 
 
 def checks_of(endpoint: str, parameter: str) -> tuple[str, ...]:
