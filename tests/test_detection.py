@@ -71,6 +71,7 @@ def test_every_fault_is_implemented():
             "responses_answer.py",
             "limits.py",
             "thinking_faults.py",
+            "parameters.py",
         )
     )
     missing = [fault_id for fault_id in FAULTS if f'"{fault_id}"' not in code]
