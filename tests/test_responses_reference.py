@@ -172,4 +172,4 @@ def test_a_target_without_responses_is_sent_one_responses_request_and_its_rows_a
     assert sent == ["responses/basic"]
     rows = {row["id"]: row["status"] for row in run.report["rows"] if row["id"].startswith("responses")}
     assert set(rows.values()) == {"unsupported"}
-    assert len(rows) == 8
+    assert len(rows) == 9
