@@ -17,7 +17,8 @@ from conformance import jsonparse
 
 # what a server says when it limits the rate, whatever the status
 _RATE_LIMITED = re.compile(
-    r"rate.?limit|too many requests|quota exceeded|slow down|try again in \d|requests per (minute|second)|throttl",
+    r"rate.?limit|too many requests|quota|usage limit|resource.?exhausted|slow down|try again in \d"
+    r"|requests per (minute|second)|throttl",
     re.IGNORECASE,
 )
 

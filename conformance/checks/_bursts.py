@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import email.utils
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from conformance import gates
+from conformance.checks._limits import RECOVERY, limited, past_the_limit
 from conformance.checks._requests import chat_request
 from conformance.checks._responses import ANSWER_TOKENS, BASIC, responses_request
 from conformance.context import CheckContext
 from conformance.dialects import Dialect
-from conformance.exchange import Exchange, Request, says_rate_limited
+from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.verdicts import CheckFailed
 
 HELLO = [{"role": "user", "content": "Hi."}]
-RECOVERY = "errors-rate-limit/recovery"
 RESPONSES_ROW = "responses-errors"
 
 
@@ -92,40 +92,22 @@ def responses_plan(target: Target, dialect: Dialect) -> list[Request]:
     return [request for request in requests if request is not None]
 
 
-def failed_for_the_rate(exchange: Exchange) -> str | None:
-    """The error of an HTTP 200 whose response failed because the rate was limited, or None."""
-    response = exchange.response
-    body = exchange.json_body if response is not None and response.status == 200 else None
-    if body is None or not body.ok or not isinstance(body.value, dict) or body.value.get("status") != "failed":
-        return None
-    error = body.value.get("error")
-    if not isinstance(error, dict):
-        return None
-    code, message = error.get("code"), error.get("message")
-    # OpenAI's ResponseError code for it, or the words every other rate limit is recognised by
-    if code == "rate_limit_exceeded" or (isinstance(message, str) and says_rate_limited(message)):
-        return f"error.code {code!r}, message {message!r}"[:200]
-    return None
-
-
-def limited(exchange: Exchange) -> bool:
-    """The answer says the rate was limited, in any way (a 429, another status, a failed response)."""
-    return exchange.rate_limited() is not None or failed_for_the_rate(exchange) is not None
-
-
 @dataclass(frozen=True)
 class Bursts:
-    # the chat burst, up to and with its first 429
+    # the chat burst, up to and with the first answer that says it was limited
     chat: tuple[Exchange, ...]
-    # the chat burst's first 429 and how many requests it took (None: the budget ran out first)
+    # the chat burst's first answer that says it was limited (a 429, or what came instead, see past_the_limit),
+    # and how many requests it took (None: the budget ran out first)
     chat_limited: Exchange | None
     chat_number: int
-    # the chat recovery, sent after the wait (None when no 429 was met)
+    # the chat recovery, sent after the wait (None when the burst was never limited)
     recovery: Exchange | None
     waited: float | None
     # the burst on POST /responses, up to and with the first answer that says it was limited (or that
     # refuses the request for another reason)
     responses: tuple[Exchange, ...]
+    # the answers of either burst past the limit the target announced that were not a 429 (see past_the_limit)
+    past: dict[str, str] = field(default_factory=dict)
 
 
 def _serves_responses(ctx: CheckContext) -> bool:
@@ -156,7 +138,7 @@ def _make(ctx: CheckContext) -> Bursts:
             break
         exchange = ctx.fetch(request)
         chat.append(exchange)
-        if exchange.response is not None and exchange.response.status == 429:
+        if limited(exchange, past_the_limit(chat)):
             chat_limited = exchange
             break
     recovery, waited = None, None
@@ -179,6 +161,7 @@ def _make(ctx: CheckContext) -> Bursts:
                 break
             answered.append(ctx.fetch(request))
             response = answered[-1].response
-            if limited(answered[-1]) or (response is not None and response.status >= 400):
+            if limited(answered[-1], past_the_limit(answered)) or (response is not None and response.status >= 400):
                 break  # limited, or refused for another reason: more of the same would prove nothing
-    return Bursts(tuple(chat), chat_limited, number, recovery, waited, tuple(answered))
+    past = {**past_the_limit([*chat, *([recovery] if recovery else [])]), **past_the_limit(answered)}
+    return Bursts(tuple(chat), chat_limited, number, recovery, waited, tuple(answered), past)

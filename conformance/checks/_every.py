@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Literal
 
+from conformance.checks._limits import limit_signals
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import PROBES
@@ -108,12 +109,18 @@ def refused_on_purpose(exchange: Exchange) -> bool:
 def every(ctx: CheckContext, kind: Kind, *, with_swept: bool = True) -> list[Exchange]:
     """Every exchange of the run whose answer is of ``kind``, each cited as evidence. Answers to
     requests that should have been refused are judged only as errors; ``with_swept=False`` leaves out the
-    parameter sweep's (for claims about what a model says unprompted)."""
+    parameter sweep's (for claims about what a model says unprompted); the rate-limit bursts' limited answers
+    are the rate-limit checks' alone (``_limits.limit_signals``)."""
+    everything = ctx.every_exchange()
+    limited = limit_signals(everything)
     found = sorted(
         (
             e
-            for e in ctx.every_exchange()
-            if kind_of(e) == kind and (kind == "error" or not refused_on_purpose(e)) and (with_swept or not swept(e))
+            for e in everything
+            if kind_of(e) == kind
+            and e.id not in limited
+            and (kind == "error" or not refused_on_purpose(e))
+            and (with_swept or not swept(e))
         ),
         key=lambda e: e.id,
     )

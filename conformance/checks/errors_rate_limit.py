@@ -13,6 +13,7 @@ import math
 
 from conformance import sdk_oracle
 from conformance.checks._bursts import chat_burst_request, chat_plan, made, retry_after
+from conformance.checks._bursts import limited as is_limited
 from conformance.checks._every import judge_each
 from conformance.checks._expect import (
     error_message,
@@ -40,8 +41,8 @@ def _every_429(ctx: CheckContext) -> list[Exchange]:
 
 @check("errors-rate-limit", Level.MUST, source="openai-errors", extra=chat_plan, runs_last=True)
 def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
-    """A burst of requests over the target's limit gets a 429, and after Retry-After the target answers again
-    (opt-in)."""
+    """A burst of requests over the target's limit is limited (with a 429, or however the target says so: how is
+    rate_limits_are_signalled_with_429's claim), and after Retry-After the target answers again (opt-in)."""
     settings = ctx.target.rate_limit
     if not settings.probe:
         raise NotApplicable(
@@ -54,16 +55,23 @@ def burst_is_limited_then_recovers(ctx: CheckContext) -> str | Note | None:
         ctx.cite(exchange)
     limited, number, answer = bursts.chat_limited, bursts.chat_number, bursts.recovery
     if limited is None or answer is None:
-        raise NotApplicable(f"{settings.budget} requests in a row got no 429: the limit is above the budget")
-    wait = retry_after(limited)
-    if response_of(answer).status == 429:
+        raise NotApplicable(f"{settings.budget} requests in a row were not limited: the limit is above the budget")
+    try:
+        wait = retry_after(limited)
+    except CheckFailed:
+        wait = None  # every_429_is_well_formed says so
+    if is_limited(answer, bursts.past):
         raise CheckFailed(
-            f"{answer.describe()}: still 429 after waiting {bursts.waited or 0:g} s "
+            f"{answer.describe()}: still limited ({response_of(answer).status}) after waiting {bursts.waited or 0:g} s "
             "(the Retry-After, or the profile's max_wait): the limit does not recover"
         )
     expect_status(answer, 200)
+    how = "429" if response_of(limited).status == 429 else bursts.past.get(limited.id) or limited.rate_limited()
     details = {"requests_until_429": number, "retry_after": wait}
-    return Note(f"429 after {number} requests; answered again after {wait if wait is not None else '?'} s", details)
+    return Note(
+        f"limited ({how}) after {number} requests; answered again after {wait if wait is not None else '?'} s",
+        details,
+    )
 
 
 @check("errors-rate-limit", Level.MUST, source="openai-errors", extra=chat_plan, runs_last=True)
@@ -87,21 +95,25 @@ def every_429_is_well_formed(ctx: CheckContext) -> str | None:
     return f"{len(limited)} 429s"
 
 
-def _attempts(ctx: CheckContext) -> list[Exchange]:
-    """Every exchange of the run, and every attempt the suite retried before one."""
-    if ctx.target.rate_limit.probe:
-        made(ctx)
+def _signals(ctx: CheckContext) -> list[tuple[Exchange, str]]:
+    """Every answer of the run that says the rate was limited (every attempt the suite retried included), and
+    every answer of the bursts that came past the limit the target announced, each with how."""
+    past = made(ctx).past if ctx.target.rate_limit.probe else {}
     found = []
     for exchange in ctx.every_exchange():
-        found += [*exchange.earlier, exchange]
+        found += [(a, signal) for a in (*exchange.earlier, exchange) if (signal := a.rate_limited()) is not None]
+        if exchange.id in past:
+            found.append((exchange, past[exchange.id]))
     return found
 
 
 @check("errors-rate-limit", Level.MUST, source="openai-errors", needs=("chat-completions/basic",), runs_last=True)
 def rate_limits_are_signalled_with_429(ctx: CheckContext) -> str | None:
     """A rate limit is signalled with HTTP 429 (the SDK raises RateLimitError and waits), not with another status
-    whose body or Retry-After says so (a 503 or 500 the SDK treats as a server failure)."""
-    seen = [(e, signal) for e in _attempts(ctx) if (signal := e.rate_limited()) is not None]
+    whose body or Retry-After says so (a 503 or 500 the SDK treats as a server failure), nor with anything else
+    past the limit the target announced (x-ratelimit-remaining-* 0): another status, an error inside a 200, a
+    dropped connection."""
+    seen = _signals(ctx)
     other = [(e, signal) for e, signal in seen if signal != "HTTP 429"]
     for exchange, _ in seen:
         ctx.cite(_cited(ctx, exchange))
@@ -110,7 +122,7 @@ def rate_limits_are_signalled_with_429(ctx: CheckContext) -> str | None:
         raise CheckFailed(
             f"{len(other)} rate-limited answers came with another status than 429: {exchange.describe()} was rate "
             f"limited with {signal}, expected 429; message {shown(error_message(exchange) or '', 120)}",
-            details={"statuses": sorted({signal for _, signal in other})},
+            details={"statuses": sorted({signal.split(",")[0] for _, signal in other})},
         )
     if not seen:
         return "the run met no rate limit"

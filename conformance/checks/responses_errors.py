@@ -12,6 +12,7 @@ from typing import Any
 from conformance.checks import _bursts
 from conformance.checks._every import ERROR_FORM, RATE_LIMITS
 from conformance.checks._expect import error_message, expect_refusal, shown
+from conformance.checks._limits import failed_for_the_rate
 from conformance.checks._responses import BASIC, offered, responses_request
 from conformance.context import CheckContext
 from conformance.exchange import AuthMode, Request
@@ -163,15 +164,16 @@ def over_the_limit_is_refused_with_429(ctx: CheckContext) -> str | Note | None:
         )
     if _bursts.responses_burst_request(ctx.target, 1) is None:
         raise NotApplicable("no model for the burst")
-    burst = _bursts.made(ctx).responses
+    bursts = _bursts.made(ctx)
+    burst = bursts.responses
     for number, exchange in enumerate(burst, 1):
         ctx.cite(exchange)
-        signal = exchange.rate_limited()
+        signal = exchange.rate_limited() or bursts.past.get(exchange.id)
         if signal == "HTTP 429":
             return Note(f"429 after {number} requests", {"requests_until_429": number})
         if signal is not None:
             raise Blocked(RATE_LIMITS, f"{exchange.describe()}: the rate limit came as {signal}")
-        failed = _bursts.failed_for_the_rate(exchange)
+        failed = failed_for_the_rate(exchange)
         if failed is not None:
             raise CheckFailed(
                 f"{exchange.describe()}: request {number} of the burst was answered HTTP 200 with a failed "

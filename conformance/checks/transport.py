@@ -8,6 +8,7 @@ the request that met it.
 
 from __future__ import annotations
 
+from conformance.checks._limits import limit_signals
 from conformance.context import CheckContext
 from conformance.registry import check
 from conformance.verdicts import CheckFailed, Level
@@ -19,7 +20,8 @@ def connections_are_not_dropped(ctx: CheckContext) -> str | None:
     so an app only pays a delay; the suite retried them too)."""
     dropped = []
     exchanges = ctx.every_exchange()
-    for exchange in exchanges:
+    limited = limit_signals(exchanges)  # a connection dropped past an announced limit is the rate limit's finding
+    for exchange in (e for e in exchanges if e.id not in limited):
         for attempt in exchange.earlier:
             if (
                 attempt.response is None

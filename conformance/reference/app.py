@@ -259,8 +259,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         if config.model_noise:
             parsed = dataclasses.replace(parsed, noise=config.model_noise, auto_call_rate=1 - config.model_noise / 2)
         parsed = thinking_faults.after_parse(fault_hooks.after_parse(parsed, active), active)
-        limiter.admit(request.state.key, parsed.model, active)
-        headers = _rate_headers(active)
+        headers = {**_rate_headers(active), **limiter.admit(request.state.key, parsed.model, active)}
         if parsed.stream:
             events = thinking_faults.stream(answers.stream_events(parsed), parsed, active)
             events, framing = stream_hooks.stream(events, parsed, active)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import time
 import uuid
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from conformance.reference import parameters
 from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, MODELS, Flavour
@@ -240,11 +241,42 @@ def _booleans_as_strings(value: Any) -> Any:
     return value
 
 
+# what a target past the limit it announced sends instead of a 429, each from a public report (see faults/errors.py)
+PAST_THE_LIMIT = frozenset({"rate-limit-as-500", "rate-limit-as-400", "rate-limit-as-200-error", "rate-limit-as-html"})
+
+
+def _instead_of_429(error: ApiError, active: Active) -> Response:
+    """The answer a target gives over its limit, other than a 429: a gateway's bare 500, a 400 naming a usage
+    limit, a 200 with an error inside, a reverse proxy's HTML page; the x-ratelimit-* headers stay."""
+    headers = {name: value for name, value in error.headers.items() if name.startswith("x-ratelimit-")}
+    if "rate-limit-as-500" in active:
+        body = ApiError(500, "Internal server error.", type="server_error").body()
+        return JSONResponse(body, status_code=500, headers=headers)
+    if "rate-limit-as-400" in active:
+        message = "You have reached your specified API usage limits. You will regain access in 1 s."
+        return JSONResponse(bad_request(message).body(), status_code=400, headers=headers)
+    if "rate-limit-as-200-error" in active:
+        answer = {
+            "id": "chatcmpl-limited",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "unknown",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": None}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "error": {"message": "Provider returned error", "code": 429},
+        }
+        return JSONResponse(answer, headers=headers)
+    page = "<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503</h1></body></html>"
+    return HTMLResponse(page, status_code=503, headers=headers)
+
+
 def error_response(error: ApiError, active: Active) -> Response:
     """Faults that spoil the error envelope (or the status) of an error answer."""
     if "server-error-for-bad-requests" in active and error.status == 400:
         error = ApiError(500, error.message, type="server_error", param=error.param, code=error.code)
     headers = dict(error.headers)
+    if error.status == 429 and active & PAST_THE_LIMIT:
+        return _instead_of_429(error, active)
     if error.status == 429 and "rate-limit-as-503" in active:
         # a proxy's own limit: no Retry-After, the wait only in the message
         message = "Rate limit reached for requests. Please try again in 1s."

@@ -55,9 +55,11 @@ class RateLimiter:
         self._limits = limits
         self._seen: dict[tuple[str, str, frozenset[str]], deque[float]] = defaultdict(deque)
 
-    def admit(self, key: str, model: str, active: frozenset[str]) -> None:
+    def admit(self, key: str, model: str, active: frozenset[str]) -> dict[str, str]:
+        """The x-ratelimit-* headers of an admitted request (none for a model without a limit, or under the
+        no-rate-limit-headers fault); over the limit, a 429."""
         if model not in self._limits:
-            return
+            return {}
         count, window = self._limits[model]
         now = time.monotonic()
         seen = self._seen[(key, model, active)]
@@ -79,3 +81,10 @@ class RateLimiter:
                 },
             )
         seen.append(now)
+        if "no-rate-limit-headers" in active:
+            return {}
+        return {
+            "x-ratelimit-limit-requests": str(count),
+            "x-ratelimit-remaining-requests": str(count - len(seen)),
+            "x-ratelimit-reset-requests": f"{max(window - (now - seen[0]), 0.0):.3f}s",
+        }

@@ -121,11 +121,12 @@ def _spoiled(body: dict[str, Any], active: Active) -> dict[str, Any]:
 
 def _limited(
     parsed: responses.ResponsesRequest, limiter: RateLimiter, key: str, active: Active
-) -> dict[str, Any] | None:
-    """Admit the request under the model's rate limit (the same window as chat completions): over it, a 429,
-    or under the responses-rate-limit-as-failed-response fault a failed response to send with HTTP 200."""
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Admit the request under the model's rate limit (the same window as chat completions): no body and its
+    x-ratelimit-* headers; over it, a 429, or under the responses-rate-limit-as-failed-response fault a failed
+    response to send with HTTP 200."""
     try:
-        limiter.admit(key, parsed.chat.model, active)
+        return None, limiter.admit(key, parsed.chat.model, active)
     except ApiError as error:
         if error.status != 429 or "responses-rate-limit-as-failed-response" not in active:
             raise
@@ -137,8 +138,7 @@ def _limited(
             usage=None,
             error={"code": "rate_limit_exceeded", "message": error.message},
         )
-        return body
-    return None
+        return body, {}
 
 
 def routes(
@@ -177,7 +177,7 @@ def routes(
             event = {"type": "error", "sequence_number": 0, **refused.error.body()["error"]}
             piece = f"event: error\ndata: {json.dumps(event)}\n\n".encode()
             return StreamingResponse(iter([piece]), media_type="text/event-stream")
-        failed = _limited(parsed, limiter, request.state.key, active)
+        failed, admitted = _limited(parsed, limiter, request.state.key, active)
         if failed is not None:
             return JSONResponse(failed)
         answer, conversation = responses_answer.build(parsed, active)
@@ -185,7 +185,7 @@ def routes(
         if parsed.store or "responses-store-false-kept" in active:
             store.keep(request.state.key, answer, conversation)
         if not parsed.stream:
-            return JSONResponse(answer)
+            return JSONResponse(answer, headers=admitted)
         fail = parsed.chat.fault == "mid-stream-error"
         events = thinking_faults.response_events(responses_answer.stream_events(answer, active, fail), active)
         pieces = responses_answer.encode(events, active)

@@ -167,6 +167,37 @@ FAULTS = (
         "expected 429",
         "gateways and proxies that rate limit with 503 (issue 13)",
     ),
+    # past the limit the target announced (x-ratelimit-remaining-requests: 0), something other than a 429 (issue 28)
+    Fault(
+        "rate-limit-as-500",
+        "past the limit it announced, the target answers 500 'Internal server error.' instead of 429",
+        ("errors-rate-limit",),
+        "HTTP 500, past the limit it announced",
+        "BerriAI/litellm#23901 (an upstream 429 turned into 500)",
+    ),
+    Fault(
+        "rate-limit-as-400",
+        "over the limit, the target answers 400 invalid_request_error 'You have reached your specified API usage "
+        "limits' instead of 429",
+        ("errors-rate-limit",),
+        "limited with HTTP 400",
+        "BerriAI/litellm#37599 (a usage limit mapped to 400 BadRequestError)",
+    ),
+    Fault(
+        "rate-limit-as-200-error",
+        "past the limit it announced, the target answers 200 with a chat completion whose content is null and an "
+        "error object (code 429) beside it",
+        ("errors-rate-limit",),
+        "a success with an error object in the body, past the limit it announced",
+        "BerriAI/litellm#8448 (OpenRouter's 200 with error.code 429, content None)",
+    ),
+    Fault(
+        "rate-limit-as-html",
+        "past the limit it announced, the target answers a reverse proxy's 503 HTML page without Retry-After",
+        ("errors-rate-limit",),
+        "HTTP 503, past the limit it announced",
+        "vulpineclub/mastodon#18 (nginx limit_req answers 503 by default)",
+    ),
     # transport
     Fault(
         "drop-connections",
