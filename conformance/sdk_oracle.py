@@ -31,6 +31,7 @@ Kind = Literal[
     "model-list",
     "chat-completion",
     "chat-completion-stream",
+    "chat-completion-stream-helper",
     "moderation",
     "error",
     "response",
@@ -120,11 +121,25 @@ _CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
     "chat-completion-stream": lambda client: list(
         client.chat.completions.create(model="model", messages=[], stream=True)
     ),
+    "chat-completion-stream-helper": lambda client: _final_completion(client),
     "moderation": lambda client: client.moderations.create(input="text"),
     "error": lambda client: client.models.retrieve("model"),
     "response": lambda client: client.post("/responses", body={}, cast_to=ResponseObject),
     "response-stream": lambda client: _final_response(client),
 }
+
+
+def _final_completion(client: openai.OpenAI) -> Any:
+    """A chat stream read through the stream helper: every event of chat.completions.stream(), then the chat
+    completion it assembled (get_final_completion(), or the completion its LengthFinishReasonError carries)."""
+    with client.chat.completions.stream(model="model", messages=[]) as stream:
+        for _ in stream:
+            pass
+        try:
+            return stream.get_final_completion()
+        except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as stopped:
+            # raised by design for a stream cut by the token cap or the filter; the app still gets what it assembled
+            return stopped.completion
 
 
 def _final_response(client: openai.OpenAI) -> Any:

@@ -57,6 +57,12 @@ _SOURCES = (
         "https://github.com/openai/openai-node/blob/master/helpers.md",
     ),
     Source(
+        "openai-python-helpers",
+        "openai-python helpers.md: chat.completions.stream() wraps create(stream=True) with automatic accumulation of "
+        "each delta, and get_final_completion() returns the accumulated ParsedChatCompletion",
+        "https://github.com/openai/openai-python/blob/main/helpers.md",
+    ),
+    Source(
         "openai-vision",
         "OpenAI guide: images and vision (image_url parts, data URLs, detail)",
         "https://platform.openai.com/docs/guides/images-vision",

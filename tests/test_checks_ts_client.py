@@ -154,7 +154,9 @@ def test_the_helper_check_fails_on_what_only_the_typescript_client_trips_on():
     result = judge(HELPER, _tool_stream("streaming/basic"))
     assert result.status == Status.FAIL, result.message
     assert "ChatCompletionStream throws" in result.message
-    assert "Python SDK reads them" in result.message
+    # and what Python's stream helper makes of the same stream (it reads it)
+    assert "Python openai" in result.message
+    assert "get_final_completion() hands the app role 'assistant'" in result.message
     assert judge(HELPER, _tool_stream("streaming/basic", type="function")).status == Status.PASS
     owned = judge(HELPER, _tool_stream("tools/stream"))
     assert owned.status == Status.BLOCKED

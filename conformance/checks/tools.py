@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance import ts_oracle
+from conformance import sdk_oracle, ts_oracle
 from conformance.checks._every import CHAT_TEXT, CHUNK_FORM
-from conformance.checks._expect import expect_chat_completion, expect_written, shown, unsupported_if_refused
+from conformance.checks._expect import brief, expect_chat_completion, expect_written, shown, unsupported_if_refused
 from conformance.checks._reasoning import stream_written
 from conformance.checks._requests import chat_request
+from conformance.checks._stream_helpers import first_message, python_says
 from conformance.checks._tool_calls import (
     ASK,
     CLOCK,
@@ -214,15 +215,39 @@ def none_choice_calls_no_tool(ctx: CheckContext) -> str | None:
 
 
 def _helper_says(exchange: Exchange) -> str:
-    """What the TypeScript stream helper makes of the stream, where it fails too (the Python SDK reads
-    the deltas as they come and assembles nothing)."""
+    """What the clients' stream helpers make of the stream, where they fail too."""
+    said = []
     helper = ts_oracle.judge(exchange, "chat-completion-stream").helper
-    if helper is None or helper.accepted:
-        return ""
-    return (
-        f"; the Python SDK reads the deltas, and TypeScript openai {ts_oracle.version()} ChatCompletionStream "
-        f"throws {helper.raised}: {shown(helper.detail, 100)}"
-    )
+    if helper is not None and not helper.accepted:
+        said.append(
+            f"TypeScript openai {ts_oracle.version()} ChatCompletionStream throws {helper.raised}: "
+            f"{shown(helper.detail, 100)}"
+        )
+    python = sdk_oracle.judge(exchange, "chat-completion-stream-helper")
+    if not python.accepted:
+        said.append(python_says(exchange))
+    return "".join(f"; {part}" for part in said)
+
+
+def _python_keeps_the_calls(exchange: Exchange, calls: dict[int, dict[str, Any]]) -> None:
+    """Python's stream helper joins every string of the deltas (id and name too; TypeScript's keeps the last):
+    what it hands the app must be the calls the stream carries."""
+    verdict = sdk_oracle.judge(exchange, "chat-completion-stream-helper")
+    if not verdict.accepted:
+        return  # it raises: the reassembly above names the part it cannot read (or it is the streaming row's)
+    message = first_message(verdict.value)
+    held = dict(enumerate(getattr(message, "tool_calls", None) or []))
+    for index, call in sorted(calls.items()):
+        got = held.get(index)
+        got_id, got_name = getattr(got, "id", None), getattr(getattr(got, "function", None), "name", None)
+        if (got_id, got_name) != (call["id"], call["function"]["name"]):
+            raise CheckFailed(
+                f"{exchange.describe()}: Python openai {sdk_oracle.SDK_VERSION}'s get_final_completion() hands the "
+                f"app call {index} with id {brief(got_id, 60)} and name {brief(got_name, 60)}, the stream's call is "
+                f"{call['id']!r} {call['function']['name']!r}: later deltas repeat them, and the helper joins every "
+                f"string (TypeScript's ChatCompletionStream keeps the last); OpenAI sends them in the first delta only",
+                details={"python_id": got_id, "python_name": got_name},
+            )
 
 
 @check("tools", Level.MUST, source="openai-function-calling", needs=("tools/stream", "tools/required"))
@@ -285,6 +310,7 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
         raise CheckFailed(f'{exchange.describe()}: tool_choice "required" but the stream carries no tool_calls delta')
     for index, call in sorted(calls.items()):
         check_call(exchange, call, names(TOOLS), f"the reassembled call {index}", form=CHUNK_FORM)
+    _python_keeps_the_calls(exchange, calls)
     if finish == "length":
         return f"{len(calls)} complete call(s) before the token cap cut the stream"
     if finish != "tool_calls":

@@ -3,63 +3,34 @@
 The form of every answer is judged by both clients already (``_expect.expect_valid`` and the stream
 form checks): these checks judge what Node apps do beyond reading the answer. ``ChatCompletionStream``
 (``client.chat.completions.stream(...)``, ``finalChatCompletion()``) assembles a stream into one chat
-completion and throws where a stream lacks what it needs to assemble; the Python SDK reads the same
-streams chunk by chunk and never assembles them. Where the helper throws for a reason another check
-owns (no role, no finish_reason, a streamed tool call without its type or name), that check reports
-it, saying what the helper throws, and this one leaves the stream alone.
+completion and throws where a stream lacks what it needs to assemble. Where the helper throws for a reason
+another check owns (no role, no finish_reason, a streamed tool call without its type or name), that check
+reports it, saying what the helper throws, and this one leaves the stream alone. Where it fails, the message
+says what Python's helper makes of the same stream (``python_client`` judges that helper on its own).
 
 Without node these checks are skipped ("node not found"), and the run says so once.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from conformance import sdk_oracle, ts_oracle
 from conformance.checks._every import CHAT_FORM, CHUNK_FORM, STREAM_FRAMING, every, kind_of
 from conformance.checks._expect import shown
-from conformance.checks.stream_form import choices_of, chunks, error_event, framed, joined_content
+from conformance.checks._stream_helpers import BASIC, owner_of, python_says, readable
+from conformance.checks.stream_form import choices_of, chunks, framed, joined_content
 from conformance.checks.structured_output import Forecast, content_of_parse_probe
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import check
 from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
-BASIC = "streaming/basic"
 PARSE_OWNER = "structured-output.sdk_parse_returns_the_model"
-TOOL_STREAM = "tools.streamed_calls_reassemble"
-PYTHON_READS = "the Python SDK reads them chunk by chunk, with no helper to assemble them"
-
-# what the helper's message says -> the check that judges that part of every stream
-_OWNED = (
-    (re.compile(r"missing finish_reason"), "streaming.one_finish_reason_per_choice"),
-    (re.compile(r"missing role|without sending any chunks"), "streaming.role_comes_first_and_once"),
-)
-# ... and of the streamed tool calls, which tools.streamed_calls_reassemble judges in its own stream
-_TOOL_CALLS = re.compile(r"tool_calls\[\d+\]\.(type|function\.name|function\.arguments)|tool call")
-TOOL_STREAM_PROBE = "tools/stream"
 
 
 def _not_run(verdict: ts_oracle.TsVerdict) -> NotApplicable:
     return NotApplicable(f"{verdict.detail}: the TypeScript client was not run")
-
-
-def _owner(exchange: Exchange, detail: str) -> str | None:
-    if exchange.id == TOOL_STREAM_PROBE and _TOOL_CALLS.search(detail):
-        return TOOL_STREAM
-    return next((owner for pattern, owner in _OWNED if pattern.search(detail)), None)
-
-
-def _readable(ctx: CheckContext, exchange: Exchange) -> bool:
-    """A stream the protocol checks accept as far as chunks go: framed, every chunk of the schema, no error event."""
-    if not framed(exchange) or any(error_event(event.data) for event in exchange.stream.events):
-        return False
-    try:
-        found = chunks(exchange)
-    except CheckFailed:
-        return False
-    return bool(found) and all(not ctx.schemas.validate("chat-completion-chunk", chunk.value) for chunk in found)
 
 
 @check("streaming", Level.MUST, source="openai-node-helpers", needs=(BASIC,), runs_last=True)
@@ -69,26 +40,30 @@ def typescript_stream_helper_assembles_every_stream(ctx: CheckContext) -> str | 
     streams = every(ctx, "stream")
     if not streams:
         raise NotApplicable("the run got no stream")
-    readable = [exchange for exchange in streams if _readable(ctx, exchange)]
-    if not readable:
+    judged_streams = [exchange for exchange in streams if readable(ctx, exchange)]
+    if not judged_streams:
         raise Blocked(STREAM_FRAMING if not any(framed(e) for e in streams) else CHUNK_FORM, "no stream is readable")
-    judged, owned, failures = 0, [], []
-    for exchange in readable:
+    judged, owned = 0, []
+    failures: list[tuple[Exchange, str]] = []
+    for exchange in judged_streams:
         verdict = ts_oracle.judge(exchange, "chat-completion-stream")
         if not verdict.ran:
             raise _not_run(verdict)
         helper = verdict.helper
         if helper is None:
-            failures.append(f"{exchange.describe()}: {verdict.summary()}")
+            failures.append((exchange, f"{exchange.describe()}: {verdict.summary()}"))
             continue
         if not helper.accepted:
-            owner = _owner(exchange, helper.detail)
+            owner = owner_of(exchange, helper.detail)
             if owner is not None:
                 owned.append(owner)
                 continue
             failures.append(
-                f"{exchange.describe()}: TypeScript openai {ts_oracle.version()} ChatCompletionStream throws "
-                f"{helper.raised}: {helper.detail}"
+                (
+                    exchange,
+                    f"{exchange.describe()}: TypeScript openai {ts_oracle.version()} ChatCompletionStream throws "
+                    f"{helper.raised}: {helper.detail}",
+                )
             )
             continue
         judged += 1
@@ -96,20 +71,31 @@ def typescript_stream_helper_assembles_every_stream(ctx: CheckContext) -> str | 
         if not final.get("first_choice"):
             indexes = sorted({str(choice.get("index")) for found in chunks(exchange) for choice in choices_of(found)})
             failures.append(
-                f"{exchange.describe()}: finalChatCompletion().choices[0] holds no message: the stream numbers its "
-                f"choices {', '.join(indexes)}, and the helper puts each at its index"
+                (
+                    exchange,
+                    f"{exchange.describe()}: finalChatCompletion().choices[0] holds no message: the stream numbers "
+                    f"its choices {', '.join(indexes)}, and the helper puts each at its index",
+                )
             )
             continue
         joined = joined_content(chunks(exchange))
         content = final.get("content")
         if content != joined and not (not joined and content in (None, "")):
             failures.append(
-                f"{exchange.describe()}: finalChatCompletion() holds {shown(final.get('content'), 60)}, the deltas "
-                f"join to {shown(joined, 60)}"
+                (
+                    exchange,
+                    f"{exchange.describe()}: finalChatCompletion() holds {shown(final.get('content'), 60)}, the "
+                    f"deltas join to {shown(joined, 60)}",
+                )
             )
     if failures:
-        shown_failures = "; ".join(failures[:3]) + (f"; and {len(failures) - 3} more" if len(failures) > 3 else "")
-        raise CheckFailed(f"{len(failures)} of {len(readable)} streams: {shown_failures}; {PYTHON_READS}")
+        shown_failures = "; ".join(said for _, said in failures[:3])
+        more = f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
+        raise CheckFailed(
+            f"{len(failures)} of {len(judged_streams)} streams: {shown_failures}{more}; of the first, "
+            f"{python_says(failures[0][0])}",
+            details={"failing": [exchange.id for exchange, _ in failures]},
+        )
     if not judged:
         raise Blocked(owned[0], "the helper throws on every stream for a reason that check reports")
     return f"{judged} streams assembled by TypeScript openai {ts_oracle.version()}"

@@ -69,6 +69,15 @@ def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[lis
                         part.pop("type", None)
                     else:
                         part["type"] = None
+    if "stream-tool-repeats-identity" in active:
+        first: dict[tuple[int, int], dict[str, Any]] = {}
+        for chunk in chunks:
+            for choice in chunk["choices"]:
+                for part in choice["delta"].get("tool_calls") or []:
+                    started = first.setdefault((choice["index"], part["index"]), part)
+                    name = started.get("function", {}).get("name")
+                    part.update(id=started.get("id"), type="function")
+                    part.setdefault("function", {})["name"] = name
     if "stream-split-utf8" in active:
         for chunk in chunks:
             for choice in chunk["choices"]:
@@ -93,6 +102,10 @@ def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[lis
         if usage_chunks and finishing:
             finishing[-1]["usage"] = usage_chunks[0]["usage"]
             events.remove(usage_chunks[0])
+    # the second chunk's deltas ride in the first chunk, as further entries of the same choice
+    if "stream-deltas-batched" in active and len(chunks) > 2 and chunks[0]["choices"] and chunks[1]["choices"]:
+        chunks[0]["choices"] += chunks[1]["choices"]
+        events.remove(chunks[1])
     if "stream-no-done" in active:
         events = [event for event in events if event != DONE]
     if "stream-error-as-event" in active:

@@ -136,6 +136,23 @@ FAULTS = (
         "BerriAI/litellm#2645 (the TypeScript stream helper throws; the Python SDK reads it)",
     ),
     Fault(
+        "stream-tool-repeats-identity",
+        "every streamed tool-call delta repeats the call's id, type and name",
+        ("tools",),
+        "the helper joins every string",
+        "BerriAI/litellm#8990 and SillyTavern/SillyTavern#5948 (Fireworks repeats id, type and name), "
+        "NousResearch/hermes-agent#8259 (NVIDIA NIM repeats the name): Python's stream helper joins them, "
+        "TypeScript's keeps the last",
+    ),
+    Fault(
+        "stream-deltas-batched",
+        "the first chunk carries two deltas of choice 0 (the role, then the first words) as two entries of choices",
+        ("streaming",),
+        "chat.completions.stream()",
+        "no public report: Python's stream helper builds its snapshot from the first chunk by index and raises, "
+        "TypeScript's accumulates both (this fault proves the Python helper's check)",
+    ),
+    Fault(
         "answers-as-html",
         "non-streamed answers are sent as Content-Type text/html",
         ("chat-completions",),
