@@ -8,13 +8,17 @@ environment error (exit code 3), because then nothing about the target can be sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import quote
+
+from conformance.checks._every import judge_each
 from conformance.checks._expect import expect_refusal
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
-from conformance.exchange import AuthMode, Request
+from conformance.exchange import AuthMode, Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import Level
+from conformance.verdicts import Blocked, Level, NotApplicable
 
 HELLO = [{"role": "user", "content": "Say hi."}]
 CASES: dict[str, tuple[AuthMode, str]] = {
@@ -89,3 +93,76 @@ def forbidden_model_is_refused_with_403(ctx: CheckContext) -> str | None:
         answered="the key is not limited to its models",
     )
     return None
+
+
+def _elsewhere_models(target: Target) -> Request | None:
+    return Request("errors-auth/elsewhere/models", "GET", "/models", "the model list with a wrong key")
+
+
+def _elsewhere_model(target: Target) -> Request | None:
+    model = target.models.chat
+    if model is None:
+        return None
+    path = "/models/" + quote(model, safe="-._~:@!$&'()*+,;=")
+    return Request("errors-auth/elsewhere/model", "GET", path, f"the model {model} with a wrong key")
+
+
+def _elsewhere_moderations(target: Target) -> Request | None:
+    model = target.models.moderation
+    if model is None:
+        return None
+    body = {"model": model, "input": "I like apples."}
+    return Request(
+        "errors-auth/elsewhere/moderations", "POST", "/moderations", "a moderation with a wrong key", json=body
+    )
+
+
+def _elsewhere_stream(target: Target) -> Request | None:
+    request = chat_request(target, "errors-auth/elsewhere/stream", "a streamed chat request with a wrong key", HELLO)
+    if request is None:
+        return None
+    return Request(request.id, request.method, request.path, request.purpose, json={**request.json, "stream": True})
+
+
+# every other route a key guards, asked with a key the target never issued: (probe, what a success would be)
+ELSEWHERE: dict[str, tuple[Callable[[Target], Request | None], str]] = {
+    "errors-auth/elsewhere/models": (_elsewhere_models, "anyone can list the models"),
+    "errors-auth/elsewhere/model": (_elsewhere_model, "anyone can read a model's details"),
+    "errors-auth/elsewhere/moderations": (_elsewhere_moderations, "anyone can spend the key's moderation quota"),
+    "errors-auth/elsewhere/stream": (_elsewhere_stream, "the stream opened before the key was checked"),
+}
+
+
+def _with_wrong_key(build: Callable[[Target], Request | None]) -> Callable[[Target], Request | None]:
+    def request(target: Target) -> Request | None:
+        built = build(target) if target.auth.kind != "none" else None
+        if built is None:
+            return None
+        return Request(built.id, built.method, built.path, built.purpose, json=built.json, auth="wrong-key")
+
+    return request
+
+
+for _probe_id, (_build, _) in ELSEWHERE.items():
+    probe(_probe_id, refusal=True)(_with_wrong_key(_build))
+
+
+@check("errors-auth", Level.MUST, source="openai-errors", needs=("errors-auth/wrong-key", *ELSEWHERE))
+def every_route_refuses_a_wrong_key(ctx: CheckContext) -> str | None:
+    """Not only chat: GET /models, GET /models/{model}, POST /moderations and a streamed chat request refuse a wrong
+    key with 401 (the SDK raises AuthenticationError), the stream before it begins."""
+    chat = ctx.exchange("errors-auth/wrong-key")
+    if chat.response is not None and chat.response.status < 400:
+        raise Blocked("errors-auth.wrong_key_is_refused_with_401", "the target enforces no key on chat either")
+    expected = ctx.dialect.status_for("unauthenticated")
+    asked = {}
+    for probe_id, (_, answered) in ELSEWHERE.items():
+        try:
+            asked[probe_id] = (ctx.exchange(probe_id), answered)
+        except NotApplicable:
+            continue
+
+    def judge(exchange: Exchange) -> None:
+        expect_refusal(exchange, expected, exchange.purpose, answered=asked[exchange.id][1])
+
+    return judge_each([exchange for exchange, _ in asked.values()], judge, noun="routes", empty="no other route to ask")

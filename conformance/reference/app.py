@@ -164,6 +164,23 @@ async def _json_body(request: Request, active: frozenset[str]) -> Any:
         raise bad_request("We could not parse the JSON body of your request.") from None
 
 
+async def _streamed(request: Request) -> bool:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("stream") is True
+
+
+def _as_event(error: ApiError) -> Response:
+    """A refusal sent as the first event of a 200 stream (a proxy that opens the stream before it checks)."""
+    events = [
+        stream_hooks.encode((answers.ERROR, error.body()["error"]), stream_hooks.Framing()),
+        b"data: [DONE]\n\n",
+    ]
+    return StreamingResponse(iter(events), media_type="text/event-stream")
+
+
 def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     flavour = FLAVOURS[config.flavour]
     limiter = RateLimiter(config.rate_limits)
@@ -188,6 +205,8 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
                 response = await handler(request)
             except ApiError as error:
                 response = fault_hooks.error_response(error, active)
+                if error.status == 401 and "stream-auth-as-event" in active and await _streamed(request):
+                    response = _as_event(error)
             response.headers.update(limit_headers)
             response.headers["x-request-id"] = f"req_{uuid.uuid4().hex[:20]}"
             return response
@@ -301,10 +320,10 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
     base = config.base_path.rstrip("/")
     routes = [
-        Route(f"{base}/models", endpoint(list_models), methods=["GET"]),
-        Route(f"{base}/models/{{model:path}}", endpoint(retrieve_model), methods=["GET"]),
+        Route(f"{base}/models", endpoint(list_models, "models-auth-not-enforced"), methods=["GET"]),
+        Route(f"{base}/models/{{model:path}}", endpoint(retrieve_model, "models-auth-not-enforced"), methods=["GET"]),
         Route(f"{base}/chat/completions", endpoint(chat_completions), methods=["POST"]),
-        Route(f"{base}/moderations", endpoint(moderations), methods=["POST"]),
+        Route(f"{base}/moderations", endpoint(moderations, "moderations-auth-not-enforced"), methods=["POST"]),
     ]
     if config.flavour == "openai":
         create, retrieve = responses_routes.routes(

@@ -89,6 +89,29 @@ FAULTS = (
         "local servers started without a key",
     ),
     Fault(
+        "models-auth-not-enforced",
+        "GET /models and GET /models/{model} answer without a valid key (only chat checks it)",
+        ("errors-auth",),
+        "anyone can list the models",
+        "servers that leave the model list public for UIs to discover (ggml-org/llama.cpp#14352 lists the "
+        "server's unauthenticated routes)",
+    ),
+    Fault(
+        "stream-auth-as-event",
+        "a streamed request with a wrong key is answered 200 with the 401 as an error event",
+        ("errors-auth",),
+        "the stream opened before the key was checked",
+        "proxies that open the stream before the upstream checks the key (the refusal then comes as an event, "
+        "which the SDKs raise as a generic APIError, not AuthenticationError)",
+    ),
+    Fault(
+        "moderations-auth-not-enforced",
+        "POST /moderations answers without a valid key",
+        ("errors-auth",),
+        "moderation quota",
+        "routes added without the auth middleware",
+    ),
+    Fault(
         "wrong-key-403",
         "a wrong key gets 403",
         ("errors-auth", "responses-errors"),
