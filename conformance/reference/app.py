@@ -157,11 +157,19 @@ async def _json_body(request: Request, active: frozenset[str]) -> Any:
     if media_type != "application/json":
         raise bad_request(f"Unsupported Content-Type {media_type or '(none)'!r}: send application/json.")
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except ValueError:
         if "malformed-json-500" in active:
             raise ApiError(500, "[json.exception.parse_error] syntax error", type="server_error") from None
         raise bad_request("We could not parse the JSON body of your request.") from None
+    if not isinstance(value, dict):
+        kind = "array" if isinstance(value, list) else "null" if value is None else type(value).__name__
+        if "non-object-body-500" in active:
+            message = f"[json.exception.type_error.302] type must be object, but is {kind}"
+            raise ApiError(500, message, type="server_error")
+        if "body-refused-with-422" in active:
+            raise ApiError(422, "Input should be a valid dictionary or object to extract fields from", param="body")
+    return value
 
 
 async def _streamed(request: Request) -> bool:
@@ -298,8 +306,11 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
     async def moderations(request: Request) -> Response:
         active: frozenset[str] = request.state.faults
+        body = await _json_body(request, active)
+        if "moderation-missing-input-answered" in active and isinstance(body, dict) and "input" not in body:
+            body = {**body, "input": ""}
         answered = moderation.moderate(
-            await _json_body(request, active),
+            body,
             flavour,
             unknown_model_answered="moderation-unknown-model-answered" in active,
             llama_categories="moderation-llama-categories" in active,

@@ -72,6 +72,21 @@ def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
         raise bad_request("'messages[].name' is not supported.", "messages", "unsupported_parameter")
     if "content-parts-refused" in active and any(isinstance(m.get("content"), list) for m in messages):
         raise bad_request("Invalid type for 'content': expected a string.", "messages", "invalid_type")
+    if "tool-parameters-required" in active:
+        for number, tool in enumerate(body.get("tools") or []):
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if isinstance(function, dict) and "parameters" not in function:
+                param = f"tools[{number}].function.parameters"
+                raise ApiError(422, f"Field required: {param}", param=param)
+    if "non-user-parts-refused" in active:
+        for number, message in enumerate(messages):
+            if message.get("role") != "user" and isinstance(message.get("content"), list):
+                param = f"messages[{number}].content"
+                raise bad_request(f"Invalid type for '{param}': expected a string.", param, "invalid_type")
+    if "system-parts-stringified" in active:
+        for message in messages:
+            if message.get("role") in ("system", "developer") and isinstance(message.get("content"), list):
+                message["content"] = ",".join("[object Object]" for _ in message["content"])
     if "images-refused" in active and any(_is_image(p) for m in messages for p in _parts(m)):
         raise bad_request("Image input is not supported.", "messages", "image_input_not_supported")
     if "tool-round-trip-refused" in active and any(m.get("role") == "tool" for m in messages):

@@ -71,6 +71,28 @@ FAULTS = (
         "servers that accept string content only",
     ),
     Fault(
+        "tool-parameters-required",
+        "a tool definition without parameters is refused with 422 'Field required'",
+        ("tools",),
+        "a tool whose definition leaves out parameters was refused",
+        "theroyallab/tabbyAPI#485, Azure/azure-sdk-for-js#28312",
+    ),
+    Fault(
+        "non-user-parts-refused",
+        "system, developer, assistant and tool content as text parts is refused with 400 (only user parts are read)",
+        ("chat-completions",),
+        "was refused (HTTP 400",
+        "sgl-project/sglang#37845 (system and assistant parts refused), lemonade-sdk/lemonade#629",
+    ),
+    Fault(
+        "system-parts-stringified",
+        "a system or developer message in text parts reaches the model as '[object Object],[object Object]'",
+        ("chat-completions",),
+        "the parts do not reach the model",
+        "Mintplex-Labs/anything-llm#6422",
+        level="SHOULD",
+    ),
+    Fault(
         "n-ignored",
         "n is ignored: one choice",
         ("chat-completions",),

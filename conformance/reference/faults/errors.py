@@ -61,6 +61,29 @@ FAULTS = (
         "vLLM observed here",
     ),
     Fault(
+        "non-object-body-500",
+        "a JSON body that is not an object (an array, null) gets 500 from the JSON library",
+        ("errors-400",),
+        "a JSON array instead of the request object was broken (HTTP 500",
+        "servers that read the body with nlohmann::json unguarded (lemonade-sdk/lemonade#629 quotes its "
+        "type_error.302)",
+    ),
+    Fault(
+        "body-refused-with-422",
+        "a JSON body that is not an object is refused with 422",
+        ("errors-400",),
+        "refused with 422, not 400",
+        "FastAPI's status for a body it cannot validate, kept by servers built on it",
+        level="SHOULD",
+    ),
+    Fault(
+        "moderation-missing-input-answered",
+        "a moderation request without input is answered as if the input were empty",
+        ("errors-400",),
+        "a moderation body without input was answered",
+        "moderation shims that default what is missing",
+    ),
+    Fault(
         "malformed-json-500",
         "a body that is not JSON gets 500",
         ("errors-400",),
