@@ -58,3 +58,16 @@ def test_a_target_that_checks_no_key_at_all_is_the_chat_check_s_finding():
     result = judge(CHECK, *every_route(**{"errors-auth/wrong-key": answered}))
     assert result.status == Status.BLOCKED
     assert result.blocked_by == "errors-auth.wrong_key_is_refused_with_401"
+
+
+def test_routes_refused_as_chat_refuses_with_another_status_are_the_chat_check_s():
+    """LiteLLM without a database refuses a wrong key with 400 "No connected db." on chat and the model list alike."""
+    as_chat = {exchange_id: refused(exchange_id, 400) for exchange_id in [*ROUTES, "errors-auth/wrong-key"]}
+    exchanges = every_route(**as_chat)
+    result = judge(CHECK, *exchanges)
+    assert result.status == Status.BLOCKED
+    assert "as chat does, with 400" in result.message
+    listed = make_exchange("errors-auth/elsewhere/models", body=model_list("m"), auth="wrong-key")
+    public = judge(CHECK, *every_route(**{**as_chat, "errors-auth/elsewhere/models": listed}))
+    assert public.status == Status.FAIL
+    assert public.message.startswith("1 of 4 routes: GET /models: ")

@@ -124,6 +124,7 @@ def _elsewhere_stream(target: Target) -> Request | None:
     return Request(request.id, request.method, request.path, request.purpose, json={**request.json, "stream": True})
 
 
+CHAT_WRONG_KEY = "errors-auth.wrong_key_is_refused_with_401"
 # every other route a key guards, asked with a key the target never issued: (probe, what a success would be)
 ELSEWHERE: dict[str, tuple[Callable[[Target], Request | None], str]] = {
     "errors-auth/elsewhere/models": (_elsewhere_models, "anyone can list the models"),
@@ -153,16 +154,22 @@ def every_route_refuses_a_wrong_key(ctx: CheckContext) -> str | None:
     key with 401 (the SDK raises AuthenticationError), the stream before it begins."""
     chat = ctx.exchange("errors-auth/wrong-key")
     if chat.response is not None and chat.response.status < 400:
-        raise Blocked("errors-auth.wrong_key_is_refused_with_401", "the target enforces no key on chat either")
+        raise Blocked(CHAT_WRONG_KEY, "the target enforces no key on chat either")
     expected = ctx.dialect.status_for("unauthenticated")
+    # refused as chat refuses it with a status other than 401: one defect, the chat check's
+    as_chat = chat.response.status if chat.response is not None and chat.response.status not in expected else None
     asked = {}
     for probe_id, (_, answered) in ELSEWHERE.items():
         try:
             asked[probe_id] = (ctx.exchange(probe_id), answered)
         except NotApplicable:
             continue
+    if as_chat is not None and all(e.response is not None and e.response.status == as_chat for e, _ in asked.values()):
+        raise Blocked(CHAT_WRONG_KEY, f"every route refuses a wrong key as chat does, with {as_chat}")
 
     def judge(exchange: Exchange) -> None:
+        if as_chat is not None and exchange.response is not None and exchange.response.status == as_chat:
+            return
         expect_refusal(exchange, expected, exchange.purpose, answered=asked[exchange.id][1])
 
     return judge_each([exchange for exchange, _ in asked.values()], judge, noun="routes", empty="no other route to ask")
