@@ -235,7 +235,7 @@ def test_a_cassette_set_of_a_run_is_traffic_too(app: App, tmp_path: Path) -> Non
     )
     assert code == 0, output
     assert data["traffic"]["origin"] == "cassettes"
-    assert len(data["requests"]) == len(list((traffic / "chat-completions").glob("*.yaml")))
+    assert len(data["requests"]) == len(list((traffic / "chat-completions").rglob("*.yaml")))
 
 
 def test_the_junit_rendering_has_a_case_per_request(app: App) -> None:
