@@ -129,6 +129,19 @@ def every(ctx: CheckContext, kind: Kind, *, with_swept: bool = True) -> list[Exc
     return found
 
 
+def maybe_exchange(ctx: CheckContext, probe_id: str) -> Exchange | None:
+    """The probe's exchange, or None where the probe does not apply to the target."""
+    try:
+        return ctx.exchange(probe_id)
+    except NotApplicable:
+        return None
+
+
+def applicable(ctx: CheckContext, probe_ids: Iterable[str]) -> list[Exchange]:
+    """The exchanges of those probes that apply to the target, in order."""
+    return [exchange for probe_id in probe_ids if (exchange := maybe_exchange(ctx, probe_id)) is not None]
+
+
 def rate_limited(exchange: Exchange) -> str | None:
     """How the exchange says the rate was limited, or None (see ``Exchange.rate_limited``)."""
     return exchange.rate_limited()

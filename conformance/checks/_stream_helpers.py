@@ -1,17 +1,15 @@
-"""What both clients' stream helpers share: which streams they are asked to assemble, which of their complaints
-another check owns, and what Python's helper hands an app (for the messages of the checks that report a stream)."""
+"""What both clients' stream helpers share: which streams they are asked to assemble, and which of their complaints
+another check owns."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from conformance import sdk_oracle
-from conformance.checks._expect import brief, shown
+from conformance.checks._every import CHUNK_FORM, STREAM_FRAMING, every
 from conformance.checks.stream_form import chunks, error_event, framed
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
-from conformance.verdicts import CheckFailed
+from conformance.verdicts import Blocked, CheckFailed, NotApplicable
 
 BASIC = "streaming/basic"
 TOOL_STREAM = "tools.streamed_calls_reassemble"
@@ -47,22 +45,13 @@ def readable(ctx: CheckContext, exchange: Exchange) -> bool:
     return bool(found) and all(not ctx.schemas.validate("chat-completion-chunk", chunk.value) for chunk in found)
 
 
-def first_message(final: Any) -> Any:
-    """The message of the first choice of what a helper assembled, or None."""
-    choices = getattr(final, "choices", None) or []
-    return getattr(choices[0], "message", None) if choices else None
-
-
-def python_says(exchange: Exchange) -> str:
-    """What Python's stream helper hands an app of this stream, in a few words."""
-    verdict = sdk_oracle.judge(exchange, "chat-completion-stream-helper")
-    version = sdk_oracle.SDK_VERSION
-    if not verdict.accepted:
-        return f"Python openai {version}'s get_final_completion() raises {verdict.raised}: {shown(verdict.detail, 80)}"
-    message = first_message(verdict.value)
-    if message is None:
-        return f"Python openai {version}'s get_final_completion() holds no choice"
-    return (
-        f"Python openai {version}'s get_final_completion() hands the app role {brief(message.role, 40)} and content "
-        f"{brief(message.content, 40)}"
-    )
+def streams_to_assemble(ctx: CheckContext) -> list[Exchange]:
+    """The run's streams whose chunks are well formed, for a helper to assemble; not applicable without streams,
+    blocked by the framing or chunk checks when none is readable."""
+    streams = every(ctx, "stream")
+    if not streams:
+        raise NotApplicable("the run got no stream")
+    readable_ones = [exchange for exchange in streams if readable(ctx, exchange)]
+    if not readable_ones:
+        raise Blocked(STREAM_FRAMING if not any(framed(e) for e in streams) else CHUNK_FORM, "no stream is readable")
+    return readable_ones

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from conformance.checks._every import every, judge_each
+from conformance.checks._every import applicable, every, judge_each, maybe_exchange
 from conformance.checks._expect import (
     expect_chat_completion,
     expect_error_envelope,
@@ -168,17 +168,6 @@ for _invalid in INVALID:
     _status_check(_invalid)
 
 
-def _refusals(ctx: CheckContext, probe_ids: tuple[str, ...]) -> list[Exchange]:
-    return [exchange for probe_id in probe_ids if (exchange := _maybe(ctx, probe_id)) is not None]
-
-
-def _maybe(ctx: CheckContext, probe_id: str) -> Exchange | None:
-    try:
-        return ctx.exchange(probe_id)
-    except NotApplicable:
-        return None
-
-
 @check("errors-400", Level.MUST, source="openai-errors", needs=OWN + tuple(BORROWED), runs_last=True)
 def refusals_use_the_error_envelope(ctx: CheckContext) -> str | None:
     """Every error answer of the run (4xx and 5xx: invalid requests, keys, unknown models and paths, limits) is
@@ -197,7 +186,7 @@ def param_names_the_offending_field(ctx: CheckContext) -> str | None:
     expected: dict[str, str | None] = {f"errors-400/{i.kind}": _param_of(i, ctx.target) for i in INVALID}
     expected.update(BORROWED)
     wrong, judged = [], 0
-    for exchange in _refusals(ctx, tuple(expected)):
+    for exchange in applicable(ctx, tuple(expected)):
         want = expected[exchange.id]
         body = exchange.json_body
         error = body.value.get("error") if body.ok and isinstance(body.value, dict) else None
@@ -231,7 +220,7 @@ def streamed_invalid_requests_get_a_json_error(ctx: CheckContext) -> str | None:
         expect_refusal(exchange, ctx.dialect.status_for("invalid_request"), exchange.purpose)
 
     return judge_each(
-        _refusals(ctx, STREAMED), judge, noun="streamed invalid requests", empty="no streamed invalid request was sent"
+        applicable(ctx, STREAMED), judge, noun="streamed invalid requests", empty="no streamed invalid request was sent"
     )
 
 
@@ -353,7 +342,7 @@ def target_still_answers_after_invalid_requests(ctx: CheckContext) -> str | None
     """After all the invalid requests of this row (named, streamed and generated), the target still answers a
     valid request."""
     for probe_id in BEFORE_STILL:
-        _maybe(ctx, probe_id)  # wait until every invalid request has been made
+        maybe_exchange(ctx, probe_id)  # wait until every invalid request has been made
     request = next(iter(_still_request(ctx.target)), None)
     if request is None:
         raise NotApplicable("no chat model configured")

@@ -13,14 +13,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conformance.checks._every import judge_each
+from conformance.checks._every import applicable, judge_each, maybe_exchange
 from conformance.checks._expect import error_message, not_rate_limited, response_of, shown
 from conformance.checks.errors_400 import base_body
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable
+from conformance.verdicts import CheckFailed, Level
 
 
 @dataclass(frozen=True)
@@ -106,16 +106,6 @@ NEEDS = tuple(f"errors-400/body/{body.name}" for body in BODIES)
 WHAT = {f"errors-400/body/{body.name}": body for body in BODIES}
 
 
-def _sent(ctx: CheckContext) -> list[Exchange]:
-    found = []
-    for probe_id in NEEDS:
-        try:
-            found.append(ctx.exchange(probe_id))
-        except NotApplicable:
-            continue
-    return found
-
-
 @check("errors-400", Level.MUST, source="openai-errors", needs=(*NEEDS, "errors-400/malformed-json"))
 def bodies_that_are_not_a_request_are_refused(ctx: CheckContext) -> str | None:
     """A JSON array, null, an empty body or a form-encoded body for chat completions, and a moderation body that is
@@ -133,12 +123,9 @@ def bodies_that_are_not_a_request_are_refused(ctx: CheckContext) -> str | None:
             f"{shown(error_message(exchange) or '', 100)}) instead of refused"
         )
 
-    sent = _sent(ctx)
+    sent = applicable(ctx, NEEDS)
     # a body that is not JSON mishandled on chat too is one defect, malformed_json_is_refused's
-    try:
-        chat = ctx.exchange("errors-400/malformed-json")
-    except NotApplicable:
-        chat = None
+    chat = maybe_exchange(ctx, "errors-400/malformed-json")
     if chat is not None and not (chat.response is not None and 400 <= chat.response.status < 500):
         sent = [exchange for exchange in sent if not WHAT[exchange.id].unreadable]
     return judge_each(sent, judge, noun="bodies", empty="no body could be sent (no chat or moderation model)")
@@ -149,7 +136,9 @@ def bodies_that_are_not_a_request_get_400(ctx: CheckContext) -> str | None:
     """Those of them sent as JSON are refused with 400 (the SDKs raise BadRequestError), as api.openai.com refuses a
     body it cannot read; not 415, 422 or another 4xx."""
     refused = [
-        e for e in _sent(ctx) if WHAT[e.id].as_json and e.response is not None and 400 <= e.response.status < 500
+        e
+        for e in applicable(ctx, NEEDS)
+        if WHAT[e.id].as_json and e.response is not None and 400 <= e.response.status < 500
     ]
 
     def judge(exchange: Exchange) -> None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import quote
 
-from conformance.checks._every import judge_each
+from conformance.checks._every import applicable, judge_each
 from conformance.checks._expect import expect_refusal
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
 from conformance.exchange import AuthMode, Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import Blocked, Level, NotApplicable
+from conformance.verdicts import Blocked, Level
 
 HELLO = [{"role": "user", "content": "Say hi."}]
 CASES: dict[str, tuple[AuthMode, str]] = {
@@ -158,12 +158,7 @@ def every_route_refuses_a_wrong_key(ctx: CheckContext) -> str | None:
     expected = ctx.dialect.status_for("unauthenticated")
     # refused as chat refuses it with a status other than 401: one defect, the chat check's
     as_chat = chat.response.status if chat.response is not None and chat.response.status not in expected else None
-    asked = {}
-    for probe_id, (_, answered) in ELSEWHERE.items():
-        try:
-            asked[probe_id] = (ctx.exchange(probe_id), answered)
-        except NotApplicable:
-            continue
+    asked = {exchange.id: (exchange, ELSEWHERE[exchange.id][1]) for exchange in applicable(ctx, ELSEWHERE)}
     if as_chat is not None and all(e.response is not None and e.response.status == as_chat for e, _ in asked.values()):
         raise Blocked(CHAT_WRONG_KEY, f"every route refuses a wrong key as chat does, with {as_chat}")
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from conformance import sdk_oracle, ts_oracle
-from conformance.checks._every import CHUNK_FORM, STREAM_FRAMING, every
 from conformance.checks._expect import brief, shown
-from conformance.checks._stream_helpers import BASIC, first_message, owner_of, readable
-from conformance.checks.stream_form import chunks, framed, joined_content
+from conformance.checks._python_helper import first_message
+from conformance.checks._stream_helpers import BASIC, owner_of, streams_to_assemble
+from conformance.checks.stream_form import chunks, joined_content
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import check
-from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level
 
 TYPESCRIPT_HELPER = "streaming.typescript_stream_helper_assembles_every_stream"
 ROLE_OWNER = "streaming.role_comes_first_and_once"
@@ -78,12 +78,7 @@ def python_stream_helper_assembles_every_stream(ctx: CheckContext) -> str | None
     """The Python client's stream helper (chat.completions.stream(), get_final_completion()) assembles every stream
     whose chunks are well-formed into a chat completion whose first choice has role "assistant" and the text the
     deltas carry."""
-    streams = every(ctx, "stream")
-    if not streams:
-        raise NotApplicable("the run got no stream")
-    judged = [exchange for exchange in streams if readable(ctx, exchange)]
-    if not judged:
-        raise Blocked(STREAM_FRAMING if not any(framed(e) for e in streams) else CHUNK_FORM, "no stream is readable")
+    judged = streams_to_assemble(ctx)
     failures: list[tuple[Exchange, str]] = []
     owned: list[str] = []
     for exchange in judged:

@@ -21,6 +21,7 @@ from typing import Any
 from conformance import jsonparse, sdk_oracle, sse, ts_oracle
 from conformance.checks._every import CHUNK_FORM, STREAM_FRAMING, every, judge_each
 from conformance.checks._expect import brief, clients, expect_status, shown
+from conformance.checks._python_helper import joined_role
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import check
@@ -302,19 +303,6 @@ def chunks_share_id_created_and_model(ctx: CheckContext) -> str | None:
     return _over_streams(ctx, judge)
 
 
-def _joined_roles(exchange: Exchange) -> str:
-    """What Python's stream helper, which joins every string of the deltas, makes of repeated roles."""
-    verdict = sdk_oracle.judge(exchange, "chat-completion-stream-helper")
-    choices = getattr(verdict.value, "choices", None) or []
-    role = getattr(getattr(choices[0], "message", None), "role", None) if choices else None
-    if not verdict.accepted or role in (None, "assistant"):
-        return ""
-    return (
-        f"; Python openai {sdk_oracle.SDK_VERSION}'s chat.completions.stream() joins them: get_final_completion() "
-        f"hands the app role {brief(role, 40)}"
-    )
-
-
 @check("streaming", Level.MUST, source="openai-streaming", needs=(BASIC,), runs_last=True)
 def role_comes_first_and_once(ctx: CheckContext) -> str | None:
     """In every stream, the first delta of each choice has role "assistant", and no later delta carries a role."""
@@ -335,7 +323,7 @@ def role_comes_first_and_once(ctx: CheckContext) -> str | None:
                 elif role is not None:
                     raise CheckFailed(
                         f"{exchange.describe()}: chunk {chunk.number} repeats role {brief(role, 40)} for choice "
-                        f"{index}; only the first delta carries it{_joined_roles(exchange)}"
+                        f"{index}; only the first delta carries it{joined_role(exchange)}"
                     )
         if not seen:
             raise CheckFailed(f"{exchange.describe()}: no chunk carries a choice")

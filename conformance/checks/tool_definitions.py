@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks._every import judge_each
+from conformance.checks._every import applicable, judge_each
 from conformance.checks._expect import error_message, not_rate_limited, response_of, shown
 from conformance.checks._tool_calls import ASK, WEATHER, tools_request
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level
 
 LOOSE_SCHEMA = {
     "type": "object",
@@ -68,12 +68,7 @@ def every_tool_definition_form_is_answered(ctx: CheckContext) -> str | None:
         raise Blocked(
             "tools.required_choice_gives_valid_calls", f"{strict.describe()}: even strict tools were not answered"
         )
-    sent = []
-    for probe_id in NEEDS:
-        try:
-            sent.append(ctx.exchange(probe_id))
-        except NotApplicable:
-            continue
+    sent = applicable(ctx, NEEDS)
 
     def judge(exchange: Exchange) -> None:
         response = response_of(exchange)

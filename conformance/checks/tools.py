@@ -16,9 +16,9 @@ from typing import Any
 from conformance import sdk_oracle, ts_oracle
 from conformance.checks._every import CHAT_TEXT, CHUNK_FORM
 from conformance.checks._expect import brief, expect_chat_completion, expect_written, shown, unsupported_if_refused
+from conformance.checks._python_helper import first_message, python_says
 from conformance.checks._reasoning import stream_written
 from conformance.checks._requests import chat_request
-from conformance.checks._stream_helpers import first_message, python_says
 from conformance.checks._tool_calls import (
     ASK,
     CLOCK,

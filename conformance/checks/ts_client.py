@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from conformance import sdk_oracle, ts_oracle
-from conformance.checks._every import CHAT_FORM, CHUNK_FORM, STREAM_FRAMING, every, kind_of
+from conformance.checks._every import CHAT_FORM, kind_of
 from conformance.checks._expect import shown
-from conformance.checks._stream_helpers import BASIC, owner_of, python_says, readable
-from conformance.checks.stream_form import choices_of, chunks, framed, joined_content
+from conformance.checks._python_helper import python_says
+from conformance.checks._stream_helpers import BASIC, owner_of, streams_to_assemble
+from conformance.checks.stream_form import choices_of, chunks, joined_content
 from conformance.checks.structured_output import Forecast, content_of_parse_probe
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
@@ -37,12 +38,7 @@ def _not_run(verdict: ts_oracle.TsVerdict) -> NotApplicable:
 def typescript_stream_helper_assembles_every_stream(ctx: CheckContext) -> str | None:
     """The TypeScript client's stream helper (ChatCompletionStream, finalChatCompletion()) assembles every stream
     whose chunks are well-formed into a chat completion, with the text the deltas carry."""
-    streams = every(ctx, "stream")
-    if not streams:
-        raise NotApplicable("the run got no stream")
-    judged_streams = [exchange for exchange in streams if readable(ctx, exchange)]
-    if not judged_streams:
-        raise Blocked(STREAM_FRAMING if not any(framed(e) for e in streams) else CHUNK_FORM, "no stream is readable")
+    judged_streams = streams_to_assemble(ctx)
     judged, owned = 0, []
     failures: list[tuple[Exchange, str]] = []
     for exchange in judged_streams:
