@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from conformance import gates
 from conformance.registry import PROBES
 from conformance.stopping import RunStop, RunStopped
 from conformance.trials import trial_requests
@@ -53,7 +54,16 @@ class CheckContext:
         return request
 
     def exchange(self, probe_id: str) -> Exchange:
-        """The exchange of a registered probe, made (or replayed) once per run."""
+        """The exchange of a registered probe, made (or replayed) once per run; a probe of an endpoint the target
+        does not serve (its row unsupported, or its gate refused as an unknown route) is not made for a check of
+        another row either."""
+        row = PROBES[probe_id].row
+        gate = gates.gate_of(row)
+        if gate is not None and gate != probe_id:
+            if row in self.target.capabilities.unsupported:
+                raise NotApplicable(f"{probe_id}: the target does not serve {row}")
+            if why := gates.missing(self.fetch(self.request(gate))):
+                raise NotApplicable(f"{probe_id}: the target does not serve its endpoint ({why} on {gate})")
         return self.fetch(self.request(probe_id))
 
     def trials(self, probe_id: str) -> list[Exchange]:

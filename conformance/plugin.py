@@ -27,7 +27,7 @@ from conformance.progress import Progress
 from conformance.registry import Check, load_all
 from conformance.rows import ROWS
 from conformance.runconfig import RunConfig, RunOptions, resolve
-from conformance.runner import judge_in
+from conformance.runner import judge_in, make_what_last_checks_read
 from conformance.runstate import RunState
 from conformance.startup import end_at, notice_live, start_run
 from conformance.summary import write_summary
@@ -230,6 +230,8 @@ class RunHooks(XdistControllerHooks):
         self.quiet = bool(config.getoption("conformance_quiet"))
         worker = hasattr(config, "workerinput")
         self.progress = Progress(state, config, live_display=self.quiet) if state.config.live and not worker else None
+        # the probes of the checks that run last are made before the first of them (runner.make_what_last_checks_read)
+        self.last_needs_made = False
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.getplugin("terminalreporter")
@@ -255,6 +257,10 @@ class RunHooks(XdistControllerHooks):
         if check is not None and check.runs_last and shared is not None and hasattr(item.config, "workerinput"):
             # an xdist worker: the other workers may still be running checks this one must follow
             shared.wait_for_rest(stop=self.state.stop)
+        if check is not None and check.runs_last and not self.last_needs_made:
+            self.last_needs_made = True
+            checks = [c for c in map(_check_of, item.session.items) if isinstance(c, Check)]
+            make_what_last_checks_read(self.state, checks)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:

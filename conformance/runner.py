@@ -77,6 +77,27 @@ def _measured(check: Check, ctx: CheckContext, result: CheckResult, note: object
             )
 
 
+def make_what_last_checks_read(state: RunState, checks: list[Check]) -> None:
+    """Before the first check that runs last: make (or replay) every probe the checks that run last need, so that
+    those among them that judge every answer of the run (every stream's events, every error's envelope) see the
+    answers of a later row's probes too, whichever row comes first. A probe that cannot be made is left to the check
+    that needs it, which says why."""
+    if state.aborted is not None:
+        return
+    ctx = CheckContext(state.config.target, state.config.dialect, state.schemas, state.store, stop=state.stop)
+    unsupported = state.config.target.capabilities.unsupported
+    for check in checks:
+        if not check.runs_last or check.row in unsupported:
+            continue
+        for probe_id in check.needs:
+            try:
+                ctx.exchange(probe_id)
+            except RunStopped:
+                raise
+            except Exception:  # the check that needs it reports it
+                continue
+
+
 def judge_in(state: RunState, check: Check) -> CheckResult:
     """Judge ``check`` against the exchanges of this run (see conformance.ahead for who calls it)."""
     if state.aborted is not None:
