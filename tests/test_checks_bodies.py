@@ -13,16 +13,27 @@ REFUSED = "errors-400.bodies_that_are_not_a_request_are_refused"
 STATUS = "errors-400.bodies_that_are_not_a_request_get_400"
 
 
+BY_NAME = {body.name: body for body in BODIES}
+
+
 def answer(name: str, status: int = 400, body=None):
-    path = "/moderations" if name.startswith("moderations") else "/chat/completions"
     value = body if body is not None else error_body("We could not parse the JSON body of your request.")
-    return make_exchange(f"errors-400/body/{name}", method="POST", path=path, status=status, body=value)
+    sent = BY_NAME[name]
+    return make_exchange(sent.id, method="POST", path=sent.path, status=status, body=value)
 
 
-def every_body(**replaced):
+def served(status: int = 200):
+    body = {"id": "resp_1", "object": "response", "status": "completed", "output": []}
+    if status != 200:
+        body = error_body("Unknown route POST /v1/responses.")
+    return make_exchange("responses/basic", method="POST", path="/responses", status=status, body=body)
+
+
+def every_body(gate=None, **replaced):
     found = {body.name: answer(body.name) for body in BODIES}
     found.update(replaced)
-    return [chat_exchange("errors-400/malformed-json", error_body("bad"), status=400), *found.values()]
+    chat = chat_exchange("errors-400/malformed-json", error_body("bad"), status=400)
+    return [chat, gate or served(), *found.values()]
 
 
 def test_every_body_refused_with_400_passes_both():
@@ -55,3 +66,12 @@ def test_an_unreadable_body_mishandled_on_chat_too_is_the_malformed_json_check_s
     answered = chat_exchange("errors-400/malformed-json", chat_completion())
     exchanges[0] = answered
     assert judge(REFUSED, *exchanges).status == Status.PASS
+
+
+def test_the_responses_bodies_are_judged_where_the_endpoint_is_served_only():
+    broken = every_body(array=answer("array", 500))
+    result = judge(REFUSED, *broken)
+    assert "POST /responses: a JSON array instead of the Responses request was broken (HTTP 500" in result.message
+    absent = every_body(served(404), array=answer("array", 404), null=answer("null", 404))
+    assert judge(REFUSED, *absent).message == "6 bodies, all as claimed"
+    assert judge(STATUS, *absent).status == Status.PASS

@@ -26,6 +26,7 @@ def answer(name: str, prompt_tokens: int = 60, status: int = 200):
 
 def every_form(**replaced):
     found = {name: answer(name) for name in [*TWINS, *(shape.name for shape in SHAPES)]}
+    found["named"] = chat_exchange("chat-completions/named-messages", chat_completion("Hi."))
     found.update(replaced)
     return list(found.values())
 
@@ -88,3 +89,16 @@ def test_parts_that_do_not_reach_the_model_as_their_text_fail():
     blocked = judge(REACHED, *every_form(strings=silent))
     assert blocked.status == Status.BLOCKED
     assert blocked.blocked_by == "chat-completions.usage_is_reported"
+
+
+def test_a_name_refused_on_the_assistant_alone_fails_and_names_refused_everywhere_are_another_check_s():
+    refused = {"assistant-named": answer("assistant-named", status=400)}
+    result = judge(ANSWERED, *every_form(**refused))
+    assert result.status == Status.FAIL
+    assert "an earlier assistant message with a name was refused (HTTP 400" in result.message
+    assert "the document allows messages[]<role=assistant>.name" in result.message
+    everywhere = chat_exchange("chat-completions/named-messages", error_body("name is unsupported"), status=400)
+    assert judge(ANSWERED, *every_form(**refused, named=everywhere)).status == Status.PASS
+    # a name may cost tokens: the prompt tokens of a named form are not compared
+    costly = {"developer-named": answer("developer-named", prompt_tokens=90)}
+    assert judge(REACHED, *every_form(**costly)).status == Status.PASS

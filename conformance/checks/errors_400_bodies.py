@@ -1,6 +1,7 @@
 """Row ``errors-400``: bodies that are not what the endpoint expects, on every endpoint that takes a body.
 
-A JSON array or ``null`` where an object belongs, an empty body, a form-encoded body, and on POST /moderations a
+A JSON array or ``null`` where an object belongs (on chat and on POST /responses), an empty body, a form-encoded
+body, and on POST /moderations a
 body that is not JSON and one without its required ``input``: each is refused, never answered and never a 5xx (a
 server that feeds them to its JSON library unguarded answers 500: "[json.exception.type_error.302]"); the ones sent
 as JSON are refused with 400, as api.openai.com refuses a body it cannot read ("We could not parse the JSON body of
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from conformance.checks._every import applicable, judge_each, maybe_exchange
 from conformance.checks._expect import error_message, not_rate_limited, response_of, shown
+from conformance.checks._responses import responses_request
 from conformance.checks.errors_400 import base_body
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
@@ -34,6 +36,12 @@ class Body:
     as_json: bool = True
     # not JSON at all: mishandled on chat too, it is malformed_json_is_refused's finding
     unreadable: bool = False
+    # the row its probe belongs to: POST /responses' are behind that endpoint's gate (never sent where it is absent)
+    row: str = "errors-400"
+
+    @property
+    def id(self) -> str:
+        return f"{self.row}/body/{self.name}"
 
 
 def _chat(shape: Callable[[dict], object]) -> Callable[[Target], tuple[bytes, str] | None]:
@@ -64,6 +72,14 @@ def _moderation(raw: Callable[[str], bytes]) -> Callable[[Target], tuple[bytes, 
     return build
 
 
+def _responses(shape: Callable[[dict], object]) -> Callable[[Target], tuple[bytes, str] | None]:
+    def build(target: Target) -> tuple[bytes, str] | None:
+        request = responses_request(target, "responses-errors/body", "", "Say hi.")
+        return None if request is None else (_compact(shape(dict(request.json))), "application/json")
+
+    return build
+
+
 BODIES = (
     Body("chat-array", "a JSON array instead of the request object", "/chat/completions", _chat(lambda body: [body])),
     Body("chat-null", "the JSON value null as the body", "/chat/completions", _chat(lambda body: None)),
@@ -75,6 +91,20 @@ BODIES = (
         unreadable=True,
     ),
     Body("chat-form", "a form-encoded body", "/chat/completions", _form, as_json=False),
+    Body(
+        "array",
+        "a JSON array instead of the Responses request",
+        "/responses",
+        _responses(lambda body: [body]),
+        row="responses-errors",
+    ),
+    Body(
+        "null",
+        "the JSON value null as a Responses body",
+        "/responses",
+        _responses(lambda body: None),
+        row="responses-errors",
+    ),
     Body(
         "moderations-malformed",
         "a moderation body that is not JSON",
@@ -96,14 +126,14 @@ def _request(target: Target, body: Body) -> Request | None:
     if built is None:
         return None
     raw, content_type = built
-    return Request(f"errors-400/body/{body.name}", "POST", body.path, body.what, body=raw, content_type=content_type)
+    return Request(body.id, "POST", body.path, body.what, body=raw, content_type=content_type)
 
 
 for _body in BODIES:
-    probe(f"errors-400/body/{_body.name}", refusal=True)(lambda target, b=_body: _request(target, b))
+    probe(_body.id, refusal=True)(lambda target, b=_body: _request(target, b))
 
-NEEDS = tuple(f"errors-400/body/{body.name}" for body in BODIES)
-WHAT = {f"errors-400/body/{body.name}": body for body in BODIES}
+NEEDS = tuple(body.id for body in BODIES)
+WHAT = {body.id: body for body in BODIES}
 
 
 @check("errors-400", Level.MUST, source="openai-errors", needs=(*NEEDS, "errors-400/malformed-json"))

@@ -7,7 +7,9 @@ lemonade-sdk/lemonade#629, qualcomm/GenieX#683) or mangle it on the way to the m
 (Mintplex-Labs/anything-llm#6422 turns a system message's parts into "[object Object]"). Each form is sent beside
 its twin, the same conversation with the same text as strings: the form must be answered, and its text must reach
 the model, which the prompt tokens show (the same text costs the same tokens, give or take the separator a server
-puts between parts). Image, audio and file parts are the image row's or not sent (no model here hears or reads
+puts between parts). A ``name`` on the assistant and developer messages is a form too, answered as its twin without
+it (xAI refuses a name on any role but the user's: "Only messages of role 'user' can have a name.",
+BerriAI/litellm#9720). Image, audio and file parts are the image row's or not sent (no model here hears or reads
 them); the deprecated ``function`` role is not sent.
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checks._every import judge_each
+from conformance.checks._every import judge_each, maybe_exchange
 from conformance.checks._expect import error_message, not_rate_limited, shown, succeeded
 from conformance.checks._requests import chat_request
 from conformance.checks._tool_calls import TOOLS
@@ -83,6 +85,8 @@ class Shape:
     role: str = "chat"
     # whether it is answered is another check's claim (user parts: accepts_text_content_parts)
     answered_elsewhere: bool = False
+    # the same text as its twin: a name is more than the twin says, and may cost tokens of its own
+    same_text: bool = True
 
 
 TWINS: dict[str, tuple[str, Callable[[], list[dict[str, Any]]], str]] = {
@@ -138,6 +142,43 @@ SHAPES = (
         "tools",
     ),
 )
+
+
+def _named(role: str, name: str) -> Callable[[], list[dict[str, Any]]]:
+    def messages() -> list[dict[str, Any]]:
+        conversation = _conversation("developer" if role == "developer" else "system")
+        for message in conversation:
+            if message["role"] == role:
+                message["name"] = name
+                break
+        return conversation
+
+    return messages
+
+
+NAMED = (
+    Shape(
+        "assistant-named",
+        "messages[]<role=assistant>.name",
+        "an earlier assistant message with a name",
+        _named("assistant", "forecaster"),
+        "strings",
+        0,
+        same_text=False,
+    ),
+    Shape(
+        "developer-named",
+        "messages[]<role=developer>.name",
+        "a developer message with a name",
+        _named("developer", "ops"),
+        "developer-strings",
+        0,
+        same_text=False,
+    ),
+)
+SHAPES = (*SHAPES, *NAMED)
+# system and user names: chat-completions.accepts_named_messages' probe; refused there, a name is that check's defect
+NAMED_ELSEWHERE = "chat-completions/named-messages"
 # what the catalogue allows that no form here sends, and why
 NOT_SENT = {
     "messages[]<role=user>.content[]<type=image_url>": "the image row's (image-understanding)",
@@ -162,7 +203,7 @@ for _name, (_what, _messages, _role) in TWINS.items():
 for _shape in SHAPES:
     probe(_probe_id(_shape.name))(lambda target, s=_shape: _request(target, s.name, s.what, s.messages(), s.role))
 
-NEEDS = tuple(_probe_id(name) for name in [*TWINS, *(shape.name for shape in SHAPES)])
+NEEDS = (*(_probe_id(name) for name in [*TWINS, *(shape.name for shape in SHAPES)]), NAMED_ELSEWHERE)
 TWIN_OWNERS = {
     "strings": "chat-completions.accepts_multi_turn_history",
     "developer-strings": "chat-completions.accepts_developer_role",
@@ -190,11 +231,18 @@ def _answered(exchange: Exchange) -> bool:
 @check("chat-completions", Level.MUST, source="openai-chat-create", needs=NEEDS)
 def every_message_form_is_answered(ctx: CheckContext) -> str | None:
     """Every role's content as an array of text parts (system, developer, assistant, tool; the user's is
-    accepts_text_content_parts'), which the document allows, is answered as its twin with strings is: never refused,
+    accepts_text_content_parts'), and a name on the assistant and developer messages (the system's and user's are
+    accepts_message_names'), which the document allows, are answered as their twin without them is: never refused,
     never a 5xx."""
     sent = _sent(ctx)
+    names = maybe_exchange(ctx, NAMED_ELSEWHERE)
+    if names is not None and not _answered(names):
+        # a server that refuses every name: accepts_message_names' defect, not each form's
+        sent = [(shape, form, twin) for shape, form, twin in sent if shape.same_text]
     twins_refused = [(shape, twin) for shape, _, twin in sent if not _answered(twin)]
     judged = [(shape, form) for shape, form, twin in sent if _answered(twin) and not shape.answered_elsewhere]
+    if not judged and not twins_refused:
+        raise Blocked("chat-completions.accepts_message_names", f"{names.describe() if names else ''}: names refused")
     if not judged:
         shape, twin = twins_refused[0]
         not_rate_limited(twin, 200)
@@ -232,7 +280,11 @@ def _prompt_tokens(exchange: Exchange) -> int | None:
 def text_parts_reach_the_model(ctx: CheckContext) -> str | None:
     """The text of every form in parts reaches the model as the same text in a string does: their prompt tokens
     match, give or take a separator between parts."""
-    sent = [(shape, form, twin) for shape, form, twin in _sent(ctx) if _answered(form) and _answered(twin)]
+    sent = [
+        (shape, form, twin)
+        for shape, form, twin in _sent(ctx)
+        if shape.same_text and _answered(form) and _answered(twin)
+    ]
     if not sent:
         raise Blocked("chat-completions.every_message_form_is_answered", "no form was answered beside its twin")
     counted = {}

@@ -120,6 +120,46 @@ def wrong_key_is_401(ctx: CheckContext) -> str | None:
     return None
 
 
+# an id no response of the run has: a server that looks it up before it reads the key answers 404
+UNKNOWN_RESPONSE = "resp_conformance_wrong_key_0"
+
+
+@probe("responses-errors/retrieve-wrong-key", refusal=True)
+def retrieve_wrong_key(target: Target) -> Request | None:
+    asked = responses_request(target, "responses-errors/retrieve-wrong-key", "", "Say hi.")
+    if asked is None or target.auth.kind == "none":
+        return None
+    purpose = "GET /responses/{id} with a key the target never issued"
+    return Request(asked.id, "GET", f"/responses/{UNKNOWN_RESPONSE}", purpose, auth="wrong-key")
+
+
+@check(
+    "responses-errors",
+    Level.MUST,
+    source="openai-errors",
+    needs=("responses-errors/retrieve-wrong-key", "responses-errors/wrong-key", BASIC),
+)
+def retrieving_with_a_wrong_key_is_401(ctx: CheckContext) -> str | None:
+    """GET /responses/{id} with a wrong key is refused with 401 before anything is looked up (not 404 for an id the
+    key cannot see, never an answer): what a key guards is guarded on every route of the API."""
+    offered(ctx)
+    created = ctx.exchange("responses-errors/wrong-key")
+    retrieved = ctx.exchange("responses-errors/retrieve-wrong-key")
+    if created.response is not None and created.response.status < 400:
+        raise Blocked("responses-errors.wrong_key_is_401", "POST /responses enforces no key either")
+    expected = ctx.dialect.status_for("unauthenticated")
+    status = created.response.status if created.response is not None else None
+    if status not in expected and retrieved.response is not None and retrieved.response.status == status:
+        raise Blocked("responses-errors.wrong_key_is_401", f"both routes refuse a wrong key with {status}")
+    expect_refusal(
+        retrieved,
+        expected,
+        "GET /responses/{id} with a wrong key",
+        answered="anyone can read a stored response",
+    )
+    return None
+
+
 @check("responses-errors", Level.MUST, source="openai-model-not-found", needs=("responses-errors/unknown-model", BASIC))
 def unknown_model_is_refused(ctx: CheckContext) -> str | None:
     """A request for a model that does not exist is refused with 400 or 404, never answered by another model."""

@@ -133,7 +133,9 @@ def _model_object(model_id: str) -> dict[str, Any]:
 
 def _authenticate(config: ReferenceConfig, request: Request, active: frozenset[str]) -> str:
     if "auth-not-enforced" in active:
-        return "any"
+        # what is kept for a key is still found with it; with a wrong key or none, nothing is
+        _, _, presented = request.headers.get("authorization", "").partition(" ")
+        return presented.strip() or "any"
     header = request.headers.get("authorization")
     if header is None:
         raise ApiError(
@@ -198,10 +200,10 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
     window = KeyWindow(*config.key_limit, config.key_limit_style) if config.key_limit else None
 
-    def endpoint(handler: Handler, own_auth_fault: str = "") -> Handler:
+    def endpoint(handler: Handler, *own_auth_faults: str) -> Handler:
         async def wrapped(request: Request) -> Response:
             active: frozenset[str] = request.state.faults
-            if own_auth_fault in active:
+            if active.intersection(own_auth_faults):
                 active = request.state.faults = active | {"auth-not-enforced"}
             limit_headers: dict[str, str] = {}
             if config.latency:
@@ -343,7 +345,11 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         auth_fault = "responses-auth-not-enforced"
         routes += [
             Route(f"{base}/responses", endpoint(create, auth_fault), methods=["POST"]),
-            Route(f"{base}/responses/{{response_id}}", endpoint(retrieve, auth_fault), methods=["GET"]),
+            Route(
+                f"{base}/responses/{{response_id}}",
+                endpoint(retrieve, auth_fault, "response-retrieval-auth-not-enforced"),
+                methods=["GET"],
+            ),
         ]
     inner = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
 

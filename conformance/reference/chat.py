@@ -155,6 +155,8 @@ def _messages(messages: Any, vision: bool, flavour: Flavour) -> None:
         raise bad_request("Invalid 'messages': empty array. Expected at least one message.", "messages", "empty_array")
     images: list[str] = []
     call_ids: set[str] = set()
+    # the calls of the last assistant message that no tool result has answered yet
+    pending: set[str] = set()
     for index, message in enumerate(messages):
         param = f"messages[{index}]"
         if not isinstance(message, dict):
@@ -176,12 +178,19 @@ def _messages(messages: Any, vision: bool, flavour: Flavour) -> None:
             )
         if content is not None:
             _content(content, role, f"{param}.content", vision, images, flavour)
-        for call in tool_calls or []:
+        if pending and role != "tool":
+            raise _unanswered(pending, param)
+        for number, call in enumerate(tool_calls or []):
             if not isinstance(call, dict) or not isinstance(call.get("id"), str):
                 raise bad_request(
                     f"Invalid '{param}.tool_calls': each call needs an id.", f"{param}.tool_calls", "invalid_value"
                 )
+            function = call.get("function")
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+                where = f"{param}.tool_calls[{number}].function"
+                raise bad_request(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
             call_ids.add(call["id"])
+            pending.add(call["id"])
         if role == "tool":
             call_id = message.get("tool_call_id")
             if not isinstance(call_id, str):
@@ -196,10 +205,22 @@ def _messages(messages: Any, vision: bool, flavour: Flavour) -> None:
                     f"{param}.tool_call_id",
                     "invalid_value",
                 )
+            pending.discard(call_id)
+    if pending:
+        raise _unanswered(pending, f"messages[{len(messages) - 1}]")
     if flavour.max_images is not None and len(images) > flavour.max_images:
         raise bad_request(
             f"Too many images: {len(images)}; at most {flavour.max_images} per request.", "messages", "too_many_images"
         )
+
+
+def _unanswered(pending: set[str], param: str) -> ApiError:
+    return bad_request(
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+        f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(sorted(pending))}",
+        param,
+        "invalid_value",
+    )
 
 
 def _response_format(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from conformance.reference import parameters
+from conformance.reference import message_faults, parameters
 from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, MODELS, Flavour
 from conformance.reference.chat import ChatRequest, check_image
 from conformance.reference.errors import ApiError, bad_request
@@ -62,6 +62,7 @@ def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
     messages = _messages(body)
     model = body.get("model")
     _refuse_or_break(body, messages, active)
+    message_faults.apply(body, messages, active)
     if "images-dropped" in active:
         for message in messages:
             if isinstance(message.get("content"), list):
@@ -102,7 +103,7 @@ def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
                 message["content"] = [p for p in message["content"] if not _is_image(p)] or "(image)"
     if "invalid-role-accepted" in active:
         for message in messages:
-            if message.get("role") not in ("system", "developer", "user", "assistant", "tool"):
+            if "role" in message and message["role"] not in ("system", "developer", "user", "assistant", "tool"):
                 message["role"] = "user"
     if "temperature-range-unchecked" in active:
         for name, high in (("temperature", 2), ("top_p", 1)):

@@ -160,6 +160,8 @@ def routes(
             body = json.loads(raw)
         except ValueError:
             raise bad_request("We could not parse the JSON body of your request.") from None
+        if not isinstance(body, dict) and "non-object-body-500" in active:
+            raise ApiError(500, "[json.exception.type_error.302] type must be object", type="server_error")
         earlier = None
         previous = body.get("previous_response_id") if isinstance(body, dict) else None
         if previous is not None:

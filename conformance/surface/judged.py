@@ -36,6 +36,11 @@ _ROLES = (
     "errors-400.empty_messages_are_refused",
     "errors-400.invalid_role_is_refused",
     "errors-400.messages_as_a_string_are_refused",
+    "chat-completions.every_message_form_is_answered",
+    "chat-completions.text_parts_reach_the_model",
+    "errors-400.malformed_messages_are_refused",
+    "errors-400.tool_turns_out_of_order_are_refused",
+    "errors-400.malformed_messages_get_400",
 )
 _EFFORT = (
     "reasoning.effort_values_are_accepted_or_refused",
@@ -99,6 +104,8 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
             "structured-output.loose_json_schema_is_followed",
             "structured-output.invalid_schema_is_refused",
             "structured-output.generated_schemas_are_followed",
+            "structured-output.every_response_format_form_is_answered",
+            "structured-output.schema_definitions_are_followed",
         ),
         "safety_identifier": _ACCOUNT,
         "seed": ("sampling.seed_is_accepted", "sampling.seed_makes_sampling_repeatable"),

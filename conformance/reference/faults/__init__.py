@@ -6,19 +6,21 @@ must contain, so a test can show that the suite catches it, names the problem, a
 else. Faults are switched on for a whole server (``ReferenceConfig(faults=...)``,
 ``serve-reference --fault``) or per request, under the path prefix ``/faults/<id>[,<id>...]``.
 
-The catalogue is kept by area (``streams``, ``chat``, ``endpoints``, ``errors``, ``parameters``, ``responses``,
-``reasoning``); what each fault does is in ``conformance.reference.fault_hooks`` (``thinking_faults`` for the
-reasoning ones, ``conformance.reference.parameters`` for the parameter sweep's).
+The catalogue is kept by area (``streams``, ``chat``, ``messages``, ``endpoints``, ``errors``, ``parameters``,
+``responses``, ``reasoning``); what each fault does is in ``conformance.reference.fault_hooks`` (``message_faults``
+for the shapes of messages, ``thinking_faults`` for the reasoning ones, ``conformance.reference.parameters`` for the
+parameter sweep's).
 """
 
 from __future__ import annotations
 
-from conformance.reference.faults import chat, endpoints, errors, parameters, reasoning, responses, streams
+from conformance.reference.faults import chat, endpoints, errors, messages, parameters, reasoning, responses, streams
 from conformance.reference.faults.model import Fault
 
 _CATALOGUE = (
     *streams.FAULTS,
     *chat.FAULTS,
+    *messages.FAULTS,
     *endpoints.FAULTS,
     *errors.FAULTS,
     *parameters.FAULTS,
