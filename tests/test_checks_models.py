@@ -94,14 +94,21 @@ def test_list_schema_is_blocked_when_the_list_failed():
 )
 def test_created_must_be_unix_seconds(created, expected):
     body = {"object": "list", "data": [model(CHAT_MODEL), model(VISION_MODEL, created=created)]}
-    result = judge("models.created_is_unix_seconds", listing(body))
+    result = judge("models.created_is_unix_seconds", listing(body), *retrieves())
     assert result.status == Status.FAIL
     assert "$.data[1].created" in result.message
     assert expected in result.message
 
 
 def test_created_passes_for_plausible_times():
-    assert judge("models.created_is_unix_seconds", listing()).status == Status.PASS
+    assert judge("models.created_is_unix_seconds", listing(), *retrieves()).status == Status.PASS
+
+
+def test_a_retrieved_model_created_in_milliseconds_fails_too():
+    bodies = {CHAT_MODEL: model(CHAT_MODEL), VISION_MODEL: model(VISION_MODEL, created=1_735_718_400_000)}
+    result = judge("models.created_is_unix_seconds", listing(), *retrieves(bodies))
+    assert result.status == Status.FAIL
+    assert f"GET /models/{VISION_MODEL}: $.created is 1735718400000 (milliseconds?)" in result.message
 
 
 def test_duplicate_ids_fail_at_should_level():

@@ -61,23 +61,6 @@ def list_is_schema_valid(ctx: CheckContext) -> str | None:
     return f"{count} models listed"
 
 
-@check("models", Level.MUST, source="openai-models", needs=("models/list",))
-def created_is_unix_seconds(ctx: CheckContext) -> str | None:
-    """Every listed model's created is an integer Unix time in seconds, between 2000 and now."""
-    latest = int(time.time()) + CLOCK_SLACK
-    wrong = []
-    for index, item in enumerate(_listed(ctx)):
-        created = item.get("created")
-        if isinstance(created, bool) or not isinstance(created, int):
-            wrong.append(f"$.data[{index}].created is {created!r}, not an integer")
-        elif not EARLIEST_CREATED <= created <= latest:
-            hint = " (milliseconds?)" if created > latest * 100 else ""
-            wrong.append(f"$.data[{index}].created is {created}{hint}, outside {EARLIEST_CREATED}..{latest}")
-    if wrong:
-        raise CheckFailed(f"GET /models: {wrong[0]}" + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
-    return None
-
-
 @check("models", Level.SHOULD, source="openai-models", needs=("models/list",))
 def ids_are_unique(ctx: CheckContext) -> str | None:
     """No model id appears twice in the list."""
@@ -131,6 +114,38 @@ def _retrieved(ctx: CheckContext) -> list[tuple[str, Any]]:
         raise NotApplicable("GET /models lists no model to retrieve")
     exchanges = ctx.fetch_many(retrieve_model(model_id) for model_id in wanted)
     return list(zip(wanted, exchanges, strict=True))
+
+
+def _out_of_range(created: int, where: str, latest: int) -> str | None:
+    if EARLIEST_CREATED <= created <= latest:
+        return None
+    hint = " (milliseconds?)" if created > latest * 100 else ""
+    return f"{where} is {created}{hint}, outside {EARLIEST_CREATED}..{latest}"
+
+
+@check("models", Level.MUST, source="openai-models", needs=("models/list",), extra=_retrieve_plan)
+def created_is_unix_seconds(ctx: CheckContext) -> str | None:
+    """Every listed model's created is an integer Unix time in seconds, between 2000 and now, and so is every
+    retrieved model's (whose type is retrieve_is_schema_valid's)."""
+    latest = int(time.time()) + CLOCK_SLACK
+    wrong = []
+    for index, item in enumerate(_listed(ctx)):
+        created = item.get("created")
+        if isinstance(created, bool) or not isinstance(created, int):
+            wrong.append(f"GET /models: $.data[{index}].created is {created!r}, not an integer")
+        elif problem := _out_of_range(created, f"GET /models: $.data[{index}].created", latest):
+            wrong.append(problem)
+    for model_id, exchange in _retrieved(ctx):
+        body = exchange.json_body
+        created = (
+            body.value.get("created") if exchange.status == 200 and body.ok and isinstance(body.value, dict) else None
+        )
+        numeric = isinstance(created, int) and not isinstance(created, bool)
+        if numeric and (problem := _out_of_range(created, f"GET /models/{model_id}: $.created", latest)):
+            wrong.append(problem)
+    if wrong:
+        raise CheckFailed(wrong[0] + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
+    return None
 
 
 @check("models", Level.MUST, source="openai-models", needs=("models/list",), extra=_retrieve_plan)

@@ -248,7 +248,10 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             if "models-retrieve-any" in active:
                 return Response(status_code=200)
             raise unknown_model(model_id)
-        return JSONResponse(_model_object(model_id))
+        model = _model_object(model_id)
+        if "models-created-ms" in active:
+            model["created"] *= 1000
+        return JSONResponse(model)
 
     def _rate_headers(active: frozenset[str]) -> dict[str, str]:
         if "no-rate-limit-headers" in active:

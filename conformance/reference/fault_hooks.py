@@ -200,6 +200,8 @@ def answer(body: dict[str, Any], request: ChatRequest, active: Active) -> dict[s
         body["usage"]["total_tokens"] += 1
     if "no-usage" in active:
         body.pop("usage", None)
+    if "created-in-ms" in active:
+        body["created"] *= 1000
     if "created-as-string" in active:
         body["created"] = str(body["created"])
     if "model-echo-wrong" in active:

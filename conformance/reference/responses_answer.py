@@ -83,7 +83,7 @@ def build(request: ResponsesRequest, active: Active) -> tuple[dict[str, Any], li
         "output_tokens_details": {"reasoning_tokens": made.reasoning_tokens},
         "total_tokens": prompt + made.completion_tokens + ("responses-usage-wrong-total" in active),
     }
-    now = int(time.time())
+    now = int(time.time()) * (1000 if "responses-created-at-ms" in active else 1)
     echo_as_sent = "responses-settings-not-echoed" not in active
     settings = {} if "responses-setting-dropped" in active else request.settings
     body: dict[str, Any] = {

@@ -37,6 +37,9 @@ def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[lis
             for choice in chunk["choices"]:
                 for name in ("tool_calls", "function_call", "refusal"):
                     choice["delta"].setdefault(name, None)
+    if "created-in-ms" in active:
+        for chunk in chunks:
+            chunk["created"] *= 1000
     if "stream-no-role" in active:
         for chunk in chunks:
             for choice in chunk["choices"]:

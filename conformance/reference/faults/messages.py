@@ -1,6 +1,7 @@
-"""Faults of the shapes a request may take (issue 28, item 3): malformed histories mishandled, forms the document
-allows refused or mangled, and the Responses API's own routes unguarded (what each does: ``message_faults``, and the
-app's routes for the key)."""
+"""Faults of the shapes a request may take and of the units an answer is in (issue 28, items 3 and 4): malformed
+histories mishandled, forms the document allows refused or mangled, the Responses API's own routes unguarded, and
+timestamps in milliseconds (what each does: ``message_faults``, the app's routes for the key, the answer hooks for the
+timestamps)."""
 
 from __future__ import annotations
 
@@ -68,5 +69,19 @@ FAULTS = (
         "GET /responses/{id} with a wrong key was refused with HTTP 404, expected 401",
         "Blaizzy/mlx-vlm#1714 (response-lifecycle routes registered without the key's dependency), "
         "vllm-project/vllm#58144 (a route outside /v1 answers without the key)",
+    ),
+    Fault(
+        "created-in-ms",
+        "created is in milliseconds in every chat completion and chunk",
+        ("chat-completions",),
+        "(milliseconds?), more than a day from when it was asked",
+        "mlc-ai/web-llm#829, EricLBuehler/mistral.rs#1805 (every chunk), zed-industries/zed#32982 (Vercel v0)",
+    ),
+    Fault(
+        "responses-created-at-ms",
+        "a response's created_at and completed_at are in milliseconds",
+        ("responses",),
+        "(milliseconds?), more than a day from when it was asked",
+        "the same Date.now() slip as mlc-ai/web-llm#829, on the Responses object",
     ),
 )
