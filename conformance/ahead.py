@@ -231,8 +231,10 @@ def _copy(config: RunConfig, order: list[Check], share: range, results_write: in
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.dup2(null, 2)
-        from conformance.runner import judge_in
+        from conformance.runner import judge_in, make_what_last_checks_read
         from conformance.startup import start_run
+
+        last_needs_made = False
 
         state = start_run(config, None, in_worker=False)
         with os.fdopen(results_write, "wb") as pipe, os.fdopen(made_read, "rb") as made_pipe:
@@ -246,6 +248,9 @@ def _copy(config: RunConfig, order: list[Check], share: range, results_write: in
                             state.store.adopt(exchange_ids)
                     continue
                 known = len(state.store.made())
+                if check.runs_last and not last_needs_made:
+                    last_needs_made = True
+                    make_what_last_checks_read(state, order)
                 result = judge_in(state, check)
                 if not _send(pipe, (position, result, list(state.store.made())[known:])):
                     break  # the original judges this check and the rest itself

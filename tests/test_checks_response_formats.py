@@ -13,10 +13,16 @@ from conformance.verdicts import Status
 ANSWERED = "structured-output.every_response_format_form_is_answered"
 FOLLOWED = "structured-output.schema_definitions_are_followed"
 WHOLE = {"city": {"name": "Oslo", "coastal": True}, "return_leg": {"days": 2}}
+CITY = {
+    "city": "Rome",
+    "coastal": False,
+    "neighbours": ["Italy"],
+    "location": {"hemisphere": "north", "continent": "Europe"},
+}
 
 
 def formats(text=None, definitions=None, strict=None):
-    answered = chat_completion(json.dumps({"city": "Rome"}))
+    answered = chat_completion(json.dumps(CITY))
     return [
         text or chat_exchange("structured-output/format-text", chat_completion("Hi.")),
         definitions or chat_exchange("structured-output/json-schema-definitions", chat_completion(json.dumps(WHOLE))),
@@ -65,6 +71,10 @@ def test_references_not_followed_fail_where_the_answer_breaks_them():
     result = judge(FOLLOWED, *formats(definitions=exchange))
     assert (result.status, result.level) == (Status.FAIL, "MUST")
     assert "does not match the requested schema" in result.message
+    # the plain strict schema not followed either: one defect, the strict check's
+    prose = chat_exchange("structured-output/json-schema-strict", chat_completion("Hello from the mock."))
+    blocked = judge(FOLLOWED, *formats(definitions=exchange, strict=prose))
+    assert (blocked.status, blocked.blocked_by) == (Status.BLOCKED, "structured-output.strict_json_schema_is_followed")
 
 
 RETRIEVE = "responses-errors.retrieving_with_a_wrong_key_is_401"

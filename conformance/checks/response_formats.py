@@ -21,7 +21,7 @@ from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import Blocked, Level, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
 
 # what pydantic writes for Trip(city: City, return_leg: Leg | None), its models nested by reference
 DEFINITIONS_SCHEMA: dict[str, Any] = {
@@ -101,10 +101,20 @@ def every_response_format_form_is_answered(ctx: CheckContext) -> str | None:
 @check("structured-output", Level.MUST, source="openai-structured-outputs", needs=(DEFINITIONS, STRICT))
 def schema_definitions_are_followed(ctx: CheckContext) -> str | None:
     """The answer to a strict schema with $defs and $ref follows the schema the references make: every referenced
-    object whole, the optional member an object of its definition or null."""
+    object whole, the optional member an object of its definition or null (where the plain strict schema is followed:
+    if it is not, that is strict_json_schema_is_followed's finding)."""
     exchange = _definitions_judged(ctx)
     if exchange.response is None or exchange.response.status != 200:
         raise Blocked("structured-output.every_response_format_form_is_answered", f"{exchange.describe()} refused")
+    strict = ctx.exchange(STRICT)
+    try:
+        plain, _ = structured_output.answer_text(ctx, strict, "a strict schema")
+        structured_output.conforms(strict, structured_output.CITY_SCHEMA, structured_output.parsed(strict, plain))
+    except CheckFailed as failure:
+        # a strict schema without references is not followed either: that check's defect, not this one's
+        raise Blocked("structured-output.strict_json_schema_is_followed", failure.message) from None
+    except NotApplicable:
+        pass  # cut at the cap: the plain schema says nothing either way
     content, _ = structured_output.answer_text(ctx, exchange, "a strict schema with definitions")
     structured_output.conforms(exchange, DEFINITIONS_SCHEMA, structured_output.parsed(exchange, content))
     return None
