@@ -87,13 +87,14 @@ _VOLATILE = re.compile(
 
 def _masked(body: bytes) -> bytes:
     """Volatile values replaced by their type and the order they first appear in: a fault that turns a
-    number into a string, or changes an id from one chunk to the next, still shows."""
+    number into a string, changes an id from one chunk to the next, or writes a time in milliseconds (a number
+    keeps its count of digits), still shows."""
     seen: dict[bytes, int] = {}
 
     def mask(match: re.Match[bytes]) -> bytes:
         value = match.group(0) if match.group(1) is None else match.group(0)[len(match.group(1)) :]
         number = seen.setdefault(value, len(seen) + 1)
-        kind = b"s" if value.startswith(b'"') or match.group(1) is None else b"n"
+        kind = b"s" if value.startswith(b'"') or match.group(1) is None else b"n%d." % len(value)
         return (match.group(1) or b"") + b"<%s%d>" % (kind, number)
 
     return _VOLATILE.sub(mask, body)

@@ -98,3 +98,12 @@ def test_a_live_run_is_not_split(tmp_path):
     run = _run(tmp_path, "--target", "reference", "--mode", "live")
     assert "split:" not in run.stderr
     assert run.code == 0, run.stdout
+
+
+@pytest.mark.parametrize("judge_ahead", ["1", "0"])
+def test_the_checks_that_run_last_see_the_probes_of_a_later_row(tmp_path, judge_ahead):
+    """Every stream's events are judged, the reasoning row's too, though that row comes after the streaming row
+    and only checks that run last need its stream."""
+    run = _run(tmp_path, "--target", "reference-openai", CONFORMANCE_JUDGE_AHEAD=judge_ahead)
+    check = next(c for c in run.report["checks"] if c["id"] == "responses-streaming.events_are_typed_json")
+    assert "responses-reasoning/stream" in check["evidence"], check
