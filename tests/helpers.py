@@ -88,7 +88,7 @@ def chat_completion(content: Any = "Hello there.", **overrides: Any) -> dict[str
     body = {
         "id": "chatcmpl-1",
         "object": "chat.completion",
-        "created": 1_735_718_400,
+        "created": 1_767_225_600,
         "model": CHAT_MODEL,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
@@ -191,7 +191,7 @@ def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, index:
     body: dict[str, Any] = {
         "id": "chatcmpl-s",
         "object": "chat.completion.chunk",
-        "created": 1_735_718_400,
+        "created": 1_767_225_600,
         "model": CHAT_MODEL,
         "choices": [{"index": index, "delta": delta or {}, "finish_reason": finish}],
     }

@@ -182,6 +182,8 @@ FAILED_BY = {
     "responses-errors.missing_input_is_refused_with_400": "server-error-for-bad-requests",
     "responses-errors.refusals_name_the_param": "responses-errors-no-param",
     "responses-errors.wrong_key_is_401": "responses-auth-not-enforced",
+    "responses-errors.retrieving_with_a_wrong_key_is_401": "response-retrieval-auth-not-enforced",
+    "responses.response_timestamps_are_unix_seconds": "responses-created-at-ms",
     "responses-errors.unknown_model_is_refused": "responses-unknown-model-answered",
     "responses-errors.invalid_streamed_request_is_an_http_error": "responses-stream-errors-as-events",
     "responses-errors.over_the_limit_is_refused_with_429": "responses-rate-limit-as-failed-response",

@@ -64,6 +64,7 @@ def test_every_fault_is_implemented():
         (ROOT / "conformance" / "reference" / name).read_text()
         for name in (
             "fault_hooks.py",
+            "message_faults.py",
             "stream_hooks.py",
             "app.py",
             "answers.py",

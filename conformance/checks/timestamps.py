@@ -18,7 +18,7 @@ from typing import Any
 
 from conformance import jsonparse
 from conformance.checks._every import every, judge_each
-from conformance.checks._responses import offered
+from conformance.checks._responses import BASIC, offered
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import check
@@ -134,7 +134,7 @@ CHAT = "POST /chat/completions"
 RESPONSES = "POST /responses"
 
 
-@check("chat-completions", Level.MUST, source="openai-chat-object", runs_last=True)
+@check("chat-completions", Level.MUST, source="openai-chat-object", needs=("chat-completions/basic",), runs_last=True)
 def timestamps_are_unix_seconds(ctx: CheckContext) -> str | None:
     """Every chat completion's and every chunk's created, in every answer of the run, is a Unix time in seconds
     within a day of when it was asked for: not milliseconds, not 0."""
@@ -148,7 +148,7 @@ def timestamps_are_unix_seconds(ctx: CheckContext) -> str | None:
     )
 
 
-@check("responses", Level.MUST, source="open-responses-spec", runs_last=True)
+@check("responses", Level.MUST, source="open-responses-spec", needs=(BASIC,), runs_last=True)
 def response_timestamps_are_unix_seconds(ctx: CheckContext) -> str | None:
     """Every response's created_at and completed_at, in every answer and stream event of the run, is a Unix time in
     seconds within a day of when it was asked for."""
