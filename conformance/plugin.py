@@ -230,8 +230,7 @@ class RunHooks(XdistControllerHooks):
         self.quiet = bool(config.getoption("conformance_quiet"))
         worker = hasattr(config, "workerinput")
         self.progress = Progress(state, config, live_display=self.quiet) if state.config.live and not worker else None
-        # the probes of the checks that run last are made before the first of them (runner.make_what_last_checks_read)
-        self.last_needs_made = False
+        self.last_needs_made = False  # runner.make_what_last_checks_read, before the first check that runs last
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.getplugin("terminalreporter")
