@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from conformance import jsonparse
-from conformance.checks._every import every, judge_each
+from conformance.checks._every import Kind, every, judge_each
 from conformance.checks._responses import BASIC, offered
 from conformance.context import CheckContext
 from conformance.exchange import Exchange
@@ -32,12 +33,14 @@ SLACK = 86_400
 UNIT = "unix-seconds"
 
 
+@cache
 def unit_paths(endpoint: str, side: str) -> tuple[str, ...]:
     """The catalogue's timestamp members of an endpoint's answer (``side``: response or stream)."""
     members = load().members.get((endpoint, side), {})
     return tuple(path for path, member in members.items() if member.get("unit") == UNIT and "<" not in path)
 
 
+@cache
 def carried(endpoint: str, side: str) -> dict[str, dict[str, str]]:
     """The stream events that carry a whole object of another side: {event type: {field: that side}}."""
     found: dict[str, dict[str, str]] = {}
@@ -134,18 +137,24 @@ CHAT = "POST /chat/completions"
 RESPONSES = "POST /responses"
 
 
+def _judge_every(ctx: CheckContext, endpoint: str, kinds: dict[Kind, str], noun: str, empty: str) -> str:
+    """Every answer of the run of these kinds ({kind: the catalogue side it is written in}), its timestamps judged."""
+    answers = [(exchange, side) for kind, side in kinds.items() for exchange in every(ctx, kind)]
+    sides = {exchange.id: side for exchange, side in answers}
+    return judge_each(
+        [exchange for exchange, _ in answers],
+        lambda exchange: judge_timestamps(exchange, endpoint, sides[exchange.id]),
+        noun=noun,
+        empty=empty,
+    )
+
+
 @check("chat-completions", Level.MUST, source="openai-chat-object", needs=("chat-completions/basic",), runs_last=True)
 def timestamps_are_unix_seconds(ctx: CheckContext) -> str | None:
     """Every chat completion's and every chunk's created, in every answer of the run, is a Unix time in seconds
     within a day of when it was asked for: not milliseconds, not 0."""
-    answers = [(e, "response") for e in every(ctx, "chat-completion")] + [(e, "stream") for e in every(ctx, "stream")]
-    sides = {exchange.id: side for exchange, side in answers}
-    return judge_each(
-        [exchange for exchange, _ in answers],
-        lambda exchange: judge_timestamps(exchange, CHAT, sides[exchange.id]),
-        noun="chat answers",
-        empty="the run got no chat completion",
-    )
+    kinds: dict[Kind, str] = {"chat-completion": "response", "stream": "stream"}
+    return _judge_every(ctx, CHAT, kinds, "chat answers", "the run got no chat completion")
 
 
 @check("responses", Level.MUST, source="open-responses-spec", needs=(BASIC,), runs_last=True)
@@ -153,11 +162,5 @@ def response_timestamps_are_unix_seconds(ctx: CheckContext) -> str | None:
     """Every response's created_at and completed_at, in every answer and stream event of the run, is a Unix time in
     seconds within a day of when it was asked for."""
     offered(ctx, judged_over_every_answer=True)
-    answers = [(e, "response") for e in every(ctx, "response")] + [(e, "stream") for e in every(ctx, "response-stream")]
-    sides = {exchange.id: side for exchange, side in answers}
-    return judge_each(
-        [exchange for exchange, _ in answers],
-        lambda exchange: judge_timestamps(exchange, RESPONSES, sides[exchange.id]),
-        noun="Responses answers",
-        empty="the run got no response",
-    )
+    kinds: dict[Kind, str] = {"response": "response", "response-stream": "stream"}
+    return _judge_every(ctx, RESPONSES, kinds, "Responses answers", "the run got no response")
