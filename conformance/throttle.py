@@ -46,6 +46,8 @@ WINDOW = 60.0
 # starts are spaced this much wider than the declared rate, so that clock jitter and network delays
 # never put one request too many into the target's window
 SLACK = 1.02
+# and never less than this much wider, so that a window of a second is not missed by a busy machine's jitter
+JITTER = 0.1
 # back-off after a 429 that says nothing about when to retry: 1 s, 2 s, 4 s, ...
 BACKOFF_BASE = 1.0
 # after a 429 the starts are spaced twice as wide; each answer that is not a 429 narrows them by this
@@ -216,10 +218,10 @@ class Throttle:
                 when = max(when, announced.requests_reset)
         elif announced.limit is not None:
             # a sliding window: the suite's own starts in it, plus the others', stay under the limit
-            mine = [start for start in self._starts if start > now - announced.requests_window * SLACK]
+            window = max(announced.requests_window * SLACK, announced.requests_window + JITTER)
+            mine = [start for start in self._starts if start > now - window]
             excess = len(mine) + announced.others + 1 - announced.limit
             if excess > 0:
-                window = announced.requests_window * SLACK
                 when = max(when, mine[min(excess, len(mine)) - 1] + window if mine else now + window)
         if announced.tokens_left is not None and announced.tokens_left < tokens:
             reset = announced.tokens_reset
