@@ -117,6 +117,29 @@ _SOURCES = (
         "https://github.com/openai/openai-openapi/tree/f85dbe223d40e1a31cba812ab2d755c7e98a92a3",
     ),
     Source(
+        "openai-parameter-effects",
+        "What the chat parameters whose effect is the model's choice do, as openai/openai-openapi f85dbe2 documents "
+        "them: frequency_penalty (positive values decrease \"the model's likelihood to repeat the same line "
+        'verbatim"), presence_penalty (positive values penalize tokens that appear in the text so far), logit_bias '
+        '("values like -100 or 100 should result in a ban or exclusive selection of the relevant token"), verbosity '
+        '("Lower values will result in more concise responses"). Servers that accept them and ignore them: '
+        "ollama/ollama#15783 (penalties silently ignored by the Go sampler), mudler/LocalAI#1051 (penalties from the "
+        "request discarded), sgl-project/sglang#6171 and #3059 (logit_bias accepted, no effect), "
+        "huggingface/text-generation-inference#3186 (logit_bias unused on chat), BerriAI/litellm#32254 and #34979 "
+        "(verbosity silently dropped)",
+        "https://github.com/openai/openai-openapi/tree/f85dbe223d40e1a31cba812ab2d755c7e98a92a3",
+    ),
+    Source(
+        "openai-responses-logprobs",
+        "The Responses API's logprobs: with include [\"message.output_text.logprobs\"] each output_text part's "
+        "logprobs holds, per token, token, logprob, bytes and top_logprobs (openai/openai-openapi f85dbe2, "
+        "OutputTextContent and LogProb; top_logprobs an integer from 0 to 20); without include they are [] "
+        '(a gpt-5-nano body in BerriAI/litellm#33738); a reasoning model refuses them with 400 "logprobs are not '
+        'supported with reasoning models.", param include (vllm-project/vllm#23319); vLLM answered them empty '
+        "(vllm-project/vllm#23225)",
+        "https://github.com/openai/openai-openapi/tree/f85dbe223d40e1a31cba812ab2d755c7e98a92a3",
+    ),
+    Source(
         "openai-python-types",
         "openai-python: response types generated from OpenAI's OpenAPI spec",
         "https://github.com/openai/openai-python/tree/main/src/openai/types",

@@ -152,9 +152,17 @@ def test_every_parameter_of_every_endpoint_is_classified_and_nothing_else():
 
 
 def test_the_classification_names_only_real_checks():
-    named = {check for table in judged.PARAMETERS.values() for value in table.values() if isinstance(value, tuple)
-             for check in value}  # fmt: skip
+    named = {check for endpoint, table in judged.PARAMETERS.items() for name in table
+             for check in judged.checks_of(endpoint, name)}  # fmt: skip
     assert sorted((named | OBJECT_CHECKS | judged.PER_PARAMETER) - set(CHECKS)) == []
+
+
+def test_the_sweep_sends_what_only_it_judges_and_what_a_check_measures_the_effect_of():
+    sent = judged.swept("POST /chat/completions")
+    assert {"frequency_penalty", "logit_bias", "verbosity", "user"} <= set(sent)
+    assert "temperature" not in sent  # judged by rows of its own, invalid values included
+    assert judged.checks_of("POST /chat/completions", "logit_bias") == ("parameters.logit_bias_selects_the_token",)
+    assert judged.why_unjudged("POST /chat/completions", "logit_bias") is None
 
 
 def test_the_python_client_declares_no_parameter_the_catalogue_lacks():
@@ -223,7 +231,7 @@ def test_coverage_counts_what_was_sent_seen_and_judged():
     chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": []}
     report = {
         "exchanges": {
-            "a": _exchange("POST", "/chat/completions", {"model": "m", "messages": [], "frequency_penalty": 1}, chat),
+            "a": _exchange("POST", "/chat/completions", {"model": "m", "messages": [], "user": "u1"}, chat),
             "b": _exchange(
                 "POST",
                 "/chat/completions",
@@ -246,11 +254,12 @@ def test_coverage_counts_what_was_sent_seen_and_judged():
     assert result["spec"]["commit"] == load().spec["commit"]
     chat_coverage = result["endpoints"]["POST /chat/completions"]
     params = chat_coverage["parameters"]
-    assert params["sent"] == 5  # model, messages, frequency_penalty, stream, temperature
+    assert params["sent"] == 5  # model, messages, user, stream, temperature
     why = {item["parameter"]: item["why"] for item in params["not_judged"]}
     assert "messages" not in why
     assert "temperature" not in why
-    assert why["frequency_penalty"].startswith("sent, but no check judges it")
+    assert why["user"].startswith("sent, but no check judges it")
+    assert why["frequency_penalty"] == "its checks were not run"
     assert why["top_p"].startswith("unsupported in this run (sampling.top_p_is_accepted")
     assert "stream" not in why
     assert why["n"] == "its checks were not run"

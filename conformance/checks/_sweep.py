@@ -43,8 +43,8 @@ def swept(endpoint: str, dialect: Dialect) -> list[str]:
     unsupported = set(dialect.unsupported_parameters) if endpoint == "POST /chat/completions" else set()
     return [
         name
-        for name, why in judged.PARAMETERS[endpoint].items()
-        if isinstance(why, str) and "only_in_clients" not in members.get(name, {}) and name not in unsupported
+        for name in judged.swept(endpoint)
+        if "only_in_clients" not in members.get(name, {}) and name not in unsupported
     ]
 
 

@@ -4,14 +4,17 @@ settings a response echoes echoed as sent."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from conformance.checks import _sweep
-from conformance.checks._responses import BASIC, BASIC_CHECK, offered, responses_request
+from conformance.checks._expect import brief, unsupported_if_refused
+from conformance.checks._responses import BASIC, BASIC_CHECK, offered, output_text, response_body, responses_request
 from conformance.context import CheckContext
 from conformance.dialects import Dialect
 from conformance.exchange import Request
 from conformance.profiles import Target
-from conformance.registry import check
-from conformance.verdicts import Level, Note
+from conformance.registry import check, probe
+from conformance.verdicts import CheckFailed, Level, NotApplicable, Note, Unsupported
 
 PREFIX = "responses-parameters"
 ENDPOINT = "POST /responses"
@@ -69,3 +72,76 @@ def invalid_values_are_refused_with_400(ctx: CheckContext) -> Note:
 def refusals_name_the_parameter(ctx: CheckContext) -> Note:
     """Each refusal of an invalid value names the parameter, in error.param or in the message."""
     return _sweep.refusals_named(_sent(ctx), ctx.dialect, ENDPOINT, NEVER_BREAK, INVALID)
+
+
+LOGPROBS = "responses-parameters/top-logprobs"
+TOP_LOGPROBS = 2
+INCLUDED = "message.output_text.logprobs"
+
+
+@probe(LOGPROBS)
+def top_logprobs(target: Target) -> Request | None:
+    return responses_request(
+        target,
+        LOGPROBS,
+        f"include {INCLUDED} with top_logprobs {TOP_LOGPROBS}",
+        "Name a colour.",
+        include=[INCLUDED],
+        top_logprobs=TOP_LOGPROBS,
+    )
+
+
+@check("responses-parameters", Level.MUST, source="openai-responses-logprobs", needs=(LOGPROBS,))
+def logprobs_come_when_included(ctx: CheckContext) -> str | None:
+    """include ["message.output_text.logprobs"] with top_logprobs 2 gives each output_text part its logprobs, per
+    token a token, its logprob, its bytes and one or two alternatives, or is refused with 400 (as OpenAI refuses
+    them for reasoning models); they are not accepted and ignored."""
+    offered(ctx)
+    exchange = ctx.exchange(LOGPROBS)
+    unsupported_if_refused(exchange, "logprobs")
+    if exchange.status == 400:
+        raise Unsupported(f"{exchange.describe()}: logprobs refused with HTTP 400, which OpenAI does for some models")
+    body = response_body(exchange, answered_by="responses-parameters.valid_values_are_accepted")
+    if not output_text(exchange, body).strip():
+        raise NotApplicable(f"{exchange.describe()}: the answer has no text to give log probabilities for")
+    problems, tokens = [], 0
+    for index, item in enumerate(body["output"]):
+        for number, part in enumerate(item.get("content") or [] if item.get("type") == "message" else []):
+            if not isinstance(part, dict) or part.get("type") != "output_text" or not part.get("text"):
+                continue
+            where = f"$.output[{index}].content[{number}].logprobs"
+            logprobs = part.get("logprobs")
+            if not isinstance(logprobs, list) or not logprobs:
+                problems.append(f"{where} is {brief(logprobs, 40)}: the logprobs included are not there")
+                continue
+            tokens += len(logprobs)
+            problems += _entry_problems(where, logprobs)[:1]
+    if problems:
+        raise CheckFailed(f"{exchange.describe()}: " + "; ".join(problems[:3]))
+    return f"{tokens} tokens with their logprobs and alternatives"
+
+
+def _entry_problems(where: str, logprobs: list[Any]) -> list[str]:
+    problems = []
+    for position, entry in enumerate(logprobs):
+        here = f"{where}[{position}]"
+        if not isinstance(entry, dict) or not _token_entry(entry):
+            problems.append(f"{here} is not a token with its logprob and bytes: {brief(entry, 80)}")
+            continue
+        alternatives = entry.get("top_logprobs")
+        if not isinstance(alternatives, list) or not 1 <= len(alternatives) <= TOP_LOGPROBS:
+            count = len(alternatives) if isinstance(alternatives, list) else brief(alternatives, 30)
+            problems.append(f"{here}.top_logprobs holds {count}, expected 1 to {TOP_LOGPROBS} with top_logprobs 2")
+        elif not all(isinstance(alternative, dict) and _token_entry(alternative) for alternative in alternatives):
+            problems.append(f"{here}.top_logprobs holds entries without token, logprob and bytes")
+    return problems
+
+
+def _token_entry(entry: dict[str, Any]) -> bool:
+    logprob = entry.get("logprob")
+    return (
+        isinstance(entry.get("token"), str)
+        and isinstance(logprob, int | float)
+        and not isinstance(logprob, bool)
+        and isinstance(entry.get("bytes"), list)
+    )

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-from conformance.reference import thinking
+from conformance.reference import effects, thinking
 from conformance.reference.chat import ChatRequest
 from conformance.reference.instances import instance
 from conformance.reference.noise import CHANCE, NOISE, REWORDINGS, WORDS
@@ -227,7 +227,7 @@ def choices(request: ChatRequest) -> list[Choice]:
         elif request.response_format == "json_object":
             text = json.dumps({"answer": _worded(request, _text(request, index), draw)}, ensure_ascii=False)
         else:
-            text = _worded(request, _text(request, index), draw)
+            text = effects.apply(request.effects, _worded(request, _text(request, index), draw))
         content, finish = _cut(request, text, cap)
         made.append(Choice(index, content, finish, reasoning=thought))
     return made
@@ -251,18 +251,22 @@ def _reasoning(request: ChatRequest, choice: Choice) -> dict[str, str]:
     return {request.reasoning_field: choice.reasoning} if choice.reasoning is not None else {}
 
 
-def _logprobs(choice: Choice, top: int) -> dict[str, Any]:
-    """Log probabilities for each token of the answer: the token itself is the likeliest, and the
+def token_logprobs(text: str, top: int) -> list[dict[str, Any]]:
+    """Log probabilities for each token of a text: the token itself is the likeliest, and the ``top``
     alternatives after it less and less likely."""
 
     def entry(token: str, logprob: float) -> dict[str, Any]:
         return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
 
     content = []
-    for token in tokens(choice.content or ""):
+    for token in tokens(text):
         alternatives = [entry(token, -0.01), *(entry(f"{token}{n}", -2.0 * n) for n in range(1, top))]
         content.append({**entry(token, -0.01), "top_logprobs": alternatives[:top]})
-    return {"content": content, "refusal": None}
+    return content
+
+
+def _logprobs(choice: Choice, top: int) -> dict[str, Any]:
+    return {"content": token_logprobs(choice.content or "", top), "refusal": None}
 
 
 def completion(request: ChatRequest) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from conformance.reference import parameters, thinking
 from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, LLAMA, Flavour
+from conformance.reference.effects import Effects, effects_of
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 from conformance.reference.json_schemas import NAME, json_schema
 
@@ -65,6 +66,8 @@ class ChatRequest:
     thinking: int = 0
     effort: str | None = None
     reasoning_field: str = "reasoning_content"
+    # penalties, logit_bias and verbosity (conformance.reference.effects; OpenAI flavour only)
+    effects: Effects = field(default_factory=Effects)
 
 
 def _number(body: dict[str, Any], name: str, low: float, high: float) -> None:
@@ -370,6 +373,7 @@ def parse(
         thinking=budget,
         effort=effort,
         reasoning_field=reasoning_field,
+        effects=effects_of(body) if flavour.refuses_unknown_parameters else Effects(),
     )
 
 

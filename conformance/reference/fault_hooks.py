@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from conformance.reference import message_faults, parameters
 from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, MODELS, Flavour
 from conformance.reference.chat import ChatRequest, check_image
+from conformance.reference.effects import Effects
 from conformance.reference.errors import ApiError, bad_request
 
 Active = frozenset[str]
@@ -150,6 +151,15 @@ def _broken_schema(response_format: Any) -> bool:
     return False
 
 
+# faults that accept a parameter whose effect is the model's choice, and answer as if it had not been sent
+_IGNORED_EFFECTS = {
+    "frequency-penalty-ignored": "frequency_penalty",
+    "presence-penalty-ignored": "presence_penalty",
+    "logit-bias-ignored": "logit_bias",
+    "verbosity-ignored": "verbosity",
+}
+
+
 def after_parse(request: ChatRequest, active: Active) -> ChatRequest:
     """Faults that ignore parameters the request did send (or fail a valid request)."""
     if not active:
@@ -189,6 +199,10 @@ def after_parse(request: ChatRequest, active: Active) -> ChatRequest:
         changes["top_p"] = None
     if "single-call-only" in active:
         changes["parallel_tool_calls"] = False
+    ignored = {name: None for fault, name in _IGNORED_EFFECTS.items() if fault in active}
+    if ignored:
+        kept = {k: v for k, v in dataclasses.asdict(request.effects).items() if k not in ignored}
+        changes["effects"] = Effects(**kept)
     return dataclasses.replace(request, **changes) if changes else request
 
 

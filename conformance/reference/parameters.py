@@ -35,7 +35,7 @@ def known(endpoint: str) -> frozenset[str]:
 @cache
 def unowned(endpoint: str) -> tuple[str, ...]:
     """The parameters no code of the server reads: those no check but the parameter sweep judges."""
-    return tuple(name for name, why in judged.PARAMETERS[endpoint].items() if isinstance(why, str))
+    return judged.swept(endpoint)
 
 
 # faults of the parameter sweep: the parameter a server has not implemented, and the one it refuses

@@ -28,7 +28,8 @@ def _hex() -> str:
     return uuid.uuid4().hex[:24]
 
 
-def _items(made: answers.Choice, active: Active, streamed: bool) -> list[dict[str, Any]]:
+def _items(made: answers.Choice, active: Active, streamed: bool, top: int | None) -> list[dict[str, Any]]:
+    """The output items of an answer; ``top``: the alternatives of each token's logprobs (None: not asked for)."""
     if made.calls:
         shared = f"call_{_hex()}"
         return [
@@ -44,7 +45,9 @@ def _items(made: answers.Choice, active: Active, streamed: bool) -> list[dict[st
         ]
     cut = made.finish_reason == "length"
     text = made.content or ""
-    content: Any = [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]
+    asked = top is not None and "responses-logprobs-ignored" not in active
+    logprobs = answers.token_logprobs(text, top) if asked and top is not None else []
+    content: Any = [{"type": "output_text", "text": text, "annotations": [], "logprobs": logprobs}]
     if "responses-content-as-string" in active and not streamed:
         content = text
     status = "incomplete" if cut else "completed"
@@ -71,7 +74,9 @@ def build(request: ResponsesRequest, active: Active) -> tuple[dict[str, Any], li
     """The response object, and the conversation to store with it (its history and its output)."""
     chat = request.chat
     made = answers.choices(chat)[0]
-    output = _reasoned(request, made, _items(made, active, request.stream))
+    asked = "message.output_text.logprobs" in request.include
+    top = request.settings.get("top_logprobs", 0) if asked else None
+    output = _reasoned(request, made, _items(made, active, request.stream, top))
     cut = made.finish_reason == "length" and not made.calls
     if "responses-incomplete-as-completed" in active:
         cut = False
@@ -141,7 +146,11 @@ def _text_events(item: dict[str, Any], index: int, active: Active, fail: bool) -
     empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
     added_part = {"type": "response.content_part.added", **where, "part": empty}
     pieces = answers.tokens(part["text"])
-    deltas = [{"type": "response.output_text.delta", **where, "delta": piece, "logprobs": []} for piece in pieces]
+    asked = part.get("logprobs") or []
+    deltas = [
+        {"type": "response.output_text.delta", **where, "delta": piece, "logprobs": asked[n : n + 1]}
+        for n, piece in enumerate(pieces)
+    ]
     if fail:
         return [added_part, *deltas[:2]]
     if "responses-stream-deltas-mismatch" in active and deltas:
@@ -152,7 +161,7 @@ def _text_events(item: dict[str, Any], index: int, active: Active, fail: bool) -
     done_text = part["text"]
     return [
         *events,
-        {"type": "response.output_text.done", **where, "text": done_text, "logprobs": []},
+        {"type": "response.output_text.done", **where, "text": done_text, "logprobs": asked},
         {"type": "response.content_part.done", **where, "part": part},
     ]
 

@@ -12,11 +12,22 @@ whole object (the dialect's JSON Schema and both SDKs' types) on that exchange.
 
 from __future__ import annotations
 
-Judged = tuple[str, ...] | str
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A parameter the sweep sends (is it accepted, are invalid values refused) whose effect these checks judge."""
+
+    checks: tuple[str, ...]
+
+
+Judged = tuple[str, ...] | str | Effect
 
 # A parameter described by a sentence has no check of its own: on chat completions and /responses the parameter
 # sweep (rows parameters and responses-parameters, ``SWEEP_ROWS``) sends it at valid and invalid values, unless
-# the dialect leaves it to errors-400's unsupported parameters; the sentence says what else is to know.
+# the dialect leaves it to errors-400's unsupported parameters; the sentence says what else is to know. The sweep
+# sends an ``Effect``'s parameter too, and its checks measure what it changes.
 _NO_PROBE = "no check of its own; what it changes is not judged"
 _AUDIO = "audio: no covered row serves audio (the sweep sends an invalid value only)"
 _HOSTED = "OpenAI-hosted feature (prompt templates, caching, moderation, web search): no check of its own"
@@ -70,10 +81,10 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
     },
     "POST /chat/completions": {
         "audio": _AUDIO,
-        "frequency_penalty": _NO_PROBE,
+        "frequency_penalty": Effect(("parameters.frequency_penalty_repeats_less",)),
         "function_call": "deprecated for tool_choice; " + _NO_PROBE,
         "functions": "deprecated for tools; " + _NO_PROBE,
-        "logit_bias": _NO_PROBE,
+        "logit_bias": Effect(("parameters.logit_bias_selects_the_token",)),
         "logprobs": ("sampling.logprobs_are_returned_when_asked",),
         "max_completion_tokens": ("sampling.max_completion_tokens_is_honoured", "reasoning.the_cap_covers_thinking"),
         "max_tokens": (
@@ -93,7 +104,7 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
         "n": ("chat-completions.n_is_honoured",),
         "parallel_tool_calls": ("tools.parallel_request_gets_several_calls", "tools.parallel_calls_have_distinct_ids"),
         "prediction": "predicted outputs: " + _NO_PROBE,
-        "presence_penalty": _NO_PROBE,
+        "presence_penalty": Effect(("parameters.presence_penalty_repeats_less",)),
         "prompt_cache_key": _HOSTED,
         "prompt_cache_options": _HOSTED,
         "prompt_cache_retention": _HOSTED,
@@ -133,7 +144,7 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
             "sampling.top_p_narrows_the_answers",
         ),
         "user": _ACCOUNT,
-        "verbosity": _NO_PROBE,
+        "verbosity": Effect(("parameters.verbosity_changes_the_length",)),
         "web_search_options": _HOSTED,
     },
     "POST /moderations": {
@@ -147,7 +158,10 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
         "context_management": _HOSTED,
         "conversation": "the Conversations API is not a covered endpoint; " + _NO_PROBE,
         "image": _CLIENT_ONLY,
-        "include": ("responses-reasoning.encrypted_content_comes_when_included",),
+        "include": (
+            "responses-reasoning.encrypted_content_comes_when_included",
+            "responses-parameters.logprobs_come_when_included",
+        ),
         "input": (
             "responses.basic_request_is_answered",
             "responses.system_and_developer_items_are_answered",
@@ -157,7 +171,8 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
         ),
         "instructions": ("responses.instructions_reach_the_model",),
         "max_output_tokens": ("responses.max_output_tokens_is_honoured", "responses.settings_are_echoed"),
-        "max_tool_calls": _NO_PROBE,
+        "max_tool_calls": "caps the calls to OpenAI's built-in tools (web and file search, MCP), which no covered row "
+        "offers; function calls are not counted: no check of its own",
         "metadata": ("responses.settings_are_echoed",),
         "model": ("responses.basic_request_is_answered", "responses-errors.unknown_model_is_refused"),
         "moderation": _HOSTED,
@@ -189,7 +204,7 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
         ),
         "tool_choice": _RESPONSES_TOOLS,
         "tools": (*_RESPONSES_TOOLS, "responses-tools.call_output_round_trip_is_answered"),
-        "top_logprobs": _NO_PROBE,
+        "top_logprobs": Effect(("responses-parameters.logprobs_come_when_included",)),
         "top_p": ("responses.temperature_and_top_p_are_accepted", "responses.settings_are_echoed"),
         "truncation": "deprecated; " + _NO_PROBE,
         "user": _ACCOUNT,
@@ -230,7 +245,15 @@ SWEEP_ROWS: dict[str, str] = {"POST /chat/completions": "parameters", "POST /res
 
 def checks_of(endpoint: str, parameter: str) -> tuple[str, ...]:
     judged = PARAMETERS.get(endpoint, {}).get(parameter, ())
+    if isinstance(judged, Effect):
+        return judged.checks
     return judged if isinstance(judged, tuple) else ()
+
+
+def swept(endpoint: str) -> tuple[str, ...]:
+    """The parameters the sweep sends on ``endpoint``: those no check of its own judges, and those whose effect
+    alone is judged by one."""
+    return tuple(name for name, why in PARAMETERS[endpoint].items() if isinstance(why, str | Effect))
 
 
 def why_unjudged(endpoint: str, parameter: str) -> str | None:

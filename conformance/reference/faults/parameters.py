@@ -46,6 +46,46 @@ FAULTS = (
         level="SHOULD",
     ),
     Fault(
+        "frequency-penalty-ignored",
+        "frequency_penalty is accepted and has no effect on the answer",
+        ("parameters",),
+        "accepts frequency_penalty and ignores it",
+        "ollama/ollama#15783 (the Go sampler silently ignores frequency_penalty and presence_penalty), "
+        "mudler/LocalAI#1051 (penalties from the request discarded)",
+        level="SHOULD",
+    ),
+    Fault(
+        "presence-penalty-ignored",
+        "presence_penalty is accepted and has no effect on the answer",
+        ("parameters",),
+        "accepts presence_penalty and ignores it",
+        "ollama/ollama#15783, lucasjinreal/Crane#87 (penalties parsed, then dropped before the sampler)",
+        level="SHOULD",
+    ),
+    Fault(
+        "logit-bias-ignored",
+        "logit_bias is accepted and has no effect on the answer",
+        ("parameters",),
+        "accepts logit_bias and ignores it",
+        'sgl-project/sglang#6171 ("this API is just a placeholder"), huggingface/text-generation-inference#3186',
+        level="SHOULD",
+    ),
+    Fault(
+        "verbosity-ignored",
+        "verbosity is accepted and has no effect on the answer",
+        ("parameters",),
+        "accepts verbosity and ignores it",
+        "BerriAI/litellm#32254 and #34979 (verbosity silently dropped on the way to the model)",
+        level="SHOULD",
+    ),
+    Fault(
+        "responses-logprobs-ignored",
+        'include ["message.output_text.logprobs"] is accepted and every output_text part has logprobs []',
+        ("responses-parameters",),
+        "the logprobs included are not there",
+        "vllm-project/vllm#23225 (the Responses API returned empty logprobs)",
+    ),
+    Fault(
         "responses-setting-dropped",
         "background, max_tool_calls, top_logprobs, truncation, prompt_cache_key and safety_identifier come back "
         "as their defaults",
