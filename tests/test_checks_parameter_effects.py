@@ -140,12 +140,12 @@ def _logprob(token: str, alternatives: int) -> dict[str, Any]:
     return {**entry, "top_logprobs": [entry] * alternatives}
 
 
-def _with_logprobs(logprobs: Any, *, status: int = 200) -> list[Any]:
+def _with_logprobs(logprobs: Any, *, status: int = 200, refusal: str = "") -> list[Any]:
     part = {"type": "output_text", "text": "Blue.", "annotations": [], "logprobs": logprobs}
     message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed", "content": [part]}
     response = {"id": "resp_1", "object": "response", "status": "completed", "output": [message]}
     gate = make_exchange("responses/basic", method="POST", path="/responses", body=response)
-    body = response if status == 200 else error_body("logprobs are not supported with reasoning models.")
+    body = response if status == 200 else error_body(refusal)
     return [gate, make_exchange("responses-parameters/top-logprobs", method="POST", path="/responses", status=status,
                                 body=body)]  # fmt: skip
 
@@ -162,4 +162,9 @@ def test_responses_logprobs_come_when_included():
     without_bytes = judge(check_id, *_with_logprobs([{"token": "Blue", "logprob": -0.1, "top_logprobs": []}]))
     assert "not a token with its logprob and bytes" in without_bytes.message
     # OpenAI's reasoning models refuse them
-    assert judge(check_id, *_with_logprobs(None, status=400)).status == Status.UNSUPPORTED
+    refused = _with_logprobs(None, status=400, refusal="logprobs are not supported with reasoning models.")
+    assert judge(check_id, *refused).status == Status.UNSUPPORTED
+    # llama-server's refusal of a valid top_logprobs is the sweep's finding
+    refused = _with_logprobs(None, status=400, refusal="top_logprobs requires logprobs to be set to true")
+    result = judge(check_id, *refused)
+    assert (result.status, result.blocked_by) == (Status.BLOCKED, "responses-parameters.valid_values_are_accepted")

@@ -14,7 +14,7 @@ from conformance.dialects import Dialect
 from conformance.exchange import Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
-from conformance.verdicts import CheckFailed, Level, NotApplicable, Note, Unsupported
+from conformance.verdicts import CheckFailed, Level, NotApplicable, Note
 
 PREFIX = "responses-parameters"
 ENDPOINT = "POST /responses"
@@ -94,13 +94,11 @@ def top_logprobs(target: Target) -> Request | None:
 @check("responses-parameters", Level.MUST, source="openai-responses-logprobs", needs=(LOGPROBS,))
 def logprobs_come_when_included(ctx: CheckContext) -> str | None:
     """include ["message.output_text.logprobs"] with top_logprobs 2 gives each output_text part its logprobs, per
-    token a token, its logprob, its bytes and one or two alternatives, or is refused with 400 (as OpenAI refuses
-    them for reasoning models); they are not accepted and ignored."""
+    token a token, its logprob, its bytes and one or two alternatives, or is refused as not supported (as OpenAI
+    refuses them for reasoning models); they are not accepted and ignored."""
     offered(ctx)
     exchange = ctx.exchange(LOGPROBS)
-    unsupported_if_refused(exchange, "logprobs")
-    if exchange.status == 400:
-        raise Unsupported(f"{exchange.describe()}: logprobs refused with HTTP 400, which OpenAI does for some models")
+    unsupported_if_refused(exchange, "logprobs")  # OpenAI's reasoning models: "logprobs are not supported ..."
     body = response_body(exchange, answered_by="responses-parameters.valid_values_are_accepted")
     if not output_text(exchange, body).strip():
         raise NotApplicable(f"{exchange.describe()}: the answer has no text to give log probabilities for")
