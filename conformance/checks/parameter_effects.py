@@ -53,12 +53,12 @@ def _unsupported(target: Target, parameter: str) -> bool:
     return parameter in load_dialect(target.dialect).unsupported_parameters
 
 
-def _effect_probe(exchange_id: str, purpose: str, question: str, tokens: int, parameter: str | None, **params: Any):
-    """A probe at temperature 0; with ``parameter``, none where the dialect lists it as unsupported."""
+def _effect_probe(exchange_id: str, purpose: str, question: str, tokens: int, parameter: str, **params: Any):
+    """A probe at temperature 0; none where the dialect lists ``parameter`` (every one of ``a|b``) as unsupported."""
 
     @probe(exchange_id)
     def build(target: Target) -> Request | None:
-        if parameter is not None and _unsupported(target, parameter):
+        if all(_unsupported(target, name) for name in parameter.split("|")):
             return None
         return chat_request(target, exchange_id, purpose, user(question), answer_tokens=tokens, temperature=0, **params)
 
@@ -68,7 +68,13 @@ def _effect_probe(exchange_id: str, purpose: str, question: str, tokens: int, pa
 REPEAT_PLAIN = "parameters/repeat-plain"
 FREQUENCY = "parameters/repeat-frequency-penalty"
 PRESENCE = "parameters/repeat-presence-penalty"
-_effect_probe(REPEAT_PLAIN, "a repetitive answer at temperature 0, without a penalty", REPEATING, REPEAT_TOKENS, None)
+_effect_probe(
+    REPEAT_PLAIN,
+    "a repetitive answer at temperature 0, without a penalty",
+    REPEATING,
+    REPEAT_TOKENS,
+    "frequency_penalty|presence_penalty",
+)
 _effect_probe(
     FREQUENCY,
     f"the same request with frequency_penalty {PENALTY:g}",
