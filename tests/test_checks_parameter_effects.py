@@ -126,6 +126,10 @@ def test_verbosity_low_must_be_more_concise_than_high():
     assert "accepts verbosity and ignores it" in ignored.message
     reversed_ = _verbosity([long] * 5, [short] * 5)
     assert reversed_.status == Status.FAIL
+    # a word more at "high" (a hosted model rewording its answer) is not conciseness at "low"
+    reworded = _verbosity([long] * 5, ["Well, " + long] * 5)
+    assert reworded.status == Status.FAIL
+    assert "not a fifth fewer" in reworded.message
     # "low" cut at the cap, no shorter than "high": nothing to tell
     capped = _verbosity([long + " More."] * 3, [long] * 3, low_finish="length")
     assert capped.status == Status.SKIPPED

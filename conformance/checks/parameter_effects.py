@@ -43,6 +43,8 @@ BIASED = ("1000", "1500")
 BIAS_TOKENS = 8
 EXPLAIN = "Explain why the sky is blue."
 VERBOSE_TOKENS = 200
+# "more concise": at most this share of the words at "high"
+CONCISE = 0.8
 # the share of pairs that must show the effect; at temperature 0 a target that honours the parameter shows it in
 # every pair, one that ignores it in none
 SHOWN = 0.5
@@ -257,19 +259,20 @@ def _length(text: str) -> int:
     threshold=SHOWN,
 )
 def verbosity_changes_the_length(ctx: CheckContext) -> Measured:
-    """verbosity is honoured: at temperature 0, the answer at verbosity "low" has fewer words than the answer at
-    "high", in at least half of the pairs of trials (lower values "result in more concise responses")."""
+    """verbosity is honoured: at temperature 0, the answer at verbosity "low" has at least a fifth fewer words than
+    the answer at "high", in at least half of the pairs of trials (lower values "result in more concise responses";
+    a word or two more, as a hosted model's wording varies, is not conciseness)."""
     _skipped_if_unsupported(ctx, "verbosity")
 
     def judge(pair: tuple[Exchange, Exchange]) -> str | None:
         (low, low_cut), (high, _) = (_answer(ctx, exchange, "verbosity") for exchange in pair)
         if low == high:
             return f'gave the same answer at "low" and "high": {shown(low, 50)}'
-        if _length(low) < _length(high):
+        if _length(low) <= CONCISE * _length(high):
             return None
         if low_cut:
             raise NotApplicable(f'the answer at "low" reached the cap of {VERBOSE_TOKENS} tokens, as long as it could')
-        return f'gave {_length(low)} words at "low" and {_length(high)} at "high"'
+        return f'gave {_length(low)} words at "low" and {_length(high)} at "high", not a fifth fewer'
 
-    what = 'the answer at verbosity "low" had fewer words than the one at "high"'
+    what = 'the answer at verbosity "low" had a fifth fewer words than the one at "high", or more'
     return _honoured(ctx, "verbosity", SHOWN, measure(what, _pairs(ctx, VERBOSITY_LOW, VERBOSITY_HIGH), judge))
