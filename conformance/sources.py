@@ -130,6 +130,18 @@ _SOURCES = (
         "https://github.com/openai/openai-openapi/tree/f85dbe223d40e1a31cba812ab2d755c7e98a92a3",
     ),
     Source(
+        "openai-legacy-functions",
+        "The deprecated function calling of chat completions (openai/openai-openapi f85dbe2: functions, and "
+        'function_call "none", "auto" or {"name": ...}, deprecated in favour of tools and tool_choice): the '
+        "answer's message.function_call holds the name and the arguments as a JSON string (openai/openai-cookbook#496; "
+        'a served body in MeetKai/functionary#243); finish_reason is "function_call", and "stop" when the call '
+        "was forced by name (openai/openai-node#305), so it is not judged. Servers that strip them and answer text "
+        "(Continuum-AI-Corp/OrcaRouter-Lite#131), or refuse them: vLLM's \"functions Extra inputs are not "
+        'permitted" (runpod-workers/worker-vllm#85), Azure\'s "Unrecognized request arguments supplied: '
+        'function_call, functions" (langchain-ai/langchain#8593)',
+        "https://github.com/openai/openai-openapi/tree/f85dbe223d40e1a31cba812ab2d755c7e98a92a3",
+    ),
+    Source(
         "openai-responses-logprobs",
         "The Responses API's logprobs: with include [\"message.output_text.logprobs\"] each output_text part's "
         "logprobs holds, per token, token, logprob, bytes and top_logprobs (openai/openai-openapi f85dbe2, "

@@ -172,3 +172,32 @@ def test_responses_logprobs_come_when_included():
     refused = _with_logprobs(None, status=400, refusal="top_logprobs requires logprobs to be set to true")
     result = judge(check_id, *refused)
     assert (result.status, result.blocked_by) == (Status.BLOCKED, "responses-parameters.valid_values_are_accepted")
+
+
+def _functions(message: dict[str, Any], *, dialect: str = "openai", status: int = 200, refusal: str = ""):
+    body = chat_completion(None) if status == 200 else error_body(refusal)
+    if status == 200:
+        body["choices"][0]["message"] = {"role": "assistant", **message}
+    exchange = chat_exchange(parameter_effects.LEGACY, body, status=status)
+    return judge("parameters.deprecated_functions_are_honoured", exchange, dialect=dialect)
+
+
+def test_the_deprecated_functions_must_be_answered_in_their_own_form():
+    call = {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "celsius"}'}
+    assert _functions({"content": None, "function_call": call}).status == Status.PASS
+    ignored = _functions({"content": "It is sunny in Paris."})
+    assert ignored.status == Status.FAIL
+    assert "answered with text as if functions had not been sent" in ignored.message
+    as_tools = _functions({"content": None, "tool_calls": [{"id": "c", "type": "function", "function": call}]})
+    assert as_tools.status == Status.FAIL
+    assert "tool_calls, the form of tools" in as_tools.message
+    wrong = _functions({"content": None, "function_call": {"name": "get_time", "arguments": "{}"}})
+    assert "expected get_weather" in wrong.message
+    loose = _functions({"content": None, "function_call": {"name": "get_weather", "arguments": "Paris"}})
+    assert "not a JSON object in a string" in loose.message
+    # vLLM refuses them ("Extra inputs are not permitted"), Azure too ("Unrecognized request arguments")
+    refused = _functions({}, status=400, refusal="functions: Extra inputs are not permitted")
+    assert refused.status == Status.UNSUPPORTED
+    # the Llama API ignores them, as its dialect says
+    declared = _functions({"content": "It is sunny in Paris."}, dialect="llama-api")
+    assert declared.status == Status.DEVIATION

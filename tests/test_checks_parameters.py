@@ -201,6 +201,7 @@ FAILED_BY = {
     "parameters.presence_penalty_repeats_less": "presence-penalty-ignored",
     "parameters.logit_bias_selects_the_token": "logit-bias-ignored",
     "parameters.verbosity_changes_the_length": "verbosity-ignored",
+    "parameters.deprecated_functions_are_honoured": "functions-ignored",
     "responses-parameters.logprobs_come_when_included": "responses-logprobs-ignored",
 }
 

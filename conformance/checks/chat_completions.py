@@ -117,7 +117,8 @@ def response_is_schema_valid(ctx: CheckContext) -> str | None:
 )
 def message_is_assistant_text(ctx: CheckContext) -> str | None:
     """In every chat completion, each choice's message has role "assistant" and its content is a string (or null
-    beside tool calls, or beside thinking cut at the cap before an answer, as vLLM sends it)."""
+    beside tool calls or a deprecated function_call, or beside thinking cut at the cap before an answer, as vLLM
+    sends it)."""
 
     def judge(exchange: Exchange) -> None:
         body = exchange.json_body
@@ -135,7 +136,8 @@ def message_is_assistant_text(ctx: CheckContext) -> str | None:
                 )
             content, calls = message.get("content"), message.get("tool_calls")
             starved = choice.get("finish_reason") == "length" and thinking.thought_in(message) is not None
-            beside = (isinstance(calls, list) and calls) or starved
+            # the deprecated function calling answers its call in function_call
+            beside = (isinstance(calls, list) and calls) or isinstance(message.get("function_call"), dict) or starved
             if not isinstance(content, str) and not (content is None and beside):
                 raise CheckFailed(
                     f"{exchange.describe()}: $.choices[{index}].message.content is {brief(content, 60)}, "

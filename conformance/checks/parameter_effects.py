@@ -9,17 +9,22 @@ answers as if it were not there fails the claim (*accepted and ignored*), unless
 parameter; one that refuses it is the sweep's finding; a parameter the dialect lists as unsupported is left to
 ``errors-400.unsupported_parameters_are_ignored_or_refused``. Which token an id is depends on the tokenizer, so the
 bias is judged by its form (the answer one piece said over and over) and by two ids giving two answers.
+
+The deprecated ``functions`` and ``function_call`` are honoured when a call asked for by name comes back in their
+own form, ``message.function_call``: a protocol check, since a named call is not the model's choice.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from typing import Any
 
 from conformance.checks._every import CHAT_TEXT
-from conformance.checks._expect import expect_chat_completion, expect_written, shown, unsupported_if_refused
-from conformance.checks._requests import chat_request, user
+from conformance.checks._expect import brief, expect_chat_completion, expect_written, shown, unsupported_if_refused
+from conformance.checks._requests import JSON_TOKENS, chat_request, user
+from conformance.checks._tool_calls import WEATHER
 from conformance.checks._trials import measure, pair_label
 from conformance.checks.sampling import answer_text
 from conformance.context import CheckContext
@@ -28,7 +33,7 @@ from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.rates import Rate
 from conformance.registry import check, probe
-from conformance.verdicts import Blocked, Documented, Kind, Level, Measured, NotApplicable
+from conformance.verdicts import Blocked, CheckFailed, Documented, Kind, Level, Measured, NotApplicable
 
 # the sweep sends each of these parameters at valid values: a refusal is its finding; a plain request not
 # answered is the basic request's
@@ -276,3 +281,57 @@ def verbosity_changes_the_length(ctx: CheckContext) -> Measured:
 
     what = 'the answer at verbosity "low" had a fifth fewer words than the one at "high", or more'
     return _honoured(ctx, "verbosity", SHOWN, measure(what, _pairs(ctx, VERBOSITY_LOW, VERBOSITY_HIGH), judge))
+
+
+LEGACY = "parameters/functions-named"
+# the deprecated form of a function: no strict flag
+LEGACY_FUNCTION = {key: value for key, value in WEATHER["function"].items() if key != "strict"}
+
+
+@probe(LEGACY)
+def functions_named(target: Target) -> Request | None:
+    return chat_request(
+        target,
+        LEGACY,
+        "the deprecated functions, with function_call naming get_weather",
+        user("What is the weather in Paris?"),
+        answer_tokens=JSON_TOKENS,
+        functions=[LEGACY_FUNCTION],
+        function_call={"name": LEGACY_FUNCTION["name"]},
+    )
+
+
+@check("parameters", Level.SHOULD, source="openai-legacy-functions", needs=(LEGACY,))
+def deprecated_functions_are_honoured(ctx: CheckContext) -> str | None:
+    """The deprecated functions with function_call naming one are answered in their own form, as api.openai.com
+    still answers them: message.function_call with that name and arguments that are a JSON object, or refused as
+    not supported; not answered as if they had not been sent (an app written for them finds no call)."""
+    exchange = ctx.exchange(LEGACY)
+    if exchange.status in (400, 422) and _declared(ctx, "functions"):
+        raise NotApplicable(f"{exchange.describe()}: functions refused, as the {ctx.dialect.name} dialect allows")
+    unsupported_if_refused(exchange, "functions")
+    body = expect_chat_completion(ctx, exchange, text=False, answered_by=ACCEPTED)
+    message = body["choices"][0]["message"]
+    expect_written(exchange, message, body["choices"][0].get("finish_reason"), body.get("usage"))
+    call = message.get("function_call")
+    if call is None:
+        if message.get("tool_calls"):
+            got = "tool_calls, the form of tools, which code written for functions does not read"
+        else:
+            got = f"text as if functions had not been sent: {shown(message.get('content'), 60)}"
+            if _declared(ctx, "functions"):
+                raise Documented(f"the {ctx.dialect.name} dialect", f"functions accepted and ignored: answered {got}")
+        raise CheckFailed(f"{exchange.describe()}: no message.function_call; answered with {got}")
+    if not isinstance(call, dict) or call.get("name") != LEGACY_FUNCTION["name"]:
+        raise CheckFailed(f"{exchange.describe()}: message.function_call is {brief(call, 80)}, expected get_weather")
+    arguments = call.get("arguments")
+    try:
+        parsed = json.loads(arguments) if isinstance(arguments, str) else None
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise CheckFailed(
+            f"{exchange.describe()}: message.function_call.arguments is {brief(arguments, 80)}, not a JSON object "
+            "in a string"
+        )
+    return f"function_call get_weather({shown(arguments, 60)})"

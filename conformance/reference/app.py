@@ -27,6 +27,7 @@ from conformance.reference import (
     answers,
     chat,
     fault_hooks,
+    legacy_functions,
     moderation,
     parameters,
     responses_answer,
@@ -273,6 +274,9 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             # the Llama API's own parameters are validated; the OpenAI ones it lacks are ignored, as documented
             names = None if flavour.refuses_unknown_parameters else LLAMA_OWN
             parameters.validate("POST /chat/completions", body, active, names)
+            legacy = False
+            if flavour.refuses_unknown_parameters:
+                body, legacy = legacy_functions.as_tools(body, active)
             parsed = chat.parse(
                 fault_hooks.before_parse(thinking_faults.before_parse(body, active), active, flavour),
                 flavour,
@@ -294,7 +298,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         headers = {**_rate_headers(active), **limiter.admit(request.state.key, parsed.model, active)}
         if parsed.stream:
             events = thinking_faults.stream(answers.stream_events(parsed), parsed, active)
-            events, framing = stream_hooks.stream(events, parsed, active)
+            events, framing = stream_hooks.stream(legacy_functions.stream(events) if legacy else events, parsed, active)
             pieces = [stream_hooks.encode(event, framing) for event in events]
             if not framing.delay:
                 pieces = [b"".join(pieces)]
@@ -304,6 +308,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
                 headers={**headers, "cache-control": "no-cache"},
             )
         answer = fault_hooks.answer(thinking_faults.answer(answers.completion(parsed), parsed, active), parsed, active)
+        answer = legacy_functions.answer(answer) if legacy else answer
         if "answers-as-html" in active:
             # what a Flask view returning json.dumps(...) sends
             return HTMLResponse(json.dumps(answer), headers=headers)

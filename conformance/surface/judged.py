@@ -82,8 +82,8 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
     "POST /chat/completions": {
         "audio": _AUDIO,
         "frequency_penalty": Effect(("parameters.frequency_penalty_repeats_less",)),
-        "function_call": "deprecated for tool_choice; " + _NO_PROBE,
-        "functions": "deprecated for tools; " + _NO_PROBE,
+        "function_call": Effect(("parameters.deprecated_functions_are_honoured",)),
+        "functions": Effect(("parameters.deprecated_functions_are_honoured",)),
         "logit_bias": Effect(("parameters.logit_bias_selects_the_token",)),
         "logprobs": ("sampling.logprobs_are_returned_when_asked",),
         "max_completion_tokens": ("sampling.max_completion_tokens_is_honoured", "reasoning.the_cap_covers_thinking"),
@@ -103,7 +103,8 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
         "moderation": _HOSTED,
         "n": ("chat-completions.n_is_honoured",),
         "parallel_tool_calls": ("tools.parallel_request_gets_several_calls", "tools.parallel_calls_have_distinct_ids"),
-        "prediction": "predicted outputs: " + _NO_PROBE,
+        "prediction": "predicted outputs make an answer faster, not different, and the suite times no answer: "
+        + _NO_PROBE,
         "presence_penalty": Effect(("parameters.presence_penalty_repeats_less",)),
         "prompt_cache_key": _HOSTED,
         "prompt_cache_options": _HOSTED,

@@ -79,6 +79,15 @@ FAULTS = (
         level="SHOULD",
     ),
     Fault(
+        "functions-ignored",
+        "the deprecated functions and function_call are accepted and answered as if they had not been sent",
+        ("parameters",),
+        "answered with text as if functions had not been sent",
+        "Continuum-AI-Corp/OrcaRouter-Lite#131 (functions and function_call silently stripped in front of LiteLLM; "
+        "plain text answered)",
+        level="SHOULD",
+    ),
+    Fault(
         "responses-logprobs-ignored",
         'include ["message.output_text.logprobs"] is accepted and every output_text part has logprobs []',
         ("responses-parameters",),
