@@ -33,7 +33,7 @@ _AUDIO = "audio: no covered row serves audio (the sweep sends an invalid value o
 _HOSTED = "OpenAI-hosted feature (prompt templates, caching, moderation, web search): no check of its own"
 _ACCOUNT = "account and billing metadata that does not change the answer: no check of its own"
 _CLIENT_ONLY = "declared by openai-python only, not by the pinned document: no type to send it with"
-_NOT_SWEPT = "no probe sends it yet"
+_NOT_SWEPT = "no probe sends it"
 
 _ROLES = (
     "chat-completions.basic_request_succeeds",
@@ -193,7 +193,8 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
         "service_tier": _ACCOUNT,
         "store": ("responses-state.unstored_response_is_not_kept", "responses-state.stored_response_is_retrievable"),
         "stream": ("responses-streaming.streamed_request_completes", "responses-streaming.events_are_typed_json"),
-        "stream_options": _NO_PROBE,
+        "stream_options": "only include_obfuscation, padding of stream events against side channels that no client "
+        "reads (a valid value needs a stream: the sweep sends the invalid one); " + _NO_PROBE,
         "temperature": (
             "responses.temperature_and_top_p_are_accepted",
             "responses.settings_are_echoed",
@@ -215,8 +216,9 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
             "responses-state.stored_response_is_retrievable",
             "responses-state.unstored_response_is_not_kept",
         ),
-        "include": _NOT_SWEPT,
-        "include_obfuscation": _NOT_SWEPT,
+        "include": "on retrieval it adds what the response was made with; the suite asks for logprobs and encrypted "
+        "reasoning on POST /responses, where they are judged: " + _NOT_SWEPT,
+        "include_obfuscation": "padding of a resumed background stream: " + _NOT_SWEPT,
         "starting_after": "resuming a background response's stream: " + _NOT_SWEPT,
         "stream": "resuming a background response's stream: " + _NOT_SWEPT,
     },
