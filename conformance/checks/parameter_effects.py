@@ -318,7 +318,9 @@ def deprecated_functions_are_honoured(ctx: CheckContext) -> str | None:
         if message.get("tool_calls"):
             got = "tool_calls, the form of tools, which code written for functions does not read"
         else:
-            got = f"text as if functions had not been sent: {shown(message.get('content'), 60)}"
+            content = message.get("content")
+            said = shown(content, 60) if isinstance(content, str) else brief(content, 60)
+            got = f"text as if functions had not been sent: {said}"
             if _declared(ctx, "functions"):
                 raise Documented(f"the {ctx.dialect.name} dialect", f"functions accepted and ignored: answered {got}")
         raise CheckFailed(f"{exchange.describe()}: no message.function_call; answered with {got}")
