@@ -126,6 +126,6 @@ def test_the_plan_counts_every_trial_of_the_model_checks():
     single, many = (make_plan(load_all().values(), c.target, c.dialect) for c in (one, five))
     assert single.trial_requests == 0
     # each request a model check reads over trials is planned four more times, under its trial ids
-    assert len(many.requests) - len(single.requests) == many.trial_requests == 4 * 22
+    assert len(many.requests) - len(single.requests) == many.trial_requests == 4 * 24
     assert all(MARK in r.id for r in many.requests if r.id not in {s.id for s in single.requests})
     assert many.as_dict()["trials"] == 5

@@ -21,7 +21,7 @@ import json
 import re
 from typing import Any
 
-from conformance.checks._every import CHAT_TEXT
+from conformance.checks._every import CHAT_FORM, CHAT_TEXT
 from conformance.checks._expect import brief, expect_chat_completion, expect_written, shown, unsupported_if_refused
 from conformance.checks._requests import JSON_TOKENS, chat_request, user
 from conformance.checks._tool_calls import WEATHER
@@ -327,8 +327,10 @@ def deprecated_functions_are_honoured(ctx: CheckContext) -> str | None:
     if not isinstance(call, dict) or call.get("name") != LEGACY_FUNCTION["name"]:
         raise CheckFailed(f"{exchange.describe()}: message.function_call is {brief(call, 80)}, expected get_weather")
     arguments = call.get("arguments")
+    if not isinstance(arguments, str):  # the form of every chat completion is judged once, by the form check
+        raise Blocked(CHAT_FORM, f"{exchange.describe()}: message.function_call.arguments is {brief(arguments, 60)}")
     try:
-        parsed = json.loads(arguments) if isinstance(arguments, str) else None
+        parsed = json.loads(arguments)
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
