@@ -28,6 +28,8 @@ def token_bound(request: Request, max_tokens_param: str = "max_tokens") -> tuple
     if request.path.endswith("/moderations"):
         text, images = _text_and_images(body.get("input"))
         return len(text.encode()), 0, images
+    if request.path.endswith("/embeddings"):
+        return _embedding_input(body.get("input")), 0, 0
     messages = body.get("messages")
     if request.path.endswith("/responses") and "input" in body:
         # a Responses request: its input items (or string) and instructions are the prompt
@@ -61,6 +63,17 @@ def _completion_cap(body: dict[str, Any], max_tokens_param: str) -> int | None:
     choices = body.get("n")
     n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
     return min(valid) * n
+
+
+def _embedding_input(value: Any) -> int:
+    """An embeddings input's bound: a byte of text or one token id a token."""
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, int):
+        return 1
+    if isinstance(value, list):
+        return sum(_embedding_input(item) for item in value)
+    return len(json.dumps(value).encode()) if value is not None else 0
 
 
 def _input_text_and_images(value: Any) -> tuple[str, int]:

@@ -40,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--model", metavar="ID", help="chat model id")
     target.add_argument("--vision-model", metavar="ID", help="vision model id")
     target.add_argument("--moderation-model", metavar="ID", help="moderation model id")
+    target.add_argument("--embedding-model", metavar="ID", help="embedding model id (the embeddings row)")
     target.add_argument(
         "--text-model", metavar="ID", help="a model that cannot see images (the image row checks that it refuses them)"
     )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from conformance.errors import ConfigError
 from conformance.profiles import REASONING_FIELDS
 from conformance.resources import dialects_dir
+from conformance.rows import ROW_IDS
 from conformance.sources import SOURCES
 
 
@@ -52,6 +53,8 @@ class DialectFile(BaseModel):
     ignored_or_refused_parameters: list[str] = Field(default_factory=list)
     # the message field a reasoning model's thinking comes back in (OpenAI's chat API returns none)
     reasoning_field: str | None = None
+    # feature rows whose endpoint the dialect documents it does not serve: unsupported for every target of it
+    unserved_rows: list[str] = Field(default_factory=list)
     deviations: dict[str, Deviation] = Field(default_factory=dict)
 
 
@@ -73,6 +76,7 @@ class Dialect(BaseModel):
     deviations: dict[str, Deviation]
     reasoning_field: str | None = None
     ignored_or_refused_parameters: frozenset[str] = frozenset()
+    unserved_rows: frozenset[str] = frozenset()
 
     def status_for(self, situation: str) -> tuple[int, ...]:
         if situation not in self.statuses:
@@ -102,6 +106,9 @@ def _read(name: str, directory: Path) -> DialectFile:
         raise ConfigError(f"dialect file {path} declares name {parsed.name!r}, expected {name!r}")
     if parsed.reasoning_field is not None and parsed.reasoning_field not in REASONING_FIELDS:
         raise ConfigError(f"dialect {name!r}: reasoning_field must be one of {', '.join(REASONING_FIELDS)}")
+    unknown_rows = sorted(set(parsed.unserved_rows) - set(ROW_IDS))
+    if unknown_rows:
+        raise ConfigError(f"dialect {name!r}: unserved_rows names unknown rows {unknown_rows}")
     for check_id, deviation in parsed.deviations.items():
         if deviation.source not in SOURCES:
             raise ConfigError(f"dialect {name!r}: deviation {check_id!r} cites unknown source {deviation.source!r}")
@@ -127,9 +134,11 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
     headers: tuple[str, ...] = ()
     unsupported: dict[str, Any] = {}
     ignorable: set[str] = set()
+    unserved: set[str] = set()
     reasoning_field: str | None = None
     for item in chain:
         ignorable.update(item.ignored_or_refused_parameters)
+        unserved.update(item.unserved_rows)
         reasoning_field = item.reasoning_field or reasoning_field
         headers = tuple(item.rate_limit_headers) if item.rate_limit_headers is not None else headers
         unsupported.update(item.unsupported_parameters)
@@ -153,4 +162,5 @@ def load_dialect(name: str, directory: Path | None = None) -> Dialect:
         deviations=deviations,
         reasoning_field=reasoning_field,
         ignored_or_refused_parameters=frozenset(ignorable),
+        unserved_rows=frozenset(unserved),
     )

@@ -44,6 +44,7 @@ _OPTIONS = {
     "model": "chat model id",
     "vision-model": "vision model id",
     "moderation-model": "moderation model id",
+    "embedding-model": "embedding model id (the embeddings row)",
     "text-model": "a model that cannot see images",
     "dialect": "dialect the target claims: openai or llama-api",
     "mode": "live, record or replay (default: replay when cassettes exist, else live)",

@@ -20,7 +20,7 @@ from conformance.errors import ConfigError
 from conformance.resources import bundled_targets_dir
 from conformance.rows import ROW_IDS
 
-MODEL_ROLES = ("chat", "vision", "tools", "structured_output", "moderation", "reasoning")
+MODEL_ROLES = ("chat", "vision", "tools", "structured_output", "moderation", "reasoning", "embedding")
 # the image of OpenAI's vision guide
 DEFAULT_IMAGE_URL = (
     "https://upload.wikimedia.org/wikipedia/commons/thumb/d/dd/Gfp-wisconsin-madison-the-nature-boardwalk.jpg/"
@@ -70,6 +70,8 @@ class Models(BaseModel):
     reasoning: str | None = None
     # a model that cannot see images (the image row checks that it refuses them)
     text_only: str | None = None
+    # the model the embeddings row asks (POST /embeddings); none: the row is not applicable
+    embedding: str | None = None
     # listed models that do not answer chat requests (embeddings, speech, ...): model-selection skips them
     not_chat: tuple[str, ...] = ()
     # the models model-selection sends a chat request to, when the list holds many kinds of model
@@ -79,7 +81,7 @@ class Models(BaseModel):
     forbidden: str | None = None
 
     @field_validator(
-        "chat", "vision", "tools", "structured_output", "moderation", "reasoning", "text_only", "forbidden"
+        "chat", "vision", "tools", "structured_output", "moderation", "reasoning", "text_only", "forbidden", "embedding"
     )
     @classmethod
     def _model_id(cls, value: str | None) -> str | None:

@@ -33,6 +33,12 @@ ROWS: tuple[Row, ...] = (
     ),
     Row("moderation", "Moderation", "POST /moderations and the dialect's categories"),
     Row(
+        "embeddings",
+        "Embeddings",
+        "POST /embeddings: one vector per input in order, every input form, base64 and float alike, dimensions, "
+        "refusals",
+    ),
+    Row(
         "parameters",
         "Every documented parameter",
         "each chat parameter no other row judges, at valid and invalid values: accepted, or refused with 400 naming it",

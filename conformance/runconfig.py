@@ -27,6 +27,7 @@ from conformance.profiles import (
     normalise_base_url,
 )
 from conformance.resources import bundled_cassettes_dir
+from conformance.rows import ROW_IDS
 
 Mode = Literal["live", "record", "replay"]
 MODES: tuple[Mode, ...] = ("live", "record", "replay")
@@ -42,6 +43,7 @@ class RunOptions:
     model: str | None = None
     vision_model: str | None = None
     moderation_model: str | None = None
+    embedding_model: str | None = None
     text_model: str | None = None
     dialect: str | None = None
     mode: str | None = None
@@ -114,6 +116,7 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
             "chat": options.model,
             "vision": options.vision_model,
             "moderation": options.moderation_model,
+            "embedding": options.embedding_model,
             "text_only": options.text_model,
         },
         "limits": {
@@ -127,6 +130,12 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
     }
     target = build_target(data, overrides)
     dialect = load_dialect(target.dialect)
+    unserved = [row for row in ROW_IDS if row in dialect.unserved_rows and row not in target.capabilities.unsupported]
+    if unserved:
+        # the dialect documents these endpoints as not served: nothing is sent to them
+        unsupported = (*target.capabilities.unsupported, *unserved)
+        capabilities = target.capabilities.model_copy(update={"unsupported": unsupported})
+        target = target.model_copy(update={"capabilities": capabilities})
 
     cassette_root = Path(options.cassette_dir) if options.cassette_dir else None
     mode_text = options.mode or env.get("CONFORMANCE_MODE") or None

@@ -129,7 +129,10 @@ def run_check(check: Check, ctx: CheckContext) -> CheckResult:
     )
     if check.row in ctx.target.capabilities.unsupported:
         result.status = Status.UNSUPPORTED
-        result.message = f"the target profile declares the {check.row} row unsupported; nothing was sent"
+        if check.row in ctx.dialect.unserved_rows:
+            result.message = f"the {ctx.dialect.name} dialect documents no {check.row} endpoint; nothing was sent"
+        else:
+            result.message = f"the target profile declares the {check.row} row unsupported; nothing was sent"
     elif check.live_only and ctx.mode == "replay":
         result.status = Status.SKIPPED
         result.message = "live only: this check judges timing that a replay cannot reproduce"

@@ -33,6 +33,7 @@ Kind = Literal[
     "chat-completion-stream",
     "chat-completion-stream-helper",
     "moderation",
+    "embedding",
     "error",
     "response",
     "response-stream",
@@ -79,10 +80,12 @@ class _OracleClient(openai.OpenAI):
 
 
 class _Replayer:
-    """One SDK client per thread, answering every request with the exchange being judged."""
+    """One SDK client per thread, answering every request with the exchange being judged. ``strict``: the SDK's
+    strict response validation (the oracle's), or the client an app constructs by default."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, strict: bool = True) -> None:
         self._local = threading.local()
+        self._strict = strict
 
     def _client(self) -> openai.OpenAI:
         client = getattr(self._local, "client", None)
@@ -93,7 +96,7 @@ class _Replayer:
                 base_url="http://sdk-oracle.invalid/v1",
                 http_client=httpx2.Client(transport=transport),
                 max_retries=0,
-                _strict_response_validation=True,
+                _strict_response_validation=self._strict,
             )
             self._local.client = client
         return client
@@ -113,6 +116,22 @@ class _Replayer:
 
 
 _REPLAYER = _Replayer()
+# embeddings: the SDK's own types say a vector is a list of floats, yet embeddings.create asks for base64 by default
+# and decodes it after validation, so only the default client reads what it asked for; it is the app's view
+_APP_REPLAYER = _Replayer(strict=False)
+
+
+def _embeddings(exchange: Exchange) -> Callable[[openai.OpenAI], Any]:
+    """The call an app makes for this exchange: ``embeddings.create()`` with no encoding_format when the request
+    asked for base64 (what the SDK sends by default, then decodes), with the encoding it asked for otherwise."""
+    body = exchange.request.json if isinstance(exchange.request.json, dict) else {}
+    encoding = body.get("encoding_format")
+    if encoding == "base64":
+        return lambda client: client.embeddings.create(model="model", input="text")
+    return lambda client: client.embeddings.create(
+        model="model", input="text", encoding_format="float" if encoding is None else encoding
+    )
+
 
 _CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
     "model": lambda client: client.models.retrieve("model"),
@@ -165,7 +184,10 @@ def _judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
     if kind == "error":
         return _judge_error(exchange)
     try:
-        value = _REPLAYER.run(exchange, _CALLS[kind])
+        if kind == "embedding":
+            value = _APP_REPLAYER.run(exchange, _embeddings(exchange))
+        else:
+            value = _REPLAYER.run(exchange, _CALLS[kind])
     except openai.APIResponseValidationError as exc:
         return SdkVerdict(False, type(exc).__name__, _validation_detail(exc))
     except openai.APIStatusError as exc:

@@ -89,6 +89,42 @@ _SOURCES = (
         "https://platform.openai.com/docs/api-reference/moderations",
     ),
     Source(
+        "openai-embeddings",
+        "OpenAI API reference (openapi.yaml): CreateEmbeddingRequest (model and input required; input a string, "
+        "strings, token ids or lists of token ids, at most 2048 items, no empty string, 8192 tokens per input; "
+        "encoding_format float or base64; dimensions at least 1) and CreateEmbeddingResponse (object list, model, "
+        "data of embeddings with index, usage with prompt_tokens and total_tokens, all required)",
+        "https://github.com/openai/openai-openapi/blob/f85dbe223d40e1a31cba812ab2d755c7e98a92a3/openapi.yaml",
+    ),
+    Source(
+        "openai-embeddings-sdks",
+        "Both official clients ask for encoding_format base64 by default and decode little-endian float32s "
+        "(openai-python lib/_parsing/_embeddings.py passes a list of numbers through; openai-node's toFloat32Array "
+        "reads one as bytes, a quarter of the length, mostly zeros: openai/openai-node#1542, and PR #2150 closed "
+        "with 'the OpenAI API honors that contract')",
+        "https://github.com/openai/openai-node/issues/1542",
+    ),
+    Source(
+        "openai-embeddings-normalised",
+        "OpenAI embeddings guide, FAQ: embeddings are normalized to length 1 (cosine similarity is a dot product); "
+        "dimensions shortens a vector server-side, and one cut by hand must be renormalised",
+        "https://platform.openai.com/docs/guides/embeddings#which-distance-function-should-i-use",
+    ),
+    Source(
+        "openai-embeddings-errors",
+        "OpenAI's refusals on /embeddings as public reports quote them: 400 \"'$.input' is invalid\" for an empty "
+        'input (aryn-ai/sycamore#943), 400 "This model\'s maximum context length is 8192 tokens" '
+        '(pingcap/autoflow#265), 403 "You are not allowed to generate embeddings from this model" for a chat '
+        'model (infiniflow/ragflow#1835), 400 "you must provide a model parameter" (tmc/langchaingo#779)',
+        "https://github.com/infiniflow/ragflow/issues/1835",
+    ),
+    Source(
+        "openai-not-a-chat-model",
+        'OpenAI refuses a chat request to a model that does not chat with 404 "This is not a chat model and thus not '
+        'supported in the v1/chat/completions endpoint", param model (the body quoted in Chanzhaoyu/chatgpt-web#1440)',
+        "https://github.com/Chanzhaoyu/chatgpt-web/issues/1440",
+    ),
+    Source(
         "llama-images",
         "Llama API: image understanding (JPEG, PNG, GIF, ICO; at most 9 images; 25 MB)",
         "https://llama.developer.meta.com/docs/features/image-understanding",

@@ -49,6 +49,7 @@ Kind = Literal[
     "chat-completion",
     "chat-completion-stream",
     "moderation",
+    "embedding",
     "error",
     "parse",
     "response",
@@ -294,12 +295,18 @@ def _key(exchange: Exchange, kind: str) -> str:
 def _request(exchange: Exchange, kind: str) -> dict[str, Any]:
     response = exchange.response
     assert response is not None
-    return {
+    request = {
         "kind": kind,
         "status": response.status,
         "headers": [[name, value] for name, value in response.headers],
         "chunks": [base64.b64encode(chunk.data).decode("ascii") for chunk in response.chunks],
     }
+    if kind == "embedding":
+        # the call an app makes depends on the encoding the request asked for (the SDK decodes only its own default)
+        body = exchange.request.json
+        encoding = body.get("encoding_format") if isinstance(body, dict) else None
+        request["encoding_format"] = encoding if isinstance(encoding, str) else None
+    return request
 
 
 def queue_ahead(pairs: Iterable[tuple[Exchange, Kind]]) -> None:

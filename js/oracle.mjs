@@ -151,6 +151,7 @@ async function judge(request) {
   }
   if (kind === 'chat-completion-stream') return judgeStream(request);
   if (kind === 'response-stream') return judgeResponseStream(request);
+  if (kind === 'embedding') return judgeEmbedding(request);
   if (kind === 'parse') {
     try {
       const completion = await client(request).chat.completions.parse({
@@ -172,6 +173,41 @@ async function judge(request) {
     const problem = readable(kind, value);
     if (problem !== null) return { ok: false, raised: 'TypeError', detail: `the SDK returns ${oneLine(JSON.stringify(value))}: ${problem}` };
     return { ok: true, raised: null, detail: 'parsed' };
+  } catch (error) {
+    return thrown(error);
+  }
+}
+
+// the numbers of one vector handed back (at most this many each, and in all): enough to compare with the float answer
+const MAX_NUMBERS = 4096;
+const MAX_ALL_NUMBERS = 32768;
+
+function vectorOf(item, room) {
+  const value = isObject(item) ? item.embedding : undefined;
+  if (!Array.isArray(value)) return { index: item?.index ?? null, type: typeof value, length: null, values: [] };
+  const shown = value.slice(0, Math.max(0, Math.min(MAX_NUMBERS, room)));
+  // NaN and the infinities have no JSON form: they come back as strings
+  const values = shown.map((number) => (typeof number === 'number' && Number.isFinite(number) ? number : String(number)));
+  return { index: item.index ?? null, type: 'array', length: value.length, values };
+}
+
+// embeddings.create() as an app calls it: with no encoding_format where the request asked for base64 (the SDK's
+// default, which it then decodes), with the request's own otherwise; the vectors it hands the app come back
+async function judgeEmbedding(request) {
+  const body = { model: 'model', input: 'text' };
+  if (request.encoding_format !== 'base64') body.encoding_format = request.encoding_format ?? 'float';
+  try {
+    const value = await client(request).embeddings.create(body);
+    if (!isObject(value) || !Array.isArray(value.data)) {
+      return { ok: false, raised: 'TypeError', detail: `the SDK returns ${oneLine(JSON.stringify(value))}: no data to read` };
+    }
+    let room = MAX_ALL_NUMBERS;
+    const vectors = value.data.map((item) => {
+      const vector = vectorOf(item, room);
+      room -= vector.values.length;
+      return vector;
+    });
+    return { ok: true, raised: null, detail: 'parsed', vectors };
   } catch (error) {
     return thrown(error);
   }

@@ -74,6 +74,7 @@ def test_every_fault_is_implemented():
             "thinking_faults.py",
             "parameters.py",
             "legacy_functions.py",
+            "embeddings.py",
         )
     )
     missing = [fault_id for fault_id in FAULTS if f'"{fault_id}"' not in code]

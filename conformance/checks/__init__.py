@@ -10,6 +10,8 @@ probes over trials (``ctx.trials``) and returns a ``Measured`` count (``checks._
 
 from conformance.checks import (
     chat_completions,
+    embeddings,
+    embeddings_refusals,
     errors_400,
     errors_400_bodies,
     errors_400_messages,
@@ -56,6 +58,8 @@ from conformance.checks import (
 
 __all__ = [
     "chat_completions",
+    "embeddings",
+    "embeddings_refusals",
     "errors_400",
     "errors_400_bodies",
     "errors_400_messages",

@@ -13,6 +13,8 @@ stream                      ``streaming.events_are_single_data_lines``, ``stream
                             ``chunks_are_schema_valid`` and the other stream-form checks
 model list, model           ``models.list_is_schema_valid``, ``models.retrieve_is_schema_valid``
 moderation                  ``moderation.response_is_schema_valid``
+embedding list              ``embeddings.response_is_schema_valid`` (the vectors' encoding:
+                            ``embeddings.base64_is_the_float_vector``)
 response (Responses API)    ``responses.response_is_schema_valid`` (POST /responses and GET
                             /responses/{id}, and the response in a stream's response.* events)
 response stream             ``responses-streaming.events_are_typed_json`` and the other event
@@ -44,6 +46,7 @@ CHUNK_FORM = "streaming.chunks_are_schema_valid"
 MODEL_LIST_FORM = "models.list_is_schema_valid"
 MODEL_FORM = "models.retrieve_is_schema_valid"
 MODERATION_FORM = "moderation.response_is_schema_valid"
+EMBEDDING_FORM = "embeddings.response_is_schema_valid"
 ERROR_FORM = "errors-400.refusals_use_the_error_envelope"
 RESPONSE_FORM = "responses.response_is_schema_valid"
 RESPONSE_EVENTS = "responses-streaming.events_are_typed_json"
@@ -55,7 +58,17 @@ STARVED = "reasoning.answers_leave_room_after_thinking"
 RESPONSES_THINKING_IN_TEXT = "responses-reasoning.thinking_is_apart_from_the_answer"
 RESPONSES_STARVED = "responses-reasoning.answers_leave_room_after_thinking"
 
-Kind = Literal["chat-completion", "stream", "model-list", "model", "moderation", "error", "response", "response-stream"]
+Kind = Literal[
+    "chat-completion",
+    "stream",
+    "model-list",
+    "model",
+    "moderation",
+    "embedding",
+    "error",
+    "response",
+    "response-stream",
+]
 
 
 def path_of(exchange: Exchange) -> str:
@@ -82,6 +95,8 @@ def kind_of(exchange: Exchange) -> Kind | None:
         return "model"
     if method == "POST" and path == "/moderations":
         return "moderation"
+    if method == "POST" and path == "/embeddings":
+        return "embedding"
     if method == "POST" and path == "/responses":
         return "response-stream" if isinstance(body, dict) and body.get("stream") is True else "response"
     if method == "GET" and path.startswith("/responses/") and path.count("/") == 2:

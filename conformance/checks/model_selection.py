@@ -1,4 +1,4 @@
-"""Row ``model-selection``: each listed model answers as itself; unknown models are refused.
+"""Row ``model-selection``: each listed model answers as itself; unknown models, and the embedding model, are refused.
 
 (That the configured chat, vision and moderation models answer their kind of request is each of
 those rows' first claim; the envelope of a refusal is errors-400's, over every refusal of the run.)"""
@@ -52,11 +52,11 @@ def echoes(requested: str, answered: object) -> bool:
 
 def chat_models(ctx: CheckContext) -> list[str]:
     """The listed models a chat request goes to: configured ones first, then the rest of the list
-    (minus the moderation model and the profile's not_chat), up to the dialect's cap."""
+    (minus the moderation and embedding models and the profile's not_chat), up to the dialect's cap."""
     listed = listed_ids(ctx)
     if ctx.target.models.selection is not None:
         return list(ctx.target.models.selection)
-    skip = {ctx.target.models.moderation, *ctx.target.models.not_chat}
+    skip = {ctx.target.models.moderation, ctx.target.models.embedding, *ctx.target.models.not_chat}
     configured = [m for m in dict.fromkeys(ctx.target.models.configured().values()) if m in listed and m not in skip]
     others = [m for m in dict.fromkeys(listed) if m not in skip and m not in configured]
     cap = ctx.dialect.limits.get("models_chatted", 10)
@@ -68,7 +68,7 @@ def _chat_plan(target: Target, dialect: Dialect) -> list[Request]:
     if target.models.selection is not None:
         models = list(target.models.selection)
     else:
-        skip = {target.models.moderation, *target.models.not_chat}
+        skip = {target.models.moderation, target.models.embedding, *target.models.not_chat}
         configured = [m for m in dict.fromkeys(target.models.configured().values()) if m not in skip]
         cap = max(dialect.limits.get("models_chatted", 10), len(configured))
         models = configured + [f"listed-model-{n}" for n in range(1, cap - len(configured) + 1)]
@@ -112,5 +112,26 @@ def unknown_model_is_refused_with_404(ctx: CheckContext) -> str | None:
         ctx.dialect.status_for("unknown_model"),
         f"a chat request for the unknown model {UNKNOWN_MODEL!r}",
         answered="the target silently substitutes a model",
+    )
+    return None
+
+
+@probe("model-selection/embedding-model", refusal=True)
+def embedding_model(target: Target) -> Request | None:
+    model = target.models.embedding
+    if model is None or model == target.models.chat:
+        return None
+    purpose = f"a chat request to the embedding model {model}"
+    return chat_request(target, "model-selection/embedding-model", purpose, user("Say hello."), model=model)
+
+
+@check("model-selection", Level.SHOULD, source="openai-not-a-chat-model", needs=("model-selection/embedding-model",))
+def embedding_model_does_not_chat(ctx: CheckContext) -> str | None:
+    """A chat request to the embedding model is refused (OpenAI: 404 "This is not a chat model"), not answered."""
+    expect_refusal(
+        ctx.exchange("model-selection/embedding-model"),
+        (400, 404),
+        "a chat request to the embedding model",
+        answered="the app gets words from a model that makes vectors",
     )
     return None

@@ -122,6 +122,7 @@ _KINDS: dict[str, ts_oracle.Kind] = {
     "model-list": "model-list",
     "model": "model",
     "moderation": "moderation",
+    "embedding": "embedding",
     "error": "error",
     "response": "response",
     "response-stream": "response-stream",

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from conformance.reference import (
     answers,
     chat,
+    embeddings,
     fault_hooks,
     legacy_functions,
     moderation,
@@ -327,6 +328,10 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         )
         return JSONResponse(fault_hooks.moderation(answered, active))
 
+    async def create_embeddings(request: Request) -> Response:
+        active: frozenset[str] = request.state.faults
+        return JSONResponse(embeddings.embed(await _json_body(request, active), active))
+
     async def not_found(request: Request, exc: Exception) -> Response:
         active: frozenset[str] = getattr(request.state, "faults", frozenset())
         status = exc.status_code if isinstance(exc, HTTPException) else 404
@@ -352,6 +357,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         )
         auth_fault = "responses-auth-not-enforced"
         routes += [
+            Route(f"{base}/embeddings", endpoint(create_embeddings), methods=["POST"]),
             Route(f"{base}/responses", endpoint(create, auth_fault), methods=["POST"]),
             Route(
                 f"{base}/responses/{{response_id}}",

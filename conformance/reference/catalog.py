@@ -35,6 +35,10 @@ RATE_LIMITED_MODEL = "Llama-Rate-Limit-Test"
 # a reasoning model: the OpenAI flavour lists it (the Llama API documents none), both answer it
 REASONING_MODEL = ModelInfo("Llama-Reasoning-Test", vision=False, thinks=True)
 
+# the OpenAI flavour's embedding model (the Llama API serves no /embeddings): vectors of this many numbers
+EMBEDDING_MODEL = "text-embedding-test"
+EMBEDDING_LENGTH = 256
+
 CHAT_MODELS = {model.id: model for model in (*MODELS, ModelInfo(RATE_LIMITED_MODEL, vision=False), REASONING_MODEL)}
 
 # Llama's hazard categories (MLCommons taxonomy, as Llama Guard names them); the docs confirm the
@@ -152,6 +156,6 @@ OPENAI = Flavour(
         "reset-requests",
         "reset-tokens",
     ),
-    extra_models=(REASONING_MODEL.id,),
+    extra_models=(REASONING_MODEL.id, EMBEDDING_MODEL),
 )
 FLAVOURS = {flavour.name: flavour for flavour in (LLAMA, OPENAI)}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.reference import parameters, thinking
-from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, LLAMA, Flavour
+from conformance.reference.catalog import CHAT_MODELS, EMBEDDING_MODEL, FORBIDDEN_MODEL, LLAMA, Flavour
 from conformance.reference.effects import Effects, effects_of
 from conformance.reference.errors import ApiError, bad_request, unknown_model
 from conformance.reference.json_schemas import NAME, json_schema
@@ -317,6 +317,13 @@ def parse(
     model = requested_model(body)
     if model == flavour.moderation_model:
         raise bad_request(f"The model `{model}` serves /moderations only.", "model", "model_not_supported")
+    if model == EMBEDDING_MODEL:
+        raise ApiError(
+            404,
+            "This is not a chat model and thus not supported in the v1/chat/completions endpoint.",
+            param="model",
+            code="model_not_found",
+        )
     if model not in CHAT_MODELS:
         raise unknown_model(model, param=None)
     _messages(body.get("messages"), CHAT_MODELS[model].vision, flavour)

@@ -20,7 +20,7 @@ from jsonschema.exceptions import SchemaError
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from conformance.reference import message_faults, parameters
-from conformance.reference.catalog import CHAT_MODELS, FORBIDDEN_MODEL, MODELS, Flavour
+from conformance.reference.catalog import CHAT_MODELS, EMBEDDING_MODEL, FORBIDDEN_MODEL, MODELS, Flavour
 from conformance.reference.chat import ChatRequest, check_image
 from conformance.reference.effects import Effects
 from conformance.reference.errors import ApiError, bad_request
@@ -64,6 +64,8 @@ def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
     model = body.get("model")
     _refuse_or_break(body, messages, active)
     message_faults.apply(body, messages, active)
+    if "embedding-model-chats" in active and model == EMBEDDING_MODEL:
+        body["model"] = MODELS[0].id
     if "images-dropped" in active:
         for message in messages:
             if isinstance(message.get("content"), list):

@@ -7,14 +7,24 @@ else. Faults are switched on for a whole server (``ReferenceConfig(faults=...)``
 ``serve-reference --fault``) or per request, under the path prefix ``/faults/<id>[,<id>...]``.
 
 The catalogue is kept by area (``streams``, ``chat``, ``messages``, ``endpoints``, ``errors``, ``parameters``,
-``responses``, ``reasoning``); what each fault does is in ``conformance.reference.fault_hooks`` (``message_faults``
-for the shapes of messages, ``thinking_faults`` for the reasoning ones, ``conformance.reference.parameters`` for the
-parameter sweep's).
+``responses``, ``reasoning``, ``embeddings``); what each fault does is in ``conformance.reference.fault_hooks``
+(``message_faults`` for the shapes of messages, ``thinking_faults`` for the reasoning ones,
+``conformance.reference.parameters`` for the parameter sweep's, ``conformance.reference.embeddings`` for its own).
 """
 
 from __future__ import annotations
 
-from conformance.reference.faults import chat, endpoints, errors, messages, parameters, reasoning, responses, streams
+from conformance.reference.faults import (
+    chat,
+    embeddings,
+    endpoints,
+    errors,
+    messages,
+    parameters,
+    reasoning,
+    responses,
+    streams,
+)
 from conformance.reference.faults.model import Fault
 
 _CATALOGUE = (
@@ -26,6 +36,7 @@ _CATALOGUE = (
     *parameters.FAULTS,
     *responses.FAULTS,
     *reasoning.FAULTS,
+    *embeddings.FAULTS,
 )
 
 FAULTS: dict[str, Fault] = {fault.id: fault for fault in _CATALOGUE}

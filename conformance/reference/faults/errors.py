@@ -41,6 +41,7 @@ FAULTS = (
             "responses-reasoning",
             "parameters",
             "responses-parameters",
+            "embeddings",
         ),
         "(the SDK raises InternalServerError)",
         "tenstorrent/tt-inference-server#2771",

@@ -1,0 +1,5 @@
+"""Feature row `embeddings`."""
+
+from conformance.suite import row_test
+
+test_embeddings = row_test("embeddings")
