@@ -200,9 +200,30 @@ FEATURES: tuple[Feature, ...] = (
         lambda m, p, b: m == "GET" and p.startswith("/models/"),
     ),
     Feature("moderation", "POST /moderations", "moderation", (), lambda m, p, b: m == "POST" and p == "/moderations"),
+    Feature(
+        "embeddings",
+        "POST /embeddings",
+        "embeddings",
+        ("embeddings.strings_are_embedded_one_per_input", "embeddings.token_ids_are_embedded"),
+        lambda m, p, b: m == "POST" and p == "/embeddings",
+    ),
+    Feature(
+        "embeddings_base64",
+        "embeddings as base64 (what both SDKs ask for by default)",
+        "embeddings",
+        ("embeddings.base64_is_the_float_vector",),
+        lambda m, p, b: m == "POST" and p == "/embeddings" and b.get("encoding_format") == "base64",
+    ),
+    Feature(
+        "embeddings_dimensions",
+        "dimensions on embeddings",
+        "embeddings",
+        ("embeddings.dimensions_are_honoured_or_refused",),
+        lambda m, p, b: m == "POST" and p == "/embeddings" and "dimensions" in b,
+    ),
 )
 FEATURE_IDS = tuple(feature.id for feature in FEATURES)
-_KNOWN = ("/chat/completions", "/models", "/moderations")
+_KNOWN = ("/chat/completions", "/models", "/moderations", "/embeddings")
 
 
 def features_of(method: str, path: str, body: Any) -> list[str]:

@@ -58,6 +58,8 @@ class Request:
     replay_match: Literal["exact", "route"] = "exact"
     # False for the rate-limit burst, which must not be spaced out by the suite's own pacing
     paced: bool = True
+    # the most answer bytes kept: a request judged by its status alone whose answer may be huge (None: the run's cap)
+    body_cap: int | None = None
 
     def body_bytes(self) -> bytes | None:
         if self.body is not None:

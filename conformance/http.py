@@ -212,7 +212,7 @@ class HttpClient:
                     headers=request.header_items() + self._auth_headers(request),
                 ) as reply:
                     ttfb = time.monotonic() - t0
-                    chunks, failure, cut = self._read_body(reply, t0, bound)
+                    chunks, failure, cut = self._read_body(reply, t0, bound, request.body_cap)
                     response = Response(
                         status=reply.status_code,
                         reason=self._redactor.text(reply.reason_phrase),
@@ -270,18 +270,24 @@ class HttpClient:
         return None
 
     def _read_body(
-        self, reply: httpx2.Response, t0: float, bound: Bound
+        self, reply: httpx2.Response, t0: float, bound: Bound, body_cap: int | None = None
     ) -> tuple[tuple[Chunk, ...], TransportFailure | None, tuple[int, str] | None]:
         """The body's chunks (redacted), why reading stopped early, and for a body too large to
-        keep whole its size as far as it was read and its digest."""
+        keep whole its size as far as it was read and its digest. ``body_cap``: the request needs only the
+        status and the first bytes of its answer, and keeps no more."""
         limits = self._limits
-        cap = limits.max_body_bytes
+        cap = min(limits.max_body_bytes, body_cap) if body_cap is not None else limits.max_body_bytes
         decoder = BodyDecoder(reply.headers.get("content-encoding"))
         chunks: list[Chunk] = []
         size = raw_size = 0
         digest = hashlib.sha256()
         failure: TransportFailure | None = None
-        too_large = TransportFailure("too-large", f"body exceeded {cap} bytes; reading stopped")
+        said = (
+            f"the suite keeps only the first {cap} bytes of this answer (its status is what is judged)"
+            if body_cap is not None and body_cap < limits.max_body_bytes
+            else f"body exceeded {cap} bytes; reading stopped"
+        )
+        too_large = TransportFailure("too-large", said)
         try:
             for raw in reply.iter_raw():
                 raw_size += len(raw)

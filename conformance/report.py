@@ -34,7 +34,7 @@ from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_sta
 # size and digest of a body too large to keep, the status "blocked" with the check's blocked_by; 1.3:
 # each check's kind and a model check's rate, the status "inconclusive", run.trials; 1.4: the seven rows of the
 # Responses API; 1.5: the reasoning rows, run.thinking; 1.6: coverage of the API surface's catalogue
-REPORT_VERSION = "1.6"
+REPORT_VERSION = "1.7"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 # a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)

@@ -161,7 +161,8 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
     start_builtin = mode != "replay" and target.builtin_server is not None and base_url is None
     if mode != "replay" and not start_builtin and target.base_url is None and not options.dry_run:
         raise ConfigError(f"target {target.name!r} has no base URL; give one with --base-url")
-    if target.models.chat is None:
+    if target.models.chat is None and target.models.embedding is None:
+        # an embeddings server alone is a target too: the rows that ask a chat model do not apply to it
         raise ConfigError(f"target {target.name!r} configures no chat model; give one with --model")
 
     api_key = None

@@ -16,6 +16,8 @@ from typing import Any
 
 from conformance import cli
 from conformance.capture import CaptureProxy
+from conformance.cassette_format import dump_exchange, exchange_from_dict, load_yaml
+from conformance.exchange import Chunk
 from conformance.reference import ReferenceConfig, ReferenceServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +36,9 @@ class App:
         return self.base_url.replace("/v1", f"/faults/{fault}/v1")
 
 
-def capture_sample_app(work: Path, model: str = MODEL) -> App:
+def capture_sample_app(
+    work: Path, model: str = MODEL, *, script: str = "sample_app.py", extra: tuple[str, ...] = ()
+) -> App:
     server = ReferenceServer(ReferenceConfig(api_keys=frozenset({KEY}), flavour="openai", base_path="/v1"))
     base_url = server.start()
     proxy = CaptureProxy(base_url, work / "traffic", timeout=30)
@@ -42,7 +46,7 @@ def capture_sample_app(work: Path, model: str = MODEL) -> App:
     env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": KEY}
     try:
         subprocess.run(
-            [sys.executable, str(ROOT / "examples" / "sample_app.py"), "--model", model],
+            [sys.executable, str(ROOT / "examples" / script), "--model", model, *extra],
             env=env,
             check=True,
             capture_output=True,
@@ -121,3 +125,21 @@ def answers(data: dict[str, Any]) -> dict[str, Any]:
             len(exchange["earlier"]),
         )
     return found
+
+
+def edit_original(traffic: Path, name: str, edit: Any) -> None:
+    """Rewrite the original answer of one captured request (``edit`` maps its body to the new one)."""
+    path = traffic / f"{name}.yaml"
+    exchange = exchange_from_dict(load_yaml(path.read_text()))
+    response = exchange.response
+    assert response is not None
+    body = edit(response.body)
+    changed = exchange.__class__(
+        **{
+            **exchange.__dict__,
+            "response": response.__class__(
+                **{**{k: v for k, v in response.__dict__.items() if k != "body"}, "chunks": (Chunk(0.01, body),)}
+            ),
+        }
+    )
+    path.write_text(dump_exchange(changed))

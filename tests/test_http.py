@@ -294,3 +294,16 @@ def test_a_request_that_cannot_be_sent_says_so_without_the_key():
     assert "GET /models could not be sent" in message
     assert "newline-0123456789" not in message
     assert "sk-embedded" not in message
+
+
+def test_a_request_judged_by_its_status_keeps_only_the_first_bytes_of_a_large_answer():
+    from dataclasses import replace
+
+    with HostileServer("huge") as server:
+        capped = client(server.base_url).send(replace(LIST, body_cap=16 * 1024))
+    assert capped.failure is not None
+    assert capped.failure.kind == "too-large"
+    assert "keeps only the first 16384 bytes of this answer" in capped.failure.message
+    assert capped.response is not None
+    assert capped.response.status == 200
+    assert len(capped.response.body) <= HEAD_BYTES

@@ -13,10 +13,8 @@ import httpx2
 import pytest
 
 from conformance.capture import CaptureProxy
-from conformance.cassette_format import dump_exchange, exchange_from_dict, load_yaml
-from conformance.exchange import Chunk
 from conformance.reference import ReferenceConfig, ReferenceServer
-from tests.migration_helpers import KEY, MODEL, App, capture_sample_app, migrate
+from tests.migration_helpers import KEY, MODEL, App, capture_sample_app, edit_original, migrate
 
 WEATHER = {
     "type": "function",
@@ -153,23 +151,6 @@ def test_the_fault_that_breaks_a_feature_fails_its_claim_on_its_request(wide: Ap
     assert code == (1 if levels == {"MUST"} else 0)
 
 
-def _edit_original(traffic: Path, name: str, edit: Any) -> None:
-    path = traffic / f"{name}.yaml"
-    exchange = exchange_from_dict(load_yaml(path.read_text()))
-    response = exchange.response
-    assert response is not None
-    body = edit(response.body)
-    changed = exchange.__class__(
-        **{
-            **exchange.__dict__,
-            "response": response.__class__(
-                **{**{k: v for k, v in response.__dict__.items() if k != "body"}, "chunks": (Chunk(0.01, body),)}
-            ),
-        }
-    )
-    path.write_text(dump_exchange(changed))
-
-
 @pytest.fixture
 def sample(tmp_path: Path) -> Iterator[App]:
     found = capture_sample_app(tmp_path)
@@ -178,8 +159,8 @@ def sample(tmp_path: Path) -> Iterator[App]:
 
 
 def test_an_original_that_called_another_tool_or_answered_json_is_a_difference(sample: App) -> None:
-    _edit_original(sample.traffic, "0003-post-chat-completions", lambda b: b.replace(b"get_weather", b"get_time"))
-    _edit_original(
+    edit_original(sample.traffic, "0003-post-chat-completions", lambda b: b.replace(b"get_weather", b"get_time"))
+    edit_original(
         sample.traffic,
         "0001-post-chat-completions",
         lambda b: b.replace(b'"content":"You said: Say hello in one short sentence."', b'"content":"{\\"hello\\": 1}"'),

@@ -154,3 +154,31 @@ def test_the_environment_chooses_target_and_mode(tmp_path):
     config = resolve(options(), env={"CONFORMANCE_TARGET": "vendor", "VENDOR_KEY": "sk-0123456789"}, cwd=tmp_path)
     assert config.target.name == "vendor"
     assert config.mode == "live"
+
+
+def test_an_embeddings_server_is_a_target_without_a_chat_model(tmp_path):
+    config = resolve(
+        options(base_url="http://127.0.0.1:9/v1", api_key_env="K", embedding_model="e-small"),
+        env={"K": "sk-0123456789"},
+        cwd=tmp_path,
+    )
+    assert (config.target.models.chat, config.target.models.embedding) == (None, "e-small")
+    assert config.target.models.configured() == {"embedding": "e-small"}
+
+
+def test_the_rows_a_dialect_does_not_serve_are_unsupported_for_its_targets(tmp_path):
+    write(tmp_path, "vendor", GOOD)
+    config = resolve(options(target="vendor"), env={"VENDOR_KEY": "sk-0123456789"}, cwd=tmp_path)
+    assert "embeddings" in config.dialect.unserved_rows
+    assert config.target.capabilities.unsupported == ("moderation", "embeddings")
+    openai = resolve(options(target="vendor", dialect="openai"), env={"VENDOR_KEY": "sk-0123456789"}, cwd=tmp_path)
+    assert openai.target.capabilities.unsupported == ("moderation",)
+
+
+def test_a_dialect_naming_an_unknown_row_is_one_clear_line(tmp_path):
+    from conformance.dialects import load_dialect
+
+    (tmp_path / "odd.toml").write_text('name = "odd"\ntitle = "odd"\nextends = "openai"\nunserved_rows = ["fax"]\n')
+    (tmp_path / "openai.toml").write_text((ROOT / "dialects" / "openai.toml").read_text())
+    with pytest.raises(ConfigError, match=r"unserved_rows names unknown rows \['fax'\]"):
+        load_dialect("odd", tmp_path)

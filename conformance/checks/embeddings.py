@@ -184,7 +184,7 @@ def token_ids_are_embedded(ctx: CheckContext) -> str | None:
     return None
 
 
-def _clients(exchange: Exchange, reference: Vector) -> str:
+def clients_say(exchange: Exchange, reference: Vector) -> str:
     """What each official client hands the app for this answer, against the vector the float answer holds."""
     said = []
     python = sdk_oracle.judge(exchange, "embedding")
@@ -223,13 +223,13 @@ def base64_is_the_float_vector(ctx: CheckContext) -> str | None:
     if isinstance(value, list):
         raise CheckFailed(
             f"{encoded.describe()}: encoding_format base64 was ignored: $.data[0].embedding is a list of "
-            f"{len(value)} numbers, not a base64 string; {_clients(encoded, reference)}"
+            f"{len(value)} numbers, not a base64 string; {clients_say(encoded, reference)}"
         )
     if not isinstance(value, str):
         raise Blocked(EMBEDDING_FORM, f"{encoded.describe()}: $.data[0].embedding is {brief(value, 30)}")
     decoded = decode_base64(value)
     if decoded is not None and len(decoded) == len(reference) and cosine(decoded, reference) >= SAME:
-        return f"{len(decoded)} float32s, the float answer's vector; {_clients(encoded, reference)}"
+        return f"{len(decoded)} float32s, the float answer's vector; {clients_say(encoded, reference)}"
     packed = {"big-endian float32": ">f", "float64": "<d", "big-endian float64": ">d"}
     guess = next(
         (
@@ -244,11 +244,16 @@ def base64_is_the_float_vector(ctx: CheckContext) -> str | None:
     what = f"it packs {guess}" if guess else f"it decodes to {described(decoded)}" if decoded else "it is not base64"
     raise CheckFailed(
         f"{encoded.describe()}: the base64 vector is not the float answer's ({len(reference)} numbers): {what}; "
-        f"{_clients(encoded, reference)}"
+        f"{clients_say(encoded, reference)}"
     )
 
 
-@check("embeddings", Level.MUST, source="openai-embeddings", needs=("embeddings/dimensions", BASIC))
+@check(
+    "embeddings",
+    Level.MUST,
+    source="openai-embeddings",
+    needs=("embeddings/dimensions", BASIC, "embeddings/dimensions-zero"),
+)
 def dimensions_are_honoured_or_refused(ctx: CheckContext) -> str | None:
     """dimensions 16 gives vectors of 16 numbers, of unit length where the full vectors are (shortened and
     renormalised), and dimensions 0 is refused with 400; or the model refuses dimensions with 400 naming it."""
@@ -366,4 +371,4 @@ def same_input_gives_the_same_vector(ctx: CheckContext) -> str | None:
     return f"{len(sent)} answers, one vector"
 
 
-__all__ = ["ENCODING", "TEXT", "embedding_request"]
+__all__ = ["ENCODING", "TEXT", "clients_say", "embedding_request"]

@@ -8,6 +8,8 @@ does not have. The envelope of every refusal is judged by ``errors-400.refusals_
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conformance.checks._embeddings import names, usage_of
 from conformance.checks._every import EMBEDDING_FORM
 from conformance.checks._expect import brief, error_message, expect_refusal
@@ -22,6 +24,8 @@ from conformance.verdicts import Blocked, CheckFailed, Level
 MAX_INPUTS = 2048
 LONG_WORDS = 9000
 LONG_INPUT = "hello " * LONG_WORDS
+# what is kept of an answer to the 2049 inputs
+TOO_MANY_KEPT = 16 * 1024
 # a model id no server has
 UNKNOWN_MODEL = "no-such-embedding-model-0"
 
@@ -39,7 +43,9 @@ def empty_list(target: Target) -> Request | None:
 @probe("embeddings/too-many", refusal=True)
 def too_many(target: Target) -> Request | None:
     purpose = f"{MAX_INPUTS + 1} inputs, one more than OpenAI takes"
-    return embedding_request(target, "embeddings/too-many", purpose, {"input": ["hi"] * (MAX_INPUTS + 1)})
+    request = embedding_request(target, "embeddings/too-many", purpose, {"input": ["hi"] * (MAX_INPUTS + 1)})
+    # answered, it holds 2049 vectors (megabytes): its status is the claim, its first bytes are enough to show
+    return None if request is None else replace(request, body_cap=TOO_MANY_KEPT)
 
 
 @probe("embeddings/over-context")
@@ -140,7 +146,8 @@ def chat_model_is_refused(ctx: CheckContext) -> str | None:
 
 @check("embeddings", Level.SHOULD, source="openai-embeddings-errors", needs=("embeddings/no-model",))
 def missing_model_is_refused(ctx: CheckContext) -> str | None:
-    """A request without a model is refused with 400 ("you must provide a model parameter")."""
+    """A request without a model is refused with 400, as OpenAI refuses it (rather than answered by a model the
+    app did not name)."""
     return _refused(ctx, "embeddings/no-model", (400,), "the target picks a model the app did not name")
 
 

@@ -87,7 +87,7 @@ BODIES = (
         "chat-empty",
         "an empty body sent as application/json",
         "/chat/completions",
-        lambda t: (b"", "application/json"),
+        lambda t: None if t.models.chat is None else (b"", "application/json"),
         unreadable=True,
     ),
     Body("chat-form", "a form-encoded body", "/chat/completions", _form, as_json=False),

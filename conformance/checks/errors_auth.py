@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import quote
 
-from conformance.checks._every import applicable, judge_each
+from conformance.checks._every import applicable, judge_each, maybe_exchange
 from conformance.checks._expect import expect_refusal
 from conformance.checks._requests import chat_request
 from conformance.context import CheckContext
@@ -100,7 +100,7 @@ def _elsewhere_models(target: Target) -> Request | None:
 
 
 def _elsewhere_model(target: Target) -> Request | None:
-    model = target.models.chat
+    model = target.models.chat or target.models.embedding
     if model is None:
         return None
     path = "/models/" + quote(model, safe="-._~:@!$&'()*+,;=")
@@ -117,6 +117,14 @@ def _elsewhere_moderations(target: Target) -> Request | None:
     )
 
 
+def _elsewhere_embeddings(target: Target) -> Request | None:
+    model = target.models.embedding
+    if model is None:
+        return None
+    body = {"model": model, "input": "I like apples.", "encoding_format": "float"}
+    return Request("errors-auth/elsewhere/embeddings", "POST", "/embeddings", "embeddings with a wrong key", json=body)
+
+
 def _elsewhere_stream(target: Target) -> Request | None:
     request = chat_request(target, "errors-auth/elsewhere/stream", "a streamed chat request with a wrong key", HELLO)
     if request is None:
@@ -130,6 +138,7 @@ ELSEWHERE: dict[str, tuple[Callable[[Target], Request | None], str]] = {
     "errors-auth/elsewhere/models": (_elsewhere_models, "anyone can list the models"),
     "errors-auth/elsewhere/model": (_elsewhere_model, "anyone can read a model's details"),
     "errors-auth/elsewhere/moderations": (_elsewhere_moderations, "anyone can spend the key's moderation quota"),
+    "errors-auth/elsewhere/embeddings": (_elsewhere_embeddings, "anyone can spend the key's embeddings quota"),
     "errors-auth/elsewhere/stream": (_elsewhere_stream, "the stream opened before the key was checked"),
 }
 
@@ -150,14 +159,19 @@ for _probe_id, (_build, _) in ELSEWHERE.items():
 
 @check("errors-auth", Level.MUST, source="openai-errors", needs=("errors-auth/wrong-key", *ELSEWHERE))
 def every_route_refuses_a_wrong_key(ctx: CheckContext) -> str | None:
-    """Not only chat: GET /models, GET /models/{model}, POST /moderations and a streamed chat request refuse a wrong
-    key with 401 (the SDK raises AuthenticationError), the stream before it begins."""
-    chat = ctx.exchange("errors-auth/wrong-key")
-    if chat.response is not None and chat.response.status < 400:
+    """Not only chat: GET /models, GET /models/{model}, POST /moderations, POST /embeddings and a streamed chat request
+    refuse a wrong key with 401 (the SDK raises AuthenticationError), the stream before it begins."""
+    # a target that does not chat (an embeddings server) has its other routes judged alone
+    chat = maybe_exchange(ctx, "errors-auth/wrong-key")
+    if chat is not None and chat.response is not None and chat.response.status < 400:
         raise Blocked(CHAT_WRONG_KEY, "the target enforces no key on chat either")
     expected = ctx.dialect.status_for("unauthenticated")
     # refused as chat refuses it with a status other than 401: one defect, the chat check's
-    as_chat = chat.response.status if chat.response is not None and chat.response.status not in expected else None
+    as_chat = (
+        chat.response.status
+        if chat is not None and chat.response is not None and chat.response.status not in expected
+        else None
+    )
     asked = {exchange.id: (exchange, ELSEWHERE[exchange.id][1]) for exchange in applicable(ctx, ELSEWHERE)}
     if as_chat is not None and all(e.response is not None and e.response.status == as_chat for e, _ in asked.values()):
         raise Blocked(CHAT_WRONG_KEY, f"every route refuses a wrong key as chat does, with {as_chat}")

@@ -28,6 +28,8 @@ def ask_model(target: Target, model: str) -> Request | None:
 
 @probe("model-selection/unknown-model", refusal=True)
 def unknown_model(target: Target) -> Request | None:
+    if target.models.chat is None:
+        return None  # a target that does not chat (an embeddings server): the embeddings row asks it
     return chat_request(
         target,
         "model-selection/unknown-model",

@@ -66,8 +66,10 @@ def claim(
     threshold: float | None = None,
     comparison: bool = False,
     chat_only: bool = True,
+    endpoint: str | None = None,
 ) -> Callable[[Callable[[TrafficContext], Any]], Callable[[TrafficContext], Any]]:
-    """Register a claim; one with the id of a run's check takes that check's level, kind and source."""
+    """Register a claim; one with the id of a run's check takes that check's level, kind and source. It applies to
+    chat completions (``chat_only``), to every request, or to POST requests to ``endpoint`` alone."""
 
     def register(func: Callable[[TrafficContext], Any]) -> Callable[[TrafficContext], Any]:
         known = load_all().get(check_id)  # the run's checks, registered first
@@ -85,6 +87,8 @@ def claim(
         )
 
         def applies_to(method: str, path: str, body: Body) -> bool:
+            if endpoint is not None:
+                return method == "POST" and path.split("?", 1)[0] == endpoint and applies(body)
             chat = method == "POST" and path.split("?", 1)[0] == "/chat/completions"
             return (chat or not chat_only) and applies(body)
 

@@ -20,7 +20,13 @@ from typing import Any
 from conformance import app_features
 from conformance.dialects import Dialect
 from conformance.exchange import Exchange, Request
-from conformance.migrate import claims_format, claims_reasoning, claims_tools, compare  # noqa: F401 - registers
+from conformance.migrate import (  # noqa: F401 - registers
+    claims_embeddings,
+    claims_format,
+    claims_reasoning,
+    claims_tools,
+    compare,
+)
 from conformance.migrate.claims import CLAIMS, Claim, TrafficContext
 from conformance.profiles import Target
 from conformance.registry import Check, load_all

@@ -357,7 +357,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         )
         auth_fault = "responses-auth-not-enforced"
         routes += [
-            Route(f"{base}/embeddings", endpoint(create_embeddings), methods=["POST"]),
+            Route(f"{base}/embeddings", endpoint(create_embeddings, "embeddings-auth-not-enforced"), methods=["POST"]),
             Route(f"{base}/responses", endpoint(create, auth_fault), methods=["POST"]),
             Route(
                 f"{base}/responses/{{response_id}}",

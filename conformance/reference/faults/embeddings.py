@@ -169,4 +169,12 @@ FAULTS = (
         "generates from an embedding model's weights)",
         level="SHOULD",
     ),
+    Fault(
+        "embeddings-auth-not-enforced",
+        "POST /embeddings answers without a valid key",
+        ("errors-auth",),
+        "embeddings quota",
+        "vllm-project/vllm#42591 (/v2/embed bypasses --api-key), wyeeeee/hajimi#306 (embeddings endpoints added "
+        "without the authentication chat has)",
+    ),
 )
