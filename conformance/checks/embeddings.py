@@ -257,7 +257,7 @@ def base64_is_the_float_vector(ctx: CheckContext) -> str | None:
 def dimensions_are_honoured_or_refused(ctx: CheckContext) -> str | None:
     """dimensions 16 gives vectors of 16 numbers, of unit length where the full vectors are (shortened and
     renormalised), and dimensions 0 is refused with 400; or the model refuses dimensions with 400 naming it."""
-    short = ctx.exchange("embeddings/dimensions")
+    short, zero = ctx.exchange("embeddings/dimensions"), ctx.exchange("embeddings/dimensions-zero")
     response = expect_status(short, 200, 400)
     if response.status == 400:
         message = error_message(short) or ""
@@ -273,7 +273,6 @@ def dimensions_are_honoured_or_refused(ctx: CheckContext) -> str | None:
             f"{short.describe()}: the shortened vector has length {norm(got):.4f}, not 1 as the full one: it was "
             "cut without being renormalised"
         )
-    zero = ctx.exchange("embeddings/dimensions-zero")
     answer = expect_status(zero, 200, 400, 422)
     if answer.status != 400:
         raise CheckFailed(

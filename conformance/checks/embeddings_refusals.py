@@ -104,9 +104,17 @@ def _refused(ctx: CheckContext, probe_id: str, statuses: tuple[int, ...], answer
 def empty_input_is_refused(ctx: CheckContext) -> str | None:
     """An empty string and an empty list of inputs are refused with 400."""
     answered = "the app gets a vector of nothing"
-    said = [
-        _refused(ctx, probe_id, (400,), answered) for probe_id in ("embeddings/empty-string", "embeddings/empty-list")
-    ]
+    probes = ("embeddings/empty-string", "embeddings/empty-list")
+    for probe_id in probes:
+        ctx.exchange(probe_id)  # both are evidence, whichever fails first
+    said, problems = [], []
+    for probe_id in probes:
+        try:
+            said.append(_refused(ctx, probe_id, (400,), answered))
+        except CheckFailed as failure:
+            problems.append(failure.message)
+    if problems:
+        raise CheckFailed("; ".join(problems))
     return "; ".join(said)
 
 

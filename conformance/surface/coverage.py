@@ -33,6 +33,7 @@ OBJECT_CHECKS: frozenset[str] = frozenset(
         "chat-completions.response_is_schema_valid",
         "streaming.chunks_are_schema_valid",
         "moderation.response_is_schema_valid",
+        "embeddings.response_is_schema_valid",
         "responses.response_is_schema_valid",
         "responses-streaming.events_are_typed_json",
     }

@@ -30,6 +30,7 @@ COVERED: tuple[tuple[str, str], ...] = (
     ("GET", "/models/{model}"),
     ("POST", "/chat/completions"),
     ("POST", "/moderations"),
+    ("POST", "/embeddings"),
     ("POST", "/responses"),
     ("GET", "/responses/{response_id}"),
 )

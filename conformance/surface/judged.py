@@ -152,6 +152,24 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
         "input": ("moderation.one_result_per_input", "moderation.harmful_text_is_flagged"),
         "model": ("moderation.response_is_schema_valid", "errors-not-found.unknown_model_moderation_is_404"),
     },
+    "POST /embeddings": {
+        "dimensions": ("embeddings.dimensions_are_honoured_or_refused",),
+        "encoding_format": ("embeddings.base64_is_the_float_vector", "embeddings.unknown_encoding_is_refused"),
+        "input": (
+            "embeddings.strings_are_embedded_one_per_input",
+            "embeddings.token_ids_are_embedded",
+            "embeddings.empty_input_is_refused",
+            "embeddings.too_many_inputs_are_refused",
+            "embeddings.overlong_input_is_refused_not_truncated",
+        ),
+        "model": (
+            "embeddings.response_is_schema_valid",
+            "embeddings.chat_model_is_refused",
+            "embeddings.missing_model_is_refused",
+            "embeddings.unknown_model_is_refused",
+        ),
+        "user": _ACCOUNT,
+    },
     "POST /responses": {
         "access_programs": _CLIENT_ONLY,
         "background": "background responses (polled by GET): " + _NO_PROBE,

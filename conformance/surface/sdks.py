@@ -18,6 +18,7 @@ PYTHON_PARAMS: dict[str, tuple[tuple[str, str], ...]] = {
         ("openai.types.chat.completion_create_params", "CompletionCreateParamsStreaming"),
     ),
     "POST /moderations": (("openai.types.moderation_create_params", "ModerationCreateParams"),),
+    "POST /embeddings": (("openai.types.embedding_create_params", "EmbeddingCreateParams"),),
     "POST /responses": (
         ("openai.types.responses.response_create_params", "ResponseCreateParamsBase"),
         ("openai.types.responses.response_create_params", "ResponseCreateParamsStreaming"),
@@ -33,6 +34,7 @@ TYPESCRIPT_PARAMS: dict[str, tuple[tuple[str, str], ...]] = {
         ("resources/chat/completions/completions.d.ts", "ChatCompletionCreateParamsStreaming"),
     ),
     "POST /moderations": (("resources/moderations.d.ts", "ModerationCreateParams"),),
+    "POST /embeddings": (("resources/embeddings.d.ts", "EmbeddingCreateParams"),),
     "POST /responses": (
         ("resources/responses/responses.d.ts", "ResponseCreateParamsBase"),
         ("resources/responses/responses.d.ts", "ResponseCreateParamsStreaming"),
