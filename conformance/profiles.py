@@ -72,6 +72,8 @@ class Models(BaseModel):
     text_only: str | None = None
     # the model the embeddings row asks (POST /embeddings); none: the row is not applicable
     embedding: str | None = None
+    # the length of that model's vectors, as its documentation states it (text-embedding-3-small: 1536)
+    embedding_dimensions: int | None = Field(default=None, ge=1, le=65536)
     # listed models that do not answer chat requests (embeddings, speech, ...): model-selection skips them
     not_chat: tuple[str, ...] = ()
     # the models model-selection sends a chat request to, when the list holds many kinds of model

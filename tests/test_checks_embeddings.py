@@ -261,3 +261,13 @@ def test_the_row_does_not_apply_without_an_embedding_model():
 def test_unit_vectors_stay_unit():
     assert len(TEXTS) == 3
     assert abs(math.sqrt(sum(v * v for v in vector(5))) - 1) < 1e-9
+
+
+def test_vectors_of_another_length_than_the_model_states_fail():
+    check_id = "embeddings.vectors_are_finite_and_of_one_length"
+    stated = {"models": {**MODELS["models"], "embedding_dimensions": LENGTH}}
+    assert judge(check_id, *good().values(), **stated).status == Status.PASS
+    other = {"models": {**MODELS["models"], "embedding_dimensions": 1536}}
+    result = judge(check_id, *good().values(), **other)
+    assert result.status == Status.FAIL
+    assert f"has {LENGTH} numbers; the profile states the model's vectors have 1536" in result.message

@@ -287,7 +287,7 @@ PLAIN = (BASIC, "embeddings/list", "embeddings/tokens", "embeddings/token-lists"
 @check("embeddings", Level.MUST, source="openai-embeddings", needs=PLAIN)
 def vectors_are_finite_and_of_one_length(ctx: CheckContext) -> str | None:
     """Every vector (asked for at the model's full length) holds finite numbers, not all zero, and all have the
-    same length."""
+    same length: the model's, where the profile states it (``[models] embedding_dimensions``)."""
     lengths: dict[int, str] = {}
     judged = 0
     for probe_id in PLAIN:
@@ -309,7 +309,10 @@ def vectors_are_finite_and_of_one_length(ctx: CheckContext) -> str | None:
     if len(lengths) > 1:
         shown = "; ".join(f"{length} numbers at {where}" for length, where in sorted(lengths.items()))
         raise CheckFailed(f"the vectors differ in length: {shown}")
-    return f"{judged} answers, vectors of {next(iter(lengths))} numbers"
+    (length, where), stated = next(iter(lengths.items())), ctx.target.models.embedding_dimensions
+    if stated is not None and length != stated:
+        raise CheckFailed(f"{where} has {length} numbers; the profile states the model's vectors have {stated}")
+    return f"{judged} answers, vectors of {length} numbers" + (", as the profile states" if stated else "")
 
 
 @check("embeddings", Level.SHOULD, source="openai-embeddings-normalised", needs=(BASIC, "embeddings/list"))
