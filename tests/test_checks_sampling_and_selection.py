@@ -168,6 +168,24 @@ def test_every_listed_model_answers_as_itself():
     assert f"asked for {VISION_MODEL!r}, answered as {CHAT_MODEL!r}" in swapped.message
 
 
+def test_a_listed_model_that_refuses_as_no_chat_model_is_not_asked_to_chat():
+    listing = make_exchange("models/list", body=model_list(CHAT_MODEL, "embed-small"))
+    target = build_target({"name": "t", "models": {"chat": CHAT_MODEL}})
+    answered = chat_exchange(ask_model(target, CHAT_MODEL).id, chat_completion(model=CHAT_MODEL))
+    check_id = "model-selection.every_listed_model_answers_as_itself"
+    said = "This is not a chat model and thus not supported in the v1/chat/completions endpoint."
+    embed_id = ask_model(target, "embed-small").id
+    refused = chat_exchange(embed_id, error_body(said, param="model"), status=404)
+    result = judge(check_id, listing, answered, refused)
+    assert result.status == Status.PASS
+    assert "refused as not chat models: embed-small" in result.message
+    other = chat_exchange(embed_id, error_body("internal error"), status=404)
+    assert judge(check_id, listing, answered, other).status == Status.FAIL
+    # a model the profile configures to chat must chat, whatever it says
+    configured = judge(check_id, listing, answered, refused, models={"chat": CHAT_MODEL, "vision": "embed-small"})
+    assert configured.status == Status.FAIL
+
+
 def test_an_unknown_model_must_be_refused_not_substituted():
     exchange_id = "model-selection/unknown-model"
     refused = chat_exchange(

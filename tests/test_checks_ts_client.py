@@ -236,14 +236,18 @@ def test_a_run_without_node_says_so_once_and_skips_only_what_needs_it(cli, tmp_p
     assert run.code == 0, run.stdout + run.stderr
     assert run.stdout.count("TypeScript client: not run (node not found)") == 1
     skipped = {c["id"]: c for c in run.report["checks"] if c["status"] == "skipped"}
-    # the reference's chat model does not think: the reasoning row's checks are skipped for that, node or not; and
+    # the reference's chat model does not think: the reasoning row's checks are skipped for that, node or not;
     # the Llama API's dialect lists the penalties and logit_bias as unsupported, so what they change is not measured
     for_node = {check_id for check_id, c in skipped.items() if "node" in c["message"]}
     assert for_node == {HELPER, PARSE}
     assert all(skipped[check_id]["message"].startswith("node not found") for check_id in for_node)
     others = {check_id: c for check_id, c in skipped.items() if check_id not in for_node}
-    assert {c["row"] for c in others.values()} == {"reasoning", "parameters"}
+    assert {c["row"] for c in others.values()} == {"reasoning", "parameters", "model-selection"}
     assert all("as unsupported" in c["message"] for c in others.values() if c["row"] == "parameters")
+    # the Llama API has no embedding model: nothing is configured for the chat request to one
+    assert [i for i, c in others.items() if c["row"] == "model-selection"] == [
+        "model-selection.embedding_model_does_not_chat"
+    ]
     assert run.report["suite"]["typescript_sdk"] is None
     assert run.report["run"]["typescript_client"] == "node not found"
     assert {row["clients"]["typescript"] for row in run.report["rows"]} == {"not run"}

@@ -191,24 +191,26 @@ def clients_say(exchange: Exchange, reference: Vector) -> str:
     if not python.accepted:
         said.append(f"Python's embeddings.create() raises {python.raised}: {python.detail}")
     else:
-        got = [float(v) for v in python.value.data[0].embedding] if python.value.data else []
-        said.append(f"Python's embeddings.create() hands the app {_compared(got, reference)}")
+        value = python.value.data[0].embedding if python.value.data else []
+        got = [float(v) for v in value if isinstance(v, int | float)] if isinstance(value, list) else None
+        shown = _compared(got, len(got or []), reference) if got is not None else f"a {type(value).__name__}"
+        said.append(f"Python's embeddings.create() hands the app {shown}")
     typescript = ts_oracle.judge(exchange, "embedding")
     if typescript.ran and not typescript.accepted:
         said.append(f"TypeScript's throws {typescript.raised}: {typescript.detail}")
     elif typescript.ran:
         first = (typescript.data.get("vectors") or [{}])[0]
         values = [v for v in first.get("values") or [] if isinstance(v, int | float)]
-        length = first.get("length") or 0
-        same = len(values) == length == len(reference) and cosine(values, reference) >= SAME
-        said.append(f"TypeScript's hands the app {'the vector' if same else described(values) + f' of {length}'}")
+        length = first.get("length") if isinstance(first.get("length"), int) else len(values)
+        said.append(f"TypeScript's hands the app {_compared(values, length, reference)}")
     return "; ".join(said)
 
 
-def _compared(got: Vector, reference: Vector) -> str:
-    if len(got) == len(reference) and cosine(got, reference) >= SAME:
+def _compared(shown: Vector, length: int, reference: Vector) -> str:
+    """The vector a client hands the app (``shown``: its first numbers, of ``length``) against the float answer's."""
+    if length == len(reference) and shown and cosine(shown, reference[: len(shown)]) >= SAME:
         return "the vector"
-    return described(got)
+    return f"{length} numbers, {described(shown)}" if length != len(shown) else described(shown)
 
 
 @check("embeddings", Level.MUST, source="openai-embeddings-sdks", needs=(DEFAULT, BASIC))

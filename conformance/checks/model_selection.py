@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 
-from conformance.checks._expect import brief, expect_chat_completion, expect_refusal
+from conformance.checks._expect import brief, error_message, expect_chat_completion, expect_refusal
 from conformance.checks._requests import chat_request, user
 from conformance.checks.models import listed_ids
 from conformance.context import CheckContext
 from conformance.dialects import Dialect
-from conformance.exchange import Request
+from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
 from conformance.registry import check, probe
 from conformance.verdicts import Blocked, CheckFailed, Level, NotApplicable
@@ -79,14 +79,20 @@ def _chat_plan(target: Target, dialect: Dialect) -> list[Request]:
 
 @check("model-selection", Level.MUST, source="openai-chat-object", needs=("models/list",), extra=_chat_plan)
 def every_listed_model_answers_as_itself(ctx: CheckContext) -> str | None:
-    """A chat request to each listed model is answered, with that model's id (or a dated snapshot of it) in model."""
+    """A chat request to each listed model is answered, with that model's id (or a dated snapshot of it) in model (a
+    listed model the profile does not configure may refuse as not a chat model, as OpenAI's embedding models do)."""
     models = chat_models(ctx)
     if not models:
         raise NotApplicable("GET /models lists no chat model")
     exchanges = ctx.fetch_many(request for model in models if (request := ask_model(ctx.target, model)))
     problems = []
     blocked: list[Blocked] = []
+    configured = set(ctx.target.models.configured().values())
+    not_chat = []
     for model, exchange in zip(models, exchanges, strict=True):
+        if model not in configured and _not_a_chat_model(exchange):
+            not_chat.append(model)  # a listed embedding (or other) model that says so: not one that must chat
+            continue
         try:
             body = expect_chat_completion(ctx, exchange, text=False)
         except CheckFailed as failure:
@@ -103,7 +109,22 @@ def every_listed_model_answers_as_itself(ctx: CheckContext) -> str | None:
         more = f" (and {len(problems) - 1} more of {len(models)} models)" if len(problems) > 1 else ""
         raise CheckFailed(problems[0] + more)
     listed = len(listed_ids(ctx))
-    return f"{len(models)} models answered as themselves" + (f" ({listed} listed)" if listed > len(models) else "")
+    said = f"{len(models) - len(not_chat)} models answered as themselves"
+    said += f" ({listed} listed)" if listed > len(models) else ""
+    return said + (f"; refused as not chat models: {', '.join(not_chat)}" if not_chat else "")
+
+
+_NOT_CHAT = re.compile(
+    r"not a chat model|does not support chat|embedding model|not supported in the v1/chat/completions", re.IGNORECASE
+)
+
+
+def _not_a_chat_model(exchange: Exchange) -> bool:
+    """A chat request refused with 400 or 404 because the model does not chat (OpenAI: "This is not a chat model")."""
+    response = exchange.response
+    if response is None or response.status not in (400, 404):
+        return False
+    return _NOT_CHAT.search(error_message(exchange) or "") is not None
 
 
 @check("model-selection", Level.MUST, source="openai-errors", needs=("model-selection/unknown-model",))

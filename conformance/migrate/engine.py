@@ -183,6 +183,10 @@ def judge(
         )
 
     for check in form_checks():
+        if check.row in target.capabilities.unsupported:
+            # a form of answer the candidate does not serve at all (declared, or its dialect's): a request that
+            # needs it is refused, which the status claim reports; every other request has nothing of it to judge
+            continue
         result = run_check(check, context())
         # a form check that found no answer of its kind here says nothing about this request
         if result.status != Status.SKIPPED:
