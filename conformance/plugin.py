@@ -22,11 +22,12 @@ from conformance import report as reporting
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
 from conformance.plan import Plan, make_plan, prefetched, split_by_gate, time_bound
+from conformance.plugin_options import add_options, run_options
 from conformance.plugin_xdist import XdistControllerHooks, check_of_node
 from conformance.progress import Progress
 from conformance.registry import Check, load_all
 from conformance.rows import ROWS
-from conformance.runconfig import RunConfig, RunOptions, resolve
+from conformance.runconfig import RunConfig, resolve
 from conformance.runner import judge_in, make_what_last_checks_read
 from conformance.runstate import RunState
 from conformance.startup import end_at, notice_live, start_run
@@ -36,84 +37,18 @@ from conformance.verdicts import CheckResult, ErrorCause, Level, Status
 RESULT = "conformance.result"
 EVIDENCE = "conformance.evidence"
 
-_OPTIONS = {
-    "target": "target profile: a name under targets/ or a path to a .toml file",
-    "name": "name of the target (cassette and report folders) when no profile is used",
-    "base-url": "base URL of the API, e.g. https://api.llama.com/compat/v1",
-    "api-key-env": "environment variable that holds the API key",
-    "model": "chat model id",
-    "vision-model": "vision model id",
-    "moderation-model": "moderation model id",
-    "embedding-model": "embedding model id (the embeddings row)",
-    "text-model": "a model that cannot see images",
-    "dialect": "dialect the target claims: openai or llama-api",
-    "mode": "live, record or replay (default: replay when cassettes exist, else live)",
-    "report-dir": "where report.json goes (default: reports/<target>)",
-    "cassette-dir": "root folder of cassette sets (default: ./cassettes, then the bundled ones)",
-}
-
-
 STATE = pytest.StashKey[RunState]()
 # the copy of this process that judges a replay ahead (conformance.ahead), when it is this run's
 AHEAD = pytest.StashKey[ahead.Ahead]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "conformance suite for OpenAI-compatible APIs")
-    for name, text in _OPTIONS.items():
-        group.addoption(f"--conformance-{name}", dest=f"conformance_{name.replace('-', '_')}", default=None, help=text)
-    group.addoption(
-        "--conformance-timeout",
-        dest="conformance_timeout",
-        type=float,
-        default=None,
-        help="seconds to wait for a connection and between reads of a response",
-    )
-    group.addoption(
-        "--conformance-trials",
-        dest="conformance_trials",
-        type=int,
-        default=None,
-        help="how many times each model check's probe is sent (its verdict is a rate over them)",
-    )
-    for name, text in (
-        ("rpm", "requests a minute the target allows (a budget spent in bursts within the minute)"),
-        ("tpm", "tokens a minute the target allows"),
-        ("concurrency", "requests at a time"),
-    ):
-        group.addoption(f"--conformance-{name}", dest=f"conformance_{name}", type=int, default=None, help=text)
-    group.addoption(
-        "--conformance-quiet",
-        dest="conformance_quiet",
-        action="store_true",
-        default=False,
-        help="no per-test letters or file paths: the suite's own progress and summary only",
-    )
-    group.addoption(
-        "--conformance-dry-run",
-        dest="conformance_dry_run",
-        action="store_true",
-        default=None,
-        help="plan a live run (requests and tokens per row) and send nothing",
-    )
-    group.addoption(
-        "--conformance-allow-rate-limit-probe",
-        dest="conformance_allow_rate_limit_probe",
-        action="store_true",
-        default=None,
-        help="provoke a 429 on purpose (spends up to the profile's rate_limit.budget requests per endpoint)",
-    )
-
-
-def _options(config: pytest.Config) -> RunOptions:
-    return RunOptions(
-        **{field_name: config.getoption(f"conformance_{field_name}") for field_name in RunOptions.__dataclass_fields__}
-    )
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
-        run = resolve(_options(config))
+        run = resolve(run_options(config))
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     load_all()

@@ -21,7 +21,8 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 
 from conformance.reference import message_faults, parameters
 from conformance.reference.catalog import CHAT_MODELS, EMBEDDING_MODEL, FORBIDDEN_MODEL, MODELS, Flavour
-from conformance.reference.chat import ChatRequest, check_image
+from conformance.reference.chat import ChatRequest
+from conformance.reference.chat_messages import check_image
 from conformance.reference.effects import Effects
 from conformance.reference.errors import ApiError, bad_request
 

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from conformance.reference.catalog import LLAMA, OPENAI_IMAGE_CATEGORIES, Flavour
-from conformance.reference.chat import check_image
+from conformance.reference.chat_messages import check_image
 from conformance.reference.errors import bad_request, unknown_model
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from conformance.reference import parameters, thinking
 from conformance.reference.catalog import CHAT_MODELS, Flavour
-from conformance.reference.chat import ChatRequest, check_image, requested_model
+from conformance.reference.chat import ChatRequest, requested_model
+from conformance.reference.chat_messages import check_image
 from conformance.reference.errors import bad_request, unknown_model
 from conformance.reference.json_schemas import NAME, json_schema
 
