@@ -221,9 +221,23 @@ FEATURES: tuple[Feature, ...] = (
         ("embeddings.dimensions_are_honoured_or_refused",),
         lambda m, p, b: m == "POST" and p == "/embeddings" and "dimensions" in b,
     ),
+    Feature(
+        "completions",
+        "POST /completions (legacy text completions)",
+        "completions",
+        ("completions.every_prompt_gets_n_choices",),
+        lambda m, p, b: m == "POST" and p == "/completions",
+    ),
+    Feature(
+        "completions_scored",
+        "echo and logprobs on /completions (how evaluation harnesses score)",
+        "completions",
+        ("completions.echo_prepends_the_prompt", "completions.logprobs_describe_the_text"),
+        lambda m, p, b: m == "POST" and p == "/completions" and (b.get("echo") is True or "logprobs" in b),
+    ),
 )
 FEATURE_IDS = tuple(feature.id for feature in FEATURES)
-_KNOWN = ("/chat/completions", "/models", "/moderations", "/embeddings")
+_KNOWN = ("/chat/completions", "/models", "/moderations", "/embeddings", "/completions")
 
 
 def features_of(method: str, path: str, body: Any) -> list[str]:

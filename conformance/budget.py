@@ -30,6 +30,8 @@ def token_bound(request: Request, max_tokens_param: str = "max_tokens") -> tuple
         return len(text.encode()), 0, images
     if request.path.endswith("/embeddings"):
         return _embedding_input(body.get("input")), 0, 0
+    if request.path.endswith("/completions") and not request.path.endswith("/chat/completions"):
+        return _legacy_completion(body, max_tokens_param)
     messages = body.get("messages")
     if request.path.endswith("/responses") and "input" in body:
         # a Responses request: its input items (or string) and instructions are the prompt
@@ -63,6 +65,23 @@ def _completion_cap(body: dict[str, Any], max_tokens_param: str) -> int | None:
     choices = body.get("n")
     n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
     return min(valid) * n
+
+
+def _legacy_completion(body: dict[str, Any], max_tokens_param: str) -> tuple[int, int | None, int]:
+    """A legacy /completions request: its prompts (a byte of text or a token id a token, each echoed back where
+    echo is asked) and its cap, OpenAI's default of 16 where none is given, for each prompt, n and best_of."""
+    prompt = _embedding_input(body.get("prompt"))
+    prompts = body.get("prompt")
+    count = len(prompts) if isinstance(prompts, list) and prompts and not isinstance(prompts[0], int) else 1
+    cap = body.get("max_tokens", 16)
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
+        return prompt, None, 0
+    n, best_of = (body.get(name) for name in ("n", "best_of"))
+    each = max(
+        value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1 for value in (n, best_of)
+    )
+    echoed = prompt if body.get("echo") is True else 0
+    return prompt, cap * count * each + echoed * each, 0
 
 
 def _embedding_input(value: Any) -> int:

@@ -42,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--moderation-model", metavar="ID", help="moderation model id")
     target.add_argument("--embedding-model", metavar="ID", help="embedding model id (the embeddings row)")
     target.add_argument(
+        "--completion-model", metavar="ID", help="model for legacy /completions (default: the chat model)"
+    )
+    target.add_argument(
         "--text-model", metavar="ID", help="a model that cannot see images (the image row checks that it refuses them)"
     )
     target.add_argument("--dialect", help="the dialect the target claims: openai or llama-api")

@@ -10,7 +10,7 @@ import json
 from conformance.exchange import Exchange
 
 # the rows behind each gate: every row whose id starts with the prefix
-GATES = {"responses": "responses/basic", "embeddings": "embeddings/basic"}
+GATES = {"responses": "responses/basic", "embeddings": "embeddings/basic", "completions": "completions/basic"}
 
 
 def gate_of(row: str) -> str | None:

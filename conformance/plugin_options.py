@@ -15,6 +15,7 @@ _OPTIONS = {
     "vision-model": "vision model id",
     "moderation-model": "moderation model id",
     "embedding-model": "embedding model id (the embeddings row)",
+    "completion-model": "model for legacy /completions (default: the chat model)",
     "text-model": "a model that cannot see images",
     "dialect": "dialect the target claims: openai or llama-api",
     "mode": "live, record or replay (default: replay when cassettes exist, else live)",

@@ -20,7 +20,7 @@ from conformance.errors import ConfigError
 from conformance.resources import bundled_targets_dir
 from conformance.rows import ROW_IDS
 
-MODEL_ROLES = ("chat", "vision", "tools", "structured_output", "moderation", "reasoning", "embedding")
+MODEL_ROLES = ("chat", "vision", "tools", "structured_output", "moderation", "reasoning", "embedding", "completion")
 # the image of OpenAI's vision guide
 DEFAULT_IMAGE_URL = (
     "https://upload.wikimedia.org/wikipedia/commons/thumb/d/dd/Gfp-wisconsin-madison-the-nature-boardwalk.jpg/"
@@ -74,6 +74,8 @@ class Models(BaseModel):
     embedding: str | None = None
     # the length of that model's vectors, as its documentation states it (text-embedding-3-small: 1536)
     embedding_dimensions: int | None = Field(default=None, ge=1, le=65536)
+    # the model the completions row asks (POST /completions; default: the chat model)
+    completion: str | None = None
     # listed models that do not answer chat requests (embeddings, speech, ...): model-selection skips them
     not_chat: tuple[str, ...] = ()
     # the models model-selection sends a chat request to, when the list holds many kinds of model
@@ -83,7 +85,16 @@ class Models(BaseModel):
     forbidden: str | None = None
 
     @field_validator(
-        "chat", "vision", "tools", "structured_output", "moderation", "reasoning", "text_only", "forbidden", "embedding"
+        "chat",
+        "vision",
+        "tools",
+        "structured_output",
+        "moderation",
+        "reasoning",
+        "text_only",
+        "forbidden",
+        "embedding",
+        "completion",
     )
     @classmethod
     def _model_id(cls, value: str | None) -> str | None:
@@ -99,9 +110,9 @@ class Models(BaseModel):
         return value
 
     def for_role(self, role: str) -> str | None:
-        """The model for a role; tools, structured output and reasoning fall back to the chat model."""
+        """The model for a role; tools, structured output, reasoning and completion fall back to the chat model."""
         value = getattr(self, role)
-        if value is None and role in ("tools", "structured_output", "reasoning"):
+        if value is None and role in ("tools", "structured_output", "reasoning", "completion"):
             return self.chat
         return value
 

@@ -33,8 +33,9 @@ from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_sta
 # 1.1: run.retries_after_429, waited_for_limits, exchanges_made; 1.2: exit codes 5, 130 and 143, the
 # size and digest of a body too large to keep, the status "blocked" with the check's blocked_by; 1.3:
 # each check's kind and a model check's rate, the status "inconclusive", run.trials; 1.4: the seven rows of the
-# Responses API; 1.5: the reasoning rows, run.thinking; 1.6: coverage of the API surface's catalogue
-REPORT_VERSION = "1.7"
+# Responses API; 1.5: the reasoning rows, run.thinking; 1.6: coverage of the API surface's catalogue; 1.7: the
+# embeddings row; 1.8: the legacy completions row
+REPORT_VERSION = "1.8"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 # a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)

@@ -39,6 +39,12 @@ ROWS: tuple[Row, ...] = (
         "refusals",
     ),
     Row(
+        "completions",
+        "Legacy completions",
+        "POST /completions: text_completion answers and streams, every prompt form, n, max_tokens, stop, echo, "
+        "logprobs, best_of, refusals",
+    ),
+    Row(
         "parameters",
         "Every documented parameter",
         "each chat parameter no other row judges, at valid and invalid values: accepted, or refused with 400 naming it",

@@ -44,6 +44,7 @@ class RunOptions:
     vision_model: str | None = None
     moderation_model: str | None = None
     embedding_model: str | None = None
+    completion_model: str | None = None
     text_model: str | None = None
     dialect: str | None = None
     mode: str | None = None
@@ -117,6 +118,7 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
             "vision": options.vision_model,
             "moderation": options.moderation_model,
             "embedding": options.embedding_model,
+            "completion": options.completion_model,
             "text_only": options.text_model,
         },
         "limits": {

@@ -34,6 +34,8 @@ Kind = Literal[
     "chat-completion-stream-helper",
     "moderation",
     "embedding",
+    "completion",
+    "completion-stream",
     "error",
     "response",
     "response-stream",
@@ -117,7 +119,8 @@ class _Replayer:
 
 _REPLAYER = _Replayer()
 # embeddings: the SDK's own types say a vector is a list of floats, yet embeddings.create asks for base64 by default
-# and decodes it after validation, so only the default client reads what it asked for; it is the app's view
+# and decodes it after validation, so only the default client reads what it asked for; it is the app's view (and
+# for legacy completions, whose echoed first token has a null log probability the strict types refuse)
 _APP_REPLAYER = _Replayer(strict=False)
 
 
@@ -132,6 +135,23 @@ def _embeddings(exchange: Exchange) -> Callable[[openai.OpenAI], Any]:
         model="model", input="text", encoding_format="float" if encoding is None else encoding
     )
 
+
+def _completion_texts(value: Any) -> dict[int, str]:
+    """The text of each choice a completion (or the chunks of a stream) hands the app, joined by index."""
+    texts: dict[int, str] = {}
+    for item in value if isinstance(value, list) else [value]:
+        for choice in getattr(item, "choices", None) or []:
+            index, text = getattr(choice, "index", None), getattr(choice, "text", None)
+            if isinstance(index, int) and isinstance(text, str):
+                texts[index] = texts.get(index, "") + text
+    return texts
+
+
+# legacy completions: the app's client (the default one), as for embeddings; the texts it hands the app come back
+_APP_CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
+    "completion": lambda client: client.completions.create(model="model", prompt="text"),
+    "completion-stream": lambda client: list(client.completions.create(model="model", prompt="text", stream=True)),
+}
 
 _CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
     "model": lambda client: client.models.retrieve("model"),
@@ -186,6 +206,9 @@ def _judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
     try:
         if kind == "embedding":
             value = _APP_REPLAYER.run(exchange, _embeddings(exchange))
+        elif kind in _APP_CALLS:
+            value = _APP_REPLAYER.run(exchange, _APP_CALLS[kind])
+            value = _completion_texts(value)
         else:
             value = _REPLAYER.run(exchange, _CALLS[kind])
     except openai.APIResponseValidationError as exc:

@@ -119,6 +119,41 @@ _SOURCES = (
         "https://github.com/infiniflow/ragflow/issues/1835",
     ),
     Source(
+        "openai-completions",
+        "OpenAI API reference (openapi.yaml): CreateCompletionRequest (prompt a string, strings, token ids or lists "
+        "of token ids; max_tokens at least 0, default 16; n 1 to 128, one choice per prompt and n; logprobs 0 to 5; "
+        "best_of 0 to 20, 'must be greater than n', 'results cannot be streamed'; echo, stop, seed, suffix) and "
+        "CreateCompletionResponse (object text_completion; id, created, model, choices with text, index, logprobs "
+        "and finish_reason stop, length or content_filter; usage with prompt, completion and total tokens)",
+        "https://github.com/openai/openai-openapi/blob/f85dbe223d40e1a31cba812ab2d755c7e98a92a3/openapi.yaml",
+    ),
+    Source(
+        "openai-completions-logprobs",
+        "OpenAI's logprobs on /completions as real answers show them: tokens, token_logprobs, top_logprobs and "
+        "text_offset of one length, offsets counted from the start of the prompt (prompt 'test' gives text_offset "
+        "[4]: openai/openai-python#38; simonw/llm#284), with echo the first token's log probability null "
+        "(text-davinci-003's answer quoted in vllm-project/vllm#1504; stanford-crfm/helm#54); gpt-3.5-turbo-instruct "
+        "refuses 'Setting 'echo' and 'logprobs' at the same time is not supported for this model' "
+        "(fastai/lm-hackers#7); llama.cpp's prompt log probabilities missing with echo sent lm-evaluation-harness "
+        "scores to chance (ggml-org/llama.cpp#27174)",
+        "https://github.com/openai/openai-python/issues/38",
+    ),
+    Source(
+        "openai-completions-streaming",
+        "A /completions stream as OpenAI sends it: text_completion chunks of the answer's shape ('both the streamed "
+        "and non-streamed response objects share the same shape'), one id, finish_reason null until the last "
+        "(the raw capture in openai/openai-openapi#100), data: [DONE] last; with stream_options.include_usage one "
+        "more chunk with usage and choices 'always an empty array' (ChatCompletionStreamOptions)",
+        "https://github.com/openai/openai-openapi/pull/100",
+    ),
+    Source(
+        "openai-completions-errors",
+        "OpenAI's refusals on /completions as public threads quote them: 404 model_not_found 'The model `X` does "
+        "not exist or you do not have access to it.' (openai/openai-agents-python#458); a chat model is 404 'This "
+        "is a chat model and not supported in the v1/completions endpoint' (hegelai/prompttools#115)",
+        "https://github.com/openai/openai-agents-python/issues/458",
+    ),
+    Source(
         "openai-not-a-chat-model",
         'OpenAI refuses a chat request to a model that does not chat with 404 "This is not a chat model and thus not '
         'supported in the v1/chat/completions endpoint", param model (the body quoted in Chanzhaoyu/chatgpt-web#1440)',

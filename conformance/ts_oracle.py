@@ -50,6 +50,8 @@ Kind = Literal[
     "chat-completion-stream",
     "moderation",
     "embedding",
+    "completion",
+    "completion-stream",
     "error",
     "parse",
     "response",

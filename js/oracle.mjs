@@ -152,6 +152,7 @@ async function judge(request) {
   if (kind === 'chat-completion-stream') return judgeStream(request);
   if (kind === 'response-stream') return judgeResponseStream(request);
   if (kind === 'embedding') return judgeEmbedding(request);
+  if (kind === 'completion' || kind === 'completion-stream') return judgeCompletion(request);
   if (kind === 'parse') {
     try {
       const completion = await client(request).chat.completions.parse({
@@ -208,6 +209,42 @@ async function judgeEmbedding(request) {
       return vector;
     });
     return { ok: true, raised: null, detail: 'parsed', vectors };
+  } catch (error) {
+    return thrown(error);
+  }
+}
+
+// the text of each choice, joined by index: what completions.create() hands the app, answered or streamed
+function addTexts(texts, value) {
+  const choices = isObject(value) && Array.isArray(value.choices) ? value.choices : null;
+  if (choices === null) return `no choices to read: ${oneLine(JSON.stringify(value))}`;
+  for (const choice of choices) {
+    if (!isObject(choice) || typeof choice.text !== 'string') return `a choice without text: ${oneLine(JSON.stringify(choice))}`;
+    const key = String(choice.index);
+    texts[key] = (texts[key] ?? '') + choice.text;
+  }
+  return null;
+}
+
+// legacy completions.create() as an app calls it, with stream: true where the request streamed; a usage chunk
+// (choices: []) reads as no text
+async function judgeCompletion(request) {
+  const texts = {};
+  try {
+    if (request.kind === 'completion') {
+      const value = await client(request).completions.create({ model: 'model', prompt: 'text' });
+      const problem = addTexts(texts, value);
+      if (problem !== null) return { ok: false, raised: 'TypeError', detail: `the SDK returns ${problem}` };
+      return { ok: true, raised: null, detail: 'parsed', texts };
+    }
+    let count = 0;
+    const stream = await client(request).completions.create({ model: 'model', prompt: 'text', stream: true });
+    for await (const chunk of stream) {
+      count += 1;
+      const problem = addTexts(texts, chunk);
+      if (problem !== null) return { ok: false, raised: 'TypeError', detail: `chunk ${count} has ${problem}`, chunks: count };
+    }
+    return { ok: true, raised: null, detail: 'read', chunks: count, texts };
   } catch (error) {
     return thrown(error);
   }

@@ -10,6 +10,10 @@ probes over trials (``ctx.trials``) and returns a ``Measured`` count (``checks._
 
 from conformance.checks import (
     chat_completions,
+    completions,
+    completions_logprobs,
+    completions_refusals,
+    completions_stream,
     embeddings,
     embeddings_refusals,
     errors_400,
@@ -58,6 +62,10 @@ from conformance.checks import (
 
 __all__ = [
     "chat_completions",
+    "completions",
+    "completions_logprobs",
+    "completions_refusals",
+    "completions_stream",
     "embeddings",
     "embeddings_refusals",
     "errors_400",

@@ -15,6 +15,8 @@ model list, model           ``models.list_is_schema_valid``, ``models.retrieve_i
 moderation                  ``moderation.response_is_schema_valid``
 embedding list              ``embeddings.response_is_schema_valid`` (the vectors' encoding:
                             ``embeddings.base64_is_the_float_vector``)
+text completion             ``completions.response_is_schema_valid`` (POST /completions)
+text completion stream      ``completions.streams_are_framed_and_valid``
 response (Responses API)    ``responses.response_is_schema_valid`` (POST /responses and GET
                             /responses/{id}, and the response in a stream's response.* events)
 response stream             ``responses-streaming.events_are_typed_json`` and the other event
@@ -47,6 +49,8 @@ MODEL_LIST_FORM = "models.list_is_schema_valid"
 MODEL_FORM = "models.retrieve_is_schema_valid"
 MODERATION_FORM = "moderation.response_is_schema_valid"
 EMBEDDING_FORM = "embeddings.response_is_schema_valid"
+COMPLETION_FORM = "completions.response_is_schema_valid"
+COMPLETION_STREAM_FORM = "completions.streams_are_framed_and_valid"
 ERROR_FORM = "errors-400.refusals_use_the_error_envelope"
 RESPONSE_FORM = "responses.response_is_schema_valid"
 RESPONSE_EVENTS = "responses-streaming.events_are_typed_json"
@@ -65,6 +69,8 @@ Kind = Literal[
     "model",
     "moderation",
     "embedding",
+    "completion",
+    "completion-stream",
     "error",
     "response",
     "response-stream",
@@ -97,6 +103,8 @@ def kind_of(exchange: Exchange) -> Kind | None:
         return "moderation"
     if method == "POST" and path == "/embeddings":
         return "embedding"
+    if method == "POST" and path == "/completions":
+        return "completion-stream" if isinstance(body, dict) and body.get("stream") is True else "completion"
     if method == "POST" and path == "/responses":
         return "response-stream" if isinstance(body, dict) and body.get("stream") is True else "response"
     if method == "GET" and path.startswith("/responses/") and path.count("/") == 2:

@@ -123,6 +123,8 @@ _KINDS: dict[str, ts_oracle.Kind] = {
     "model": "model",
     "moderation": "moderation",
     "embedding": "embedding",
+    "completion": "completion",
+    "completion-stream": "completion-stream",
     "error": "error",
     "response": "response",
     "response-stream": "response-stream",

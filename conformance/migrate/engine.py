@@ -21,6 +21,7 @@ from conformance import app_features
 from conformance.dialects import Dialect
 from conformance.exchange import Exchange, Request
 from conformance.migrate import (  # noqa: F401 - registers
+    claims_completions,
     claims_embeddings,
     claims_format,
     claims_reasoning,

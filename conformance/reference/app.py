@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from conformance.reference import (
     answers,
     chat,
+    completions,
     embeddings,
     fault_hooks,
     legacy_functions,
@@ -328,6 +329,17 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         )
         return JSONResponse(fault_hooks.moderation(answered, active))
 
+    async def create_completions(request: Request) -> Response:
+        active: frozenset[str] = request.state.faults
+        parsed = completions.parse(await _json_body(request, active), active)
+        if not parsed.stream:
+            return JSONResponse(completions.answer(parsed, active))
+        media_type = "application/json" if "completions-stream-not-event-stream" in active else "text/event-stream"
+        pieces = completions.stream_events(parsed, active)
+        return StreamingResponse(
+            answers.paced(pieces, config.stream_delay), media_type=media_type, headers={"cache-control": "no-cache"}
+        )
+
     async def create_embeddings(request: Request) -> Response:
         active: frozenset[str] = request.state.faults
         return JSONResponse(embeddings.embed(await _json_body(request, active), active))
@@ -358,6 +370,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         auth_fault = "responses-auth-not-enforced"
         routes += [
             Route(f"{base}/embeddings", endpoint(create_embeddings, "embeddings-auth-not-enforced"), methods=["POST"]),
+            Route(f"{base}/completions", endpoint(create_completions), methods=["POST"]),
             Route(f"{base}/responses", endpoint(create, auth_fault), methods=["POST"]),
             Route(
                 f"{base}/responses/{{response_id}}",

@@ -34,6 +34,8 @@ OBJECT_CHECKS: frozenset[str] = frozenset(
         "streaming.chunks_are_schema_valid",
         "moderation.response_is_schema_valid",
         "embeddings.response_is_schema_valid",
+        "completions.response_is_schema_valid",
+        "completions.streams_are_framed_and_valid",
         "responses.response_is_schema_valid",
         "responses-streaming.events_are_typed_json",
     }

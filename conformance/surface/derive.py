@@ -31,6 +31,7 @@ COVERED: tuple[tuple[str, str], ...] = (
     ("POST", "/chat/completions"),
     ("POST", "/moderations"),
     ("POST", "/embeddings"),
+    ("POST", "/completions"),
     ("POST", "/responses"),
     ("GET", "/responses/{response_id}"),
 )

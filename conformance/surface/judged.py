@@ -34,6 +34,8 @@ _HOSTED = "OpenAI-hosted feature (prompt templates, caching, moderation, web sea
 _ACCOUNT = "account and billing metadata that does not change the answer: no check of its own"
 _CLIENT_ONLY = "declared by openai-python only, not by the pinned document: no type to send it with"
 _NOT_SWEPT = "no probe sends it"
+# legacy completions share chat's sampling parameters; their ranges and effects are judged on chat only
+_LEGACY_SAMPLING = "sent on /completions by no probe but at its defaults; the chat rows judge its range and effect"
 
 _ROLES = (
     "chat-completions.basic_request_succeeds",
@@ -168,6 +170,38 @@ PARAMETERS: dict[str, dict[str, Judged]] = {
             "embeddings.missing_model_is_refused",
             "embeddings.unknown_model_is_refused",
         ),
+        "user": _ACCOUNT,
+    },
+    "POST /completions": {
+        "best_of": ("completions.best_of_returns_n_choices", "completions.best_of_conflicts_are_refused"),
+        "echo": ("completions.echo_prepends_the_prompt", "completions.echoed_logprobs_cover_the_prompt"),
+        "frequency_penalty": _LEGACY_SAMPLING,
+        "logit_bias": _LEGACY_SAMPLING,
+        "logprobs": (
+            "completions.logprobs_describe_the_text",
+            "completions.text_offsets_count_from_the_prompt",
+            "completions.out_of_range_values_are_refused",
+        ),
+        "max_tokens": (
+            "completions.max_tokens_caps_the_text",
+            "completions.max_tokens_defaults_to_16",
+            "completions.out_of_range_values_are_refused",
+        ),
+        "model": ("completions.response_is_schema_valid", "completions.unknown_model_is_refused"),
+        "n": ("completions.every_prompt_gets_n_choices", "completions.out_of_range_values_are_refused"),
+        "presence_penalty": _LEGACY_SAMPLING,
+        "prompt": (
+            "completions.every_prompt_gets_n_choices",
+            "completions.token_ids_are_a_prompt",
+            "completions.usage_counts_prompt_and_completion",
+        ),
+        "seed": ("completions.seed_repeats_the_text",),
+        "stop": ("completions.stop_ends_the_text",),
+        "stream": ("completions.streams_are_framed_and_valid", "completions.stream_is_one_completion"),
+        "stream_options": ("completions.stream_usage_comes_last",),
+        "suffix": ("completions.suffix_is_taken_or_refused",),
+        "temperature": _LEGACY_SAMPLING,
+        "top_p": _LEGACY_SAMPLING,
         "user": _ACCOUNT,
     },
     "POST /responses": {

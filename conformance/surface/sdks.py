@@ -19,6 +19,10 @@ PYTHON_PARAMS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "POST /moderations": (("openai.types.moderation_create_params", "ModerationCreateParams"),),
     "POST /embeddings": (("openai.types.embedding_create_params", "EmbeddingCreateParams"),),
+    "POST /completions": (
+        ("openai.types.completion_create_params", "CompletionCreateParamsBase"),
+        ("openai.types.completion_create_params", "CompletionCreateParamsStreaming"),
+    ),
     "POST /responses": (
         ("openai.types.responses.response_create_params", "ResponseCreateParamsBase"),
         ("openai.types.responses.response_create_params", "ResponseCreateParamsStreaming"),
@@ -35,6 +39,10 @@ TYPESCRIPT_PARAMS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "POST /moderations": (("resources/moderations.d.ts", "ModerationCreateParams"),),
     "POST /embeddings": (("resources/embeddings.d.ts", "EmbeddingCreateParams"),),
+    "POST /completions": (
+        ("resources/completions.d.ts", "CompletionCreateParamsBase"),
+        ("resources/completions.d.ts", "CompletionCreateParamsStreaming"),
+    ),
     "POST /responses": (
         ("resources/responses/responses.d.ts", "ResponseCreateParamsBase"),
         ("resources/responses/responses.d.ts", "ResponseCreateParamsStreaming"),

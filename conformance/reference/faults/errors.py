@@ -42,6 +42,7 @@ FAULTS = (
             "parameters",
             "responses-parameters",
             "embeddings",
+            "completions",
         ),
         "(the SDK raises InternalServerError)",
         "tenstorrent/tt-inference-server#2771",
