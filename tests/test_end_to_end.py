@@ -51,7 +51,7 @@ def test_live_progress_counts_each_failure_once(cli):
     assert run.code == 1, run.stdout + run.stderr
     assert run.report["summary"]["fail"] == 1
     progress = [line for line in run.stderr.splitlines() if "so far" in line]
-    assert progress[0].startswith("Models (row 1/26) · ")
+    assert progress[0].startswith("Models (row 1/27) · ")
     assert "0 failures so far" in progress[0]
     # chat-completions.n_is_honoured fails: every later row's line says so, once
     assert "1 failure so far" in progress[-1], progress

@@ -166,11 +166,19 @@ def test_an_embeddings_server_is_a_target_without_a_chat_model(tmp_path):
     assert config.target.models.configured() == {"embedding": "e-small"}
 
 
+def test_the_completion_model_is_the_chat_model_unless_named(tmp_path):
+    base = {"base_url": "http://127.0.0.1:9/v1", "api_key_env": "K", "model": "chat-1"}
+    config = resolve(options(**base), env={"K": "sk-0123456789"}, cwd=tmp_path)
+    assert config.target.models.for_role("completion") == "chat-1"
+    named = resolve(options(**base, completion_model="instruct-1"), env={"K": "sk-0123456789"}, cwd=tmp_path)
+    assert named.target.models.for_role("completion") == "instruct-1"
+
+
 def test_the_rows_a_dialect_does_not_serve_are_unsupported_for_its_targets(tmp_path):
     write(tmp_path, "vendor", GOOD)
     config = resolve(options(target="vendor"), env={"VENDOR_KEY": "sk-0123456789"}, cwd=tmp_path)
-    assert "embeddings" in config.dialect.unserved_rows
-    assert config.target.capabilities.unsupported == ("moderation", "embeddings")
+    assert {"embeddings", "completions"} <= config.dialect.unserved_rows
+    assert config.target.capabilities.unsupported == ("moderation", "embeddings", "completions")
     openai = resolve(options(target="vendor", dialect="openai"), env={"VENDOR_KEY": "sk-0123456789"}, cwd=tmp_path)
     assert openai.target.capabilities.unsupported == ("moderation",)
 

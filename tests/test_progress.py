@@ -64,7 +64,7 @@ def test_a_terminal_shows_one_live_display_with_an_eta_then_the_summary(tmp_path
     assert b"\r\x1b[2K" in output
     assert re.search(r"\d+/≤\d+ requests", text)
     assert "ETA " in text
-    assert re.search(r"\(row \d+/26\)", text)
+    assert re.search(r"\(row \d+/27\)", text)
     # taken down at the end, leaving a line of what was sent, then the summary table
     assert re.search(r"\d+ requests in \d+ s, 0 retried after a 429, 0 failures", text)
     assert "exit 0: no MUST-level failure" in text
@@ -81,7 +81,7 @@ def test_a_log_gets_a_plain_line_per_row_without_ansi_or_pytest_paths(cli):
     lines = [line for line in run.stderr.splitlines() if "(row " in line]
     # one line per row, in the table's order, each once
     assert [line.split(" (row ")[0] for line in lines][:2] == ["Models", "Chat completions"]
-    assert len(lines) == len({line.split(" (row ")[0] for line in lines}) == 26
+    assert len(lines) == len({line.split(" (row ")[0] for line in lines}) == 27
     assert all(re.search(r"\d+/≤\d+ requests · \d+ failures? so far", line) for line in lines)
     assert "exit 0: no MUST-level failure" in run.stdout
 

@@ -35,7 +35,10 @@ _ACCOUNT = "account and billing metadata that does not change the answer: no che
 _CLIENT_ONLY = "declared by openai-python only, not by the pinned document: no type to send it with"
 _NOT_SWEPT = "no probe sends it"
 # legacy completions share chat's sampling parameters; their ranges and effects are judged on chat only
-_LEGACY_SAMPLING = "sent on /completions by no probe but at its defaults; the chat rows judge its range and effect"
+_LEGACY_SAMPLING = (
+    "the completions row sends it at most at greedy or default values; its range and effect are judged on "
+    "/chat/completions (rows sampling and parameters), not on /completions"
+)
 
 _ROLES = (
     "chat-completions.basic_request_succeeds",

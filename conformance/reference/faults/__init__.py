@@ -7,9 +7,10 @@ else. Faults are switched on for a whole server (``ReferenceConfig(faults=...)``
 ``serve-reference --fault``) or per request, under the path prefix ``/faults/<id>[,<id>...]``.
 
 The catalogue is kept by area (``streams``, ``chat``, ``messages``, ``endpoints``, ``errors``, ``parameters``,
-``responses``, ``reasoning``, ``embeddings``, ``completions``); what each fault does is in ``conformance.reference.fault_hooks``
-(``message_faults`` for the shapes of messages, ``thinking_faults`` for the reasoning ones,
-``conformance.reference.parameters`` for the parameter sweep's, ``conformance.reference.embeddings`` and ``conformance.reference.completions`` for their own).
+``responses``, ``reasoning``, ``embeddings``, ``completions``); what each fault does is in
+``conformance.reference.fault_hooks`` (``message_faults`` for the shapes of messages, ``thinking_faults`` for the
+reasoning ones, ``conformance.reference.parameters`` for the parameter sweep's, ``conformance.reference.embeddings``
+and ``conformance.reference.completions`` for their own).
 """
 
 from __future__ import annotations
