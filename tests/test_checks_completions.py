@@ -236,3 +236,93 @@ def test_the_usage_chunk_comes_last_with_no_choices():
     riding = [piece(" a"), piece(" b", "length", usage=usage)]
     result = judge("completions.stream_usage_comes_last", basic, stream("completions/stream-usage", riding, **options))
     assert "the usage chunk has choices" in result.message
+
+
+def refused(exchange_id: str, message: str = "bad request", status: int = 400, **error) -> object:
+    return exchange(exchange_id, error_body(message, **error), status=status)
+
+
+def test_refusals_pass_when_refused_and_fail_when_answered():
+    named = {
+        "completions/max-tokens-negative": refused("completions/max-tokens-negative", param="max_tokens"),
+        "completions/logprobs-negative": refused("completions/logprobs-negative", "Invalid 'logprobs': -1"),
+        "completions/n-zero": refused("completions/n-zero", param="n"),
+        "completions/best-of-below-n": refused("completions/best-of-below-n", param="best_of"),
+        "completions/best-of-streamed": refused("completions/best-of-streamed", "best_of cannot be streamed"),
+        "completions/unknown-model": refused("completions/unknown-model", "no such model", 404),
+    }
+    for check_id in (
+        "completions.out_of_range_values_are_refused",
+        "completions.best_of_conflicts_are_refused",
+        "completions.unknown_model_is_refused",
+        "completions.refusals_name_the_parameter",
+    ):
+        result = run(check_id, **named)
+        assert result.status == Status.PASS, (check_id, result.message)
+    answered = exchange("completions/n-zero", completion(["x"]))
+    result = run("completions.out_of_range_values_are_refused", **{**named, "completions/n-zero": answered})
+    assert result.status == Status.FAIL
+    assert "was answered (HTTP 200) instead of refused with 400" in result.message
+    streamed = stream("completions/best-of-streamed", [piece(" a", "length")], best_of=2)
+    result = run("completions.best_of_conflicts_are_refused", **{**named, "completions/best-of-streamed": streamed})
+    assert result.status == Status.FAIL
+    substituted = exchange("completions/unknown-model", completion(["x"]))
+    result = run("completions.unknown_model_is_refused", **{**named, "completions/unknown-model": substituted})
+    assert "the app is answered by another model" in result.message
+    unnamed = refused("completions/n-zero", "Invalid request.")
+    result = run("completions.refusals_name_the_parameter", **{**named, "completions/n-zero": unnamed})
+    assert result.status == Status.FAIL
+    assert "n is not named" in result.message
+
+
+def test_echo_ignored_fails_and_refused_naming_it_passes():
+    check_id = "completions.echo_prepends_the_prompt"
+    echoed = exchange("completions/echo", completion([PROMPT + " a fisherman"]), echo=True)
+    assert run(check_id, **{"completions/echo": echoed}).status == Status.PASS
+    ignored = exchange("completions/echo", completion([" a fisherman"]), echo=True)
+    assert "echo true was ignored" in run(check_id, **{"completions/echo": ignored}).message
+    refused_echo = refused("completions/echo", "echo is not supported", param="echo")
+    assert run(check_id, **{"completions/echo": refused_echo}).status == Status.PASS
+    unnamed = refused("completions/echo", "Invalid request.")
+    assert "without naming echo" in run(check_id, **{"completions/echo": unnamed}).message
+
+
+def test_the_default_of_16_tokens_and_the_stop_sequence():
+    capped = exchange("completions/default-length", completion(["x" * 40], usage=(14, 16)))
+    assert run("completions.max_tokens_defaults_to_16", **{"completions/default-length": capped}).status == Status.PASS
+    endless = exchange("completions/default-length", completion(["x" * 4000], usage=(14, 998)))
+    result = run("completions.max_tokens_defaults_to_16", **{"completions/default-length": endless})
+    assert "not at most 16" in result.message
+    stopped = exchange("completions/stop", completion([" a kind old fisherman"], reason="stop"))
+    assert run("completions.stop_ends_the_text", **{"completions/stop": stopped}).status == Status.PASS
+    kept = exchange("completions/stop", completion([" a kind old fisherman."], reason="stop"))
+    assert "holds the stop sequence '.'" in run("completions.stop_ends_the_text", **{"completions/stop": kept}).message
+
+
+def test_suffix_and_best_of_honoured_or_refused_naming_them():
+    taken = exchange("completions/suffix", completion([" x"]))
+    assert run("completions.suffix_is_taken_or_refused", **{"completions/suffix": taken}).status == Status.PASS
+    vllm = refused("completions/suffix", "suffix is not currently supported")
+    assert run("completions.suffix_is_taken_or_refused", **{"completions/suffix": vllm}).status == Status.PASS
+    unnamed = refused("completions/suffix", "Invalid request.")
+    result = run("completions.suffix_is_taken_or_refused", **{"completions/suffix": unnamed})
+    assert "suffix was refused with HTTP 400 without naming it" in result.message
+    one = exchange("completions/best-of", completion([" x"]))
+    assert run("completions.best_of_returns_n_choices", **{"completions/best-of": one}).status == Status.PASS
+    both = exchange("completions/best-of", completion([" x", " y"]))
+    assert "returned 2 choices" in run("completions.best_of_returns_n_choices", **{"completions/best-of": both}).message
+
+
+def test_a_seed_repeats_the_text_over_the_trials():
+    from helpers import trial_exchanges
+
+    seeded = exchange("completions/seeded", completion([" the same"]), seed=7)
+    same = trial_exchanges(seeded, 3)
+    result = judge("completions.seed_repeats_the_text", good()["completions/basic"], *same, limits={"trials": 3})
+    assert result.status == Status.PASS, result.message
+    moved = trial_exchanges(
+        seeded, 3, vary=lambda k: exchange("completions/seeded", completion([f" text {k}"]), seed=7)
+    )
+    result = judge("completions.seed_repeats_the_text", good()["completions/basic"], *moved, limits={"trials": 3})
+    assert result.status == Status.FAIL
+    assert "seed 7 gave another text" in result.message

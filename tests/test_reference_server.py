@@ -143,6 +143,10 @@ def test_moderation_uses_llama_categories_without_scores(api):
 
 def test_unknown_routes_and_methods_get_the_envelope(api):
     assert api.get("/nope").json()["error"]["code"] == "not_found"
+    # the Llama API serves neither legacy completions nor embeddings: the Llama flavour has no such routes
+    for path in ("/completions", "/embeddings"):
+        refused = api.post(path, json={"model": "Llama-3.3-70B-Instruct", "prompt": "x", "input": "x"})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (404, "not_found")
     response = api.delete("/models")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"

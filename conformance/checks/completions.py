@@ -220,8 +220,7 @@ def token_ids_are_a_prompt(ctx: CheckContext) -> str | None:
 
 @check("completions", Level.MUST, source="openai-completions", needs=("completions/stop",))
 def stop_ends_the_text(ctx: CheckContext) -> str | None:
-    """With stop sequences, the text holds none of them (generation ends before one, which is left out), and
-    finish_reason is stop where the text ended before the cap."""
+    """With stop sequences, the text holds none of them: generation ends before one, which is left out."""
     exchange = ctx.exchange("completions/stop")
     answered(exchange)
     choice = choices_of(exchange)[0]

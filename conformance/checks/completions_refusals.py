@@ -19,7 +19,7 @@ from conformance.registry import check, probe
 from conformance.verdicts import CheckFailed, Level, NotApplicable
 
 UNKNOWN_MODEL = "no-such-completion-model-0"
-# the out-of-range values of the reference's bounds: probe id, parameter, value
+# values outside the ranges OpenAI documents: probe id, parameter, value
 OUT_OF_RANGE: tuple[tuple[str, str, Any], ...] = (
     ("completions/max-tokens-negative", "max_tokens", -1),
     ("completions/logprobs-negative", "logprobs", -1),
@@ -39,7 +39,7 @@ def _out_of_range(probe_id: str, parameter: str, value: Any) -> None:
     @probe(probe_id, refusal=True)
     def build(target: Target) -> Request | None:
         body = {"prompt": PROMPT, "max_tokens": 4, parameter: value}
-        return completion_request(target, probe_id, f"{parameter} {value}, out of the reference's range", body)
+        return completion_request(target, probe_id, f"{parameter} {value}, outside OpenAI's documented range", body)
 
 
 def _conflict(probe_id: str, sent: dict[str, Any]) -> None:
@@ -94,7 +94,7 @@ def _refused_each(ctx: CheckContext, probe_ids: tuple[str, ...], answered: str) 
     needs=tuple(probe_id for probe_id, _, _ in OUT_OF_RANGE),
 )
 def out_of_range_values_are_refused(ctx: CheckContext) -> str | None:
-    """max_tokens -1, logprobs -1 and n 0 (outside the reference's bounds) are each refused with 400."""
+    """max_tokens -1, logprobs -1 and n 0 (outside the ranges OpenAI documents) are each refused with 400."""
     probe_ids = tuple(probe_id for probe_id, _, _ in OUT_OF_RANGE)
     return _refused_each(ctx, probe_ids, "the app's mistake is answered as if it were a request")
 

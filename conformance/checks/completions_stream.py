@@ -107,9 +107,9 @@ def stream_is_one_completion(ctx: CheckContext) -> str | None:
     finish_reason (stop or length) in its last chunk and none before."""
     exchange = ctx.exchange(STREAM)
     found = stream_chunks(exchange, None)
-    ids = {chunk.value.get("id") for chunk in found}
+    ids = {repr(chunk.value.get("id")) for chunk in found}  # whatever type the target sent
     if len(ids) > 1:
-        raise CheckFailed(f"{exchange.describe()}: the chunks carry {len(ids)} ids: {brief(sorted(map(str, ids)), 80)}")
+        raise CheckFailed(f"{exchange.describe()}: the chunks carry {len(ids)} ids: {brief(sorted(ids), 80)}")
     reasons = [
         (chunk.number, choice.get("finish_reason"))
         for chunk in found
