@@ -67,6 +67,7 @@ def test_every_fault_is_implemented():
             "message_faults.py",
             "stream_hooks.py",
             "app.py",
+            "incoming.py",
             "answers.py",
             "responses_routes.py",
             "responses_answer.py",

@@ -11,11 +11,11 @@ import re
 from typing import Any
 
 from conformance.checks._every import COMPLETION_FORM, COMPLETION_STREAM_FORM
-from conformance.checks._expect import brief, error_message, expect_status, succeeded
-from conformance.checks.stream_form import Chunk, chunks, framed
+from conformance.checks._expect import error_message, succeeded
+from conformance.checks.stream_form import Chunk, read_chunks
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
-from conformance.verdicts import Blocked, CheckFailed
+from conformance.verdicts import Blocked
 
 # the prompt every request continues: plain ASCII, so that tokens join to the text on every tokenizer
 PROMPT = "Once upon a time, in a small village by the sea, there lived"
@@ -34,16 +34,6 @@ def completion_request(
     if chosen is None:
         return None
     return Request(exchange_id, "POST", "/completions", purpose=purpose, json={"model": chosen, **body})
-
-
-def answered(exchange: Exchange) -> None:
-    """The request was answered with 200; a refusal is the finding of the check that sent it, and says so."""
-    try:
-        expect_status(exchange, 200)
-    except CheckFailed as failure:
-        message = error_message(exchange) or ""
-        said = f"{exchange.purpose}: {failure.message}" + (f" ({brief(message, 100)})" if message else "")
-        raise CheckFailed(said) from None
 
 
 def choices_of(exchange: Exchange, owner: str = COMPLETION_FORM) -> list[dict[str, Any]]:
@@ -86,16 +76,7 @@ def needs_usage(exchange: Exchange) -> tuple[int, int, int]:
 def stream_chunks(exchange: Exchange, owner: str | None) -> list[Chunk]:
     """The chunks of a completions stream; failing where it was not answered (blocked by ``owner`` where another
     check owns that claim), blocked where it is no framed stream of JSON chunks (the stream form check's)."""
-    expect_status(exchange, 200, answered_by=owner)
-    if not framed(exchange):
-        raise Blocked(COMPLETION_STREAM_FORM, f"{exchange.describe()} is not a framed event stream")
-    try:
-        found = chunks(exchange)
-    except CheckFailed as failure:
-        raise Blocked(COMPLETION_STREAM_FORM, failure.message) from None
-    if not found:
-        raise Blocked(COMPLETION_STREAM_FORM, f"{exchange.describe()}: the stream holds no chunk")
-    return found
+    return read_chunks(exchange, answered_by=owner, framing=COMPLETION_STREAM_FORM, form=COMPLETION_STREAM_FORM)
 
 
 def chunk_choices(chunk: Chunk) -> list[dict[str, Any]]:
@@ -133,7 +114,6 @@ __all__ = [
     "DEFAULT_MAX_TOKENS",
     "PROMPT",
     "PROMPTS",
-    "answered",
     "choices_of",
     "chunk_choices",
     "completion_request",

@@ -116,6 +116,17 @@ def expect_json(exchange: Exchange, *statuses: int) -> Any:
     return body.value
 
 
+def expect_answered(exchange: Exchange) -> None:
+    """The request was answered with 200; otherwise the check fails, saying what the request was for and the
+    target's reason (a refusal of a request the check sent is that check's finding)."""
+    try:
+        expect_status(exchange, 200)
+    except CheckFailed as failure:
+        message = error_message(exchange) or ""
+        said = f"{exchange.purpose}: {failure.message}" + (f" ({brief(message, 80)})" if message else "")
+        raise CheckFailed(said) from None
+
+
 def succeeded(exchange: Exchange, prerequisite: str) -> Any:
     """The JSON body of a successful exchange; otherwise the check is blocked, because
     ``prerequisite`` (the check that judges the exchange itself) reports the problem."""

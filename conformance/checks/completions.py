@@ -17,7 +17,6 @@ from conformance.checks._completions import (
     DEFAULT_MAX_TOKENS,
     PROMPT,
     PROMPTS,
-    answered,
     choices_of,
     completion_request,
     names,
@@ -25,7 +24,7 @@ from conformance.checks._completions import (
     usage_of,
 )
 from conformance.checks._every import COMPLETION_FORM, every, judge_each
-from conformance.checks._expect import brief, error_message, expect_json, expect_status, expect_valid
+from conformance.checks._expect import brief, error_message, expect_answered, expect_json, expect_status, expect_valid
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
@@ -129,7 +128,7 @@ def every_prompt_gets_n_choices(ctx: CheckContext) -> str | None:
     prompt's two, then the second's)."""
     alone, listed = ctx.exchange(BASIC), ctx.exchange("completions/prompts")
     for exchange in (alone, listed):
-        answered(exchange)
+        expect_answered(exchange)
     problems = _indexes(alone, 1) + _indexes(listed, len(PROMPTS) * N)
     if problems:
         raise CheckFailed("; ".join(problems))
@@ -147,7 +146,7 @@ def max_tokens_caps_the_text(ctx: CheckContext) -> str | None:
     """max_tokens 8 caps the completion at 8 tokens (usage.completion_tokens); finish_reason is length where the
     cap was reached and stop where the text ended before it."""
     exchange = ctx.exchange(BASIC)
-    answered(exchange)
+    expect_answered(exchange)
     spent, choices = _counted(exchange)
     reason = choices[0].get("finish_reason")
     if reason not in ("stop", "length", "content_filter"):
@@ -166,7 +165,7 @@ def max_tokens_defaults_to_16(ctx: CheckContext) -> str | None:
     """Without max_tokens, a completion is at most 16 tokens (OpenAI's default), not as long as the context
     allows."""
     exchange = ctx.exchange("completions/default-length")
-    answered(exchange)
+    expect_answered(exchange)
     spent, choices = _counted(exchange)
     if spent > DEFAULT_MAX_TOKENS:
         text = choices[0].get("text")
@@ -207,7 +206,7 @@ def token_ids_are_a_prompt(ctx: CheckContext) -> str | None:
     """A prompt of token ids is continued, counted as the tokens it is (usage.prompt_tokens is the number of ids,
     give or take a BOS token the server adds)."""
     exchange = ctx.exchange("completions/tokens")
-    answered(exchange)
+    expect_answered(exchange)
     choices_of(exchange)
     prompt = needs_usage(exchange)[0]
     if not len(TOKENS) <= prompt <= len(TOKENS) + ADDED_TOKENS:
@@ -222,7 +221,7 @@ def token_ids_are_a_prompt(ctx: CheckContext) -> str | None:
 def stop_ends_the_text(ctx: CheckContext) -> str | None:
     """With stop sequences, the text holds none of them: generation ends before one, which is left out."""
     exchange = ctx.exchange("completions/stop")
-    answered(exchange)
+    expect_answered(exchange)
     choice = choices_of(exchange)[0]
     text = choice["text"]
     found = [sequence for sequence in STOP if sequence in text]
@@ -239,7 +238,7 @@ def seed_repeats_the_text(ctx: CheckContext) -> str | None:
     if len(sent) < 2:
         raise NotApplicable("one trial: the request was sent once (give --trials 2 or more)")
     first = sent[0]
-    answered(first)
+    expect_answered(first)
     text = choices_of(first)[0]["text"]
     for exchange in sent[1:]:
         try:

@@ -19,9 +19,9 @@ from conformance.checks._completions import (
     usage_of,
 )
 from conformance.checks._every import every, judge_each
-from conformance.checks._expect import brief, clients, shown
+from conformance.checks._expect import brief, clients
 from conformance.checks.completions import BASIC, USAGE_OWNER
-from conformance.checks.stream_form import chunks, error_event, framed, is_event_stream
+from conformance.checks.stream_form import chunks, done_problem, error_event, framed, is_event_stream
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
@@ -57,15 +57,9 @@ def _framing(exchange: Exchange) -> None:
         raise CheckFailed(f"{exchange.describe()}: the stream is {media or 'untyped'}, not text/event-stream")
     if not framed(exchange):
         raise CheckFailed(f"{exchange.describe()}: events are not separated by blank lines")
-    events = exchange.stream.events
-    done = [event.index for event in events if event.data == "[DONE]"]
-    if not done:
-        if events and error_event(events[-1].data):
-            return
-        last = shown(events[-1].data or "", 120) if events else "no events at all"
-        raise CheckFailed(f"{exchange.describe()}: no data: [DONE] event; the last event is {last}")
-    if done[-1] != len(events) - 1 or len(done) > 1:
-        raise CheckFailed(f"{exchange.describe()}: data: [DONE] is event {done[0] + 1} of {len(events)}")
+    problem = done_problem(exchange)
+    if problem:
+        raise CheckFailed(problem)
 
 
 @check("completions", Level.MUST, source="openai-completions-streaming", needs=(STREAM, USAGE), runs_last=True)

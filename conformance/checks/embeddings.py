@@ -29,7 +29,7 @@ from conformance.checks._embeddings import (
     vectors_of,
 )
 from conformance.checks._every import EMBEDDING_FORM, every, judge_each
-from conformance.checks._expect import brief, error_message, expect_json, expect_status, expect_valid
+from conformance.checks._expect import brief, error_message, expect_answered, expect_json, expect_status, expect_valid
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Target
@@ -128,23 +128,13 @@ def _in_order(exchange: Exchange, expected: int) -> list[str]:
     return []
 
 
-def _answered(exchange: Exchange) -> None:
-    """The request was answered; a refusal is the finding of the check that sent it."""
-    try:
-        expect_status(exchange, 200)
-    except CheckFailed as failure:
-        message = error_message(exchange) or ""
-        said = f"{exchange.purpose}: {failure.message}" + (f" ({brief(message, 80)})" if message else "")
-        raise CheckFailed(said) from None
-
-
 @check("embeddings", Level.MUST, source="openai-embeddings", needs=(BASIC, "embeddings/list"))
 def strings_are_embedded_one_per_input(ctx: CheckContext) -> str | None:
     """A string gets one embedding and a list of three strings three, with indexes 0, 1, 2 in the order of the
     inputs, each the vector of its own input (the first is the one the string gets alone)."""
     alone, listed = ctx.exchange(BASIC), ctx.exchange("embeddings/list")
     for exchange in (alone, listed):
-        _answered(exchange)
+        expect_answered(exchange)
     problems = _in_order(alone, 1) + _in_order(listed, len(TEXTS))
     if problems:
         raise CheckFailed("; ".join(problems))
@@ -168,7 +158,7 @@ def token_ids_are_embedded(ctx: CheckContext) -> str | None:
     tokens it is (usage.prompt_tokens is the number of ids, give or take a BOS or EOS token the server adds)."""
     flat, nested = ctx.exchange("embeddings/tokens"), ctx.exchange("embeddings/token-lists")
     for exchange in (flat, nested):
-        _answered(exchange)
+        expect_answered(exchange)
     problems = _in_order(flat, 1) + _in_order(nested, len(TOKEN_LISTS))
     for exchange, count in ((flat, len(TOKENS)), (nested, sum(map(len, TOKEN_LISTS)))):
         usage = usage_of(exchange)
@@ -218,7 +208,7 @@ def base64_is_the_float_vector(ctx: CheckContext) -> str | None:
     """Asked for encoding_format base64 (what both official clients ask for by default), each vector is a base64
     string of little-endian float32s that decodes to the vector the float answer holds."""
     encoded, plain = ctx.exchange(DEFAULT), ctx.exchange(BASIC)
-    _answered(encoded)
+    expect_answered(encoded)
     reference = vectors_of(plain, "embeddings.strings_are_embedded_one_per_input")[0]
     data = data_of(encoded)
     value = data[0].get("embedding")

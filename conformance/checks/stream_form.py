@@ -71,6 +71,21 @@ def _events(exchange: Exchange) -> list[tuple[int, str]]:
     return found
 
 
+def done_problem(exchange: Exchange) -> str | None:
+    """What is wrong with the end of a stream: no ``data: [DONE]`` (unless it ends with an error event), or
+    something after it; None when it ends as it must."""
+    events = exchange.stream.events
+    done = [event.index for event in events if event.data == "[DONE]"]
+    if not done:
+        if events and error_event(events[-1].data):
+            return None
+        last = shown(events[-1].data or "", 120) if events else "no events at all"
+        return f"{exchange.describe()}: no data: [DONE] event; the last event is {last}"
+    if done[-1] != len(events) - 1 or len(done) > 1 or exchange.stream.trailing:
+        return f"{exchange.describe()}: data: [DONE] is event {done[0] + 1} of {len(events)}; more follows it"
+    return None
+
+
 def chunks(exchange: Exchange) -> list[Chunk]:
     """The chunks of a stream; an event that is not a JSON object fails the check."""
     found = []
@@ -85,21 +100,24 @@ def chunks(exchange: Exchange) -> list[Chunk]:
     return found
 
 
-def read_chunks(exchange: Exchange, *, answered_by: str | None = None) -> list[Chunk]:
+def read_chunks(
+    exchange: Exchange, *, answered_by: str | None = None, framing: str = STREAM_FRAMING, form: str = CHUNK_FORM
+) -> list[Chunk]:
     """The chunks of a stream a check reads for its own claim: the request must be answered (else the
     check fails, or is blocked by ``answered_by`` where another check owns that claim); a body that is
-    no event stream, or an event that is no chunk, blocks the check."""
+    no event stream blocks the check by ``framing``, an event that is no chunk by ``form`` (the owners of
+    those claims for this kind of stream)."""
     expect_status(exchange, 200, answered_by=answered_by)
     if not framed(exchange):
         response = exchange.response
         assert response is not None
-        raise Blocked(STREAM_FRAMING, f"{exchange.describe()} is not a framed event stream ({response.media_type})")
+        raise Blocked(framing, f"{exchange.describe()} is not a framed event stream ({response.media_type})")
     try:
         found = chunks(exchange)
     except CheckFailed as failure:
-        raise Blocked(CHUNK_FORM, failure.message) from None
+        raise Blocked(form, failure.message) from None
     if not found:
-        raise Blocked(CHUNK_FORM, f"{exchange.describe()}: the stream holds no chunk")
+        raise Blocked(form, f"{exchange.describe()}: the stream holds no chunk")
     return found
 
 
@@ -229,17 +247,9 @@ def stream_ends_with_done(ctx: CheckContext) -> str | None:
     """Every stream ends with the event data: [DONE] (or with an error event), and nothing follows it."""
 
     def judge(exchange: Exchange) -> None:
-        events = exchange.stream.events
-        done = [event.index for event in events if event.data == "[DONE]"]
-        if not done:
-            if events and error_event(events[-1].data):
-                return
-            last = shown(events[-1].data or "", 120) if events else "no events at all"
-            raise CheckFailed(f"{exchange.describe()}: no data: [DONE] event; the last event is {last}")
-        if done[-1] != len(events) - 1 or len(done) > 1 or exchange.stream.trailing:
-            raise CheckFailed(
-                f"{exchange.describe()}: data: [DONE] is event {done[0] + 1} of {len(events)}; more follows it"
-            )
+        problem = done_problem(exchange)
+        if problem:
+            raise CheckFailed(problem)
 
     return judge_each([e for e in _streams(ctx) if framed(e)], judge, noun="streams", empty="no framed stream")
 

@@ -29,6 +29,7 @@ from conformance.reference import (
     completions,
     embeddings,
     fault_hooks,
+    incoming,
     legacy_functions,
     moderation,
     parameters,
@@ -39,7 +40,7 @@ from conformance.reference import (
     thinking_faults,
 )
 from conformance.reference.catalog import CREATED, FLAVOURS, MODELS, OWNER, RATE_LIMITED_MODEL
-from conformance.reference.errors import ApiError, bad_request, unknown_model
+from conformance.reference.errors import ApiError, unknown_model
 from conformance.reference.faults import unknown
 from conformance.reference.limits import KeyWindow, RateLimiter
 
@@ -134,66 +135,6 @@ def _model_object(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": CREATED, "owned_by": OWNER}
 
 
-def _authenticate(config: ReferenceConfig, request: Request, active: frozenset[str]) -> str:
-    if "auth-not-enforced" in active:
-        # what is kept for a key is still found with it; with a wrong key or none, nothing is
-        _, _, presented = request.headers.get("authorization", "").partition(" ")
-        return presented.strip() or "any"
-    header = request.headers.get("authorization")
-    if header is None:
-        raise ApiError(
-            401,
-            "You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'.",
-            code="missing_api_key",
-        )
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise ApiError(401, "Malformed Authorization header: expected 'Bearer YOUR_KEY'.", code="invalid_api_key")
-    if key.strip() not in config.api_keys:
-        if "wrong-key-403" in active:
-            raise ApiError(403, "This key may not use this API.", type="permission_error", code="forbidden")
-        raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
-    return key.strip()
-
-
-async def _json_body(request: Request, active: frozenset[str]) -> Any:
-    raw = await request.body()
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
-        raise bad_request(f"Unsupported Content-Type {media_type or '(none)'!r}: send application/json.")
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        if "malformed-json-500" in active:
-            raise ApiError(500, "[json.exception.parse_error] syntax error", type="server_error") from None
-        raise bad_request("We could not parse the JSON body of your request.") from None
-    if not isinstance(value, dict):
-        kind = "array" if isinstance(value, list) else "null" if value is None else type(value).__name__
-        if "non-object-body-500" in active:
-            message = f"[json.exception.type_error.302] type must be object, but is {kind}"
-            raise ApiError(500, message, type="server_error")
-        if "body-refused-with-422" in active:
-            raise ApiError(422, "Input should be a valid dictionary or object to extract fields from", param="body")
-    return value
-
-
-async def _streamed(request: Request) -> bool:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get("stream") is True
-
-
-def _as_event(error: ApiError) -> Response:
-    """A refusal sent as the first event of a 200 stream (a proxy that opens the stream before it checks)."""
-    events = [
-        stream_hooks.encode((answers.ERROR, error.body()["error"]), stream_hooks.Framing()),
-        b"data: [DONE]\n\n",
-    ]
-    return StreamingResponse(iter(events), media_type="text/event-stream")
-
-
 def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     flavour = FLAVOURS[config.flavour]
     limiter = RateLimiter(config.rate_limits)
@@ -212,14 +153,14 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             if config.latency:
                 await asyncio.sleep(config.latency)
             try:
-                request.state.key = _authenticate(config, request, active)
+                request.state.key = incoming.authenticate(config.api_keys, request, active)
                 if window is not None:
                     limit_headers = window.admit(request.state.key)
                 response = await handler(request)
             except ApiError as error:
                 response = fault_hooks.error_response(error, active)
-                if error.status == 401 and "stream-auth-as-event" in active and await _streamed(request):
-                    response = _as_event(error)
+                if error.status == 401 and "stream-auth-as-event" in active and await incoming.streams(request):
+                    response = incoming.refusal_as_event(error)
             response.headers.update(limit_headers)
             response.headers["x-request-id"] = f"req_{uuid.uuid4().hex[:20]}"
             return response
@@ -271,7 +212,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
     async def chat_completions(request: Request) -> Response:
         active: frozenset[str] = request.state.faults
-        body = await _json_body(request, active)
+        body = await incoming.json_body(request, active)
         try:
             # the Llama API's own parameters are validated; the OpenAI ones it lacks are ignored, as documented
             names = None if flavour.refuses_unknown_parameters else LLAMA_OWN
@@ -318,7 +259,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
     async def moderations(request: Request) -> Response:
         active: frozenset[str] = request.state.faults
-        body = await _json_body(request, active)
+        body = await incoming.json_body(request, active)
         if "moderation-missing-input-answered" in active and isinstance(body, dict) and "input" not in body:
             body = {**body, "input": ""}
         answered = moderation.moderate(
@@ -331,7 +272,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
     async def create_completions(request: Request) -> Response:
         active: frozenset[str] = request.state.faults
-        parsed = completions.parse(await _json_body(request, active), active)
+        parsed = completions.parse(await incoming.json_body(request, active), active)
         if not parsed.stream:
             return JSONResponse(completions.answer(parsed, active))
         media_type = "application/json" if "completions-stream-not-event-stream" in active else "text/event-stream"
@@ -342,7 +283,7 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
 
     async def create_embeddings(request: Request) -> Response:
         active: frozenset[str] = request.state.faults
-        return JSONResponse(embeddings.embed(await _json_body(request, active), active))
+        return JSONResponse(embeddings.embed(await incoming.json_body(request, active), active))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         active: frozenset[str] = getattr(request.state, "faults", frozenset())
