@@ -27,7 +27,7 @@ def token_bound(request: Request, max_tokens_param: str = "max_tokens") -> tuple
         return len(request.body or b""), 0, 0
     if request.path.endswith("/moderations"):
         text, images = _text_and_images(body.get("input"))
-        return len(text.encode()), 0, images
+        return len(text.encode("utf-8", "backslashreplace")), 0, images
     if request.path.endswith("/embeddings"):
         return _embedding_input(body.get("input")), 0, 0
     if request.path.endswith("/completions") and not request.path.endswith("/chat/completions"):
@@ -36,24 +36,28 @@ def token_bound(request: Request, max_tokens_param: str = "max_tokens") -> tuple
     if request.path.endswith("/responses") and "input" in body:
         # a Responses request: its input items (or string) and instructions are the prompt
         text, images = _input_text_and_images(body.get("input"))
-        prompt = TEMPLATE_TOKENS_PER_REQUEST + len(text.encode()) + len(str(body.get("instructions") or "").encode())
+        prompt = (
+            TEMPLATE_TOKENS_PER_REQUEST
+            + len(text.encode("utf-8", "backslashreplace"))
+            + len(str(body.get("instructions") or "").encode("utf-8", "backslashreplace"))
+        )
         for key in ("tools", "text"):
             if body.get(key) is not None:
-                prompt += len(json.dumps(body[key]).encode())
+                prompt += len(json.dumps(body[key]).encode("utf-8", "backslashreplace"))
     elif isinstance(messages, list):
         prompt, images = TEMPLATE_TOKENS_PER_REQUEST, 0
         for message in messages:
             text, found = _text_and_images(message.get("content") if isinstance(message, dict) else message)
-            prompt += TEMPLATE_TOKENS_PER_MESSAGE + len(text.encode())
+            prompt += TEMPLATE_TOKENS_PER_MESSAGE + len(text.encode("utf-8", "backslashreplace"))
             images += found
             if isinstance(message, dict) and message.get("tool_calls"):
-                prompt += len(json.dumps(message["tool_calls"]).encode())
+                prompt += len(json.dumps(message["tool_calls"]).encode("utf-8", "backslashreplace"))
         for key in ("tools", "response_format"):
             if body.get(key) is not None:
-                prompt += len(json.dumps(body[key]).encode())
+                prompt += len(json.dumps(body[key]).encode("utf-8", "backslashreplace"))
     else:
         # invalid on purpose; a lax target may still answer it, from at most this much
-        prompt, images = TEMPLATE_TOKENS_PER_REQUEST + len(json.dumps(body).encode()), 0
+        prompt, images = TEMPLATE_TOKENS_PER_REQUEST + len(json.dumps(body).encode("utf-8", "backslashreplace")), 0
     return prompt, _completion_cap(body, max_tokens_param), images
 
 
@@ -87,12 +91,12 @@ def _legacy_completion(body: dict[str, Any], max_tokens_param: str) -> tuple[int
 def _embedding_input(value: Any) -> int:
     """An embeddings input's bound: a byte of text or one token id a token."""
     if isinstance(value, str):
-        return len(value.encode())
+        return len(value.encode("utf-8", "backslashreplace"))
     if isinstance(value, int):
         return 1
     if isinstance(value, list):
         return sum(_embedding_input(item) for item in value)
-    return len(json.dumps(value).encode()) if value is not None else 0
+    return len(json.dumps(value).encode("utf-8", "backslashreplace")) if value is not None else 0
 
 
 def _input_text_and_images(value: Any) -> tuple[str, int]:

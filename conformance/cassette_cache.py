@@ -7,6 +7,10 @@ parsed data survive a JSON round trip unchanged (cassettes written by the suite 
 read as plain data, never as code. The cache holds what the cassettes hold (redacted already), and
 nothing else.
 
+An entry is not believed for its name alone: it carries an HMAC-SHA256 of its key and its text
+under a secret kept beside the cache folder (created once, readable by its owner only), so an entry edited
+or copied in from elsewhere does not verify and the set is parsed afresh (and the entry rewritten).
+
 Where: ``$CONFORMANCE_CACHE_DIR`` (empty: no cache), else ``$XDG_CACHE_HOME/conformance``, else
 ``~/.cache/conformance``. A cache that cannot be read or written is no cache: the run parses the
 files as it would without one. It keeps the most recently used sets only.
@@ -14,14 +18,16 @@ files as it would without one. It keeps the most recently used sets only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
-from conformance import __version__
+from conformance import __version__, files
 
 # sets kept (a re-recorded set makes a new entry; the least recently used go first)
 KEEP = 64
@@ -48,16 +54,22 @@ def lookup(texts: dict[str, str]) -> dict[str, Any] | None:
     folder = cache_dir()
     if folder is None or not texts:
         return None
-    path = folder / f"{_key(texts)}.json"
+    key = _key(texts)
+    path = folder / f"{key}.json"
     try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
+        secret = _secret(folder, create=False)
+        data = files.read_bytes(path, folder, files.MAX_SCRUBBED)
+        seal, _, text = data.partition(b"\n")
+        if secret is None or not hmac.compare_digest(seal, _seal(secret, key, text)):
+            return None
+        entry = json.loads(text)
         os.utime(path)  # used: the last to be pruned
-    except (OSError, ValueError, RecursionError):
+    except (OSError, ValueError, RecursionError, files.UnsafePath):
         return None
-    files = entry.get("files") if isinstance(entry, dict) else None
-    if not isinstance(files, dict) or files.keys() != texts.keys():
+    parsed = entry.get("files") if isinstance(entry, dict) else None
+    if not isinstance(parsed, dict) or parsed.keys() != texts.keys():
         return None
-    return files
+    return parsed
 
 
 def store(texts: dict[str, str], parsed: dict[str, Any]) -> None:
@@ -71,15 +83,44 @@ def store(texts: dict[str, str], parsed: dict[str, Any]) -> None:
             return
     except (TypeError, ValueError, RecursionError):
         return
+    key = _key(texts)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        Path(tmp).replace(folder / f"{_key(texts)}.json")
+        secret = _secret(folder, create=True)
+        if secret is None:
+            return
+        data = files.encode(text)
+        files.write_bytes(folder / f"{key}.json", _seal(secret, key, data) + b"\n" + data, root=folder.parent)
         _prune(folder)
-    except OSError:
+    except (OSError, files.UnsafePath):
         return
+
+
+SECRET = "cassette-cache.secret"
+
+
+def _secret(folder: Path, *, create: bool) -> bytes | None:
+    """The cache's own key, made on first use (owner-only); None when it cannot be had."""
+    path = folder.parent / SECRET
+    with contextlib.suppress(OSError, ValueError, files.UnsafePath):
+        secret = files.read_bytes(path, folder.parent, 64)
+        if len(secret) == 64 and path.lstat().st_mode & 0o077 == 0:
+            return secret
+    if not create:
+        return None
+    secret = secrets.token_hex(32).encode()
+    files.make_folder(folder, folder.parent)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:  # another process made it meanwhile (or it is unfit: then no cache)
+        return _secret(folder, create=False)
+    with os.fdopen(handle, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(secret)
+    return secret
+
+
+def _seal(secret: bytes, key: str, text: bytes) -> bytes:
+    return hmac.new(secret, key.encode() + b"\0" + text, hashlib.sha256).hexdigest().encode()
 
 
 def _prune(folder: Path) -> None:

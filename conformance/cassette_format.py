@@ -14,10 +14,17 @@ import base64
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
-from conformance.exchange import Chunk, Exchange, FailureKind, RecordedRequest, Response, TransportFailure
+from conformance.exchange import (
+    Chunk,
+    Exchange,
+    FailureKind,
+    RecordedRequest,
+    Response,
+    TransportFailure,
+    sendable,
+)
 
 if TYPE_CHECKING:
     import yaml
@@ -38,9 +45,11 @@ class _Pair(list):  # type: ignore[type-arg]
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    # literal blocks keep stream bodies readable
-    style = "|" if "\n" in value and _BLOCK_SAFE.fullmatch(value) else None
-    if style is None and not _BLOCK_SAFE.fullmatch(value):
+    # literal blocks keep stream bodies readable; not a text of many short lines, which the block's
+    # indentation would make several times its size (a flood of one-byte events)
+    lines = value.count("\n")
+    style = "|" if lines and len(value) >= 6 * lines and _BLOCK_SAFE.fullmatch(value) else None
+    if style is None and (lines or not _BLOCK_SAFE.fullmatch(value)):
         style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -67,22 +76,108 @@ def _dumper() -> type[yaml.SafeDumper]:
 def dump_yaml(data: Any) -> str:
     import yaml
 
-    return yaml.dump(data, Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=2**31 - 1)
+    try:
+        return yaml.dump(data, Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=2**31 - 1)
+    except UnicodeEncodeError:  # a lone surrogate somewhere (a message quoting a target): its escape
+        return yaml.dump(_sendable(data), Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=2**31 - 1)
+
+
+def _sendable(value: Any) -> Any:
+    if isinstance(value, str):
+        return sendable(value)
+    if isinstance(value, _Pair):
+        return _Pair(_sendable(item) for item in value)
+    if isinstance(value, dict):
+        return {_sendable(key): _sendable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_sendable(item) for item in value]
+    return value
 
 
 def load_yaml(text: str) -> Any:
-    """YAML as the suite writes it: no anchors or aliases (an alias bomb is refused, not expanded).
-    What PyYAML cannot read is a ValueError, with PyYAML's reason."""
+    """YAML as the suite writes it, built straight from the parser's events: no anchors or aliases
+    (an alias bomb is refused, not expanded), no tags but the core schema's, and no node graph, so
+    loading costs a small multiple of the text whatever its shape (a graph of PyYAML nodes costs
+    hundreds of bytes for each ``[]``). What cannot be read is a ValueError with the reason."""
     import yaml
 
+    stack: list[Any] = []
+    keys: list[Any] = []
+    documents: list[Any] = []
     try:
-        if "*" in text or "&" in text:
-            for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                    raise ValueError("it uses YAML anchors or aliases, which the suite never writes")
-        return yaml.load(text, Loader=yaml.CSafeLoader)
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ValueError("it uses YAML anchors or aliases, which the suite never writes")
+            if isinstance(event, yaml.ScalarEvent):
+                _add(stack, keys, documents, _scalar(event))
+            elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                if len(stack) >= MAX_YAML_DEPTH:
+                    raise ValueError(f"it nests deeper than {MAX_YAML_DEPTH} levels, more than the suite ever writes")
+                _tag(event, "seq" if isinstance(event, yaml.SequenceStartEvent) else "map")
+                stack.append([] if isinstance(event, yaml.SequenceStartEvent) else {})
+                keys.append(_NO_KEY)
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                keys.pop()
+                _add(stack, keys, documents, stack.pop())
     except yaml.YAMLError as exc:
-        raise ValueError(str(exc)) from exc
+        # PyYAML's message quotes the text around the problem: only its kind and place are said
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ValueError(f"not YAML ({getattr(exc, 'problem', None) or type(exc).__name__}{where})") from exc
+    if len(documents) > 1:
+        raise ValueError("it holds more than one YAML document")
+    return documents[0] if documents else None
+
+
+_NO_KEY = object()
+# deeper than any cassette the suite writes (a request's JSON is kept to jsonparse's depth)
+MAX_YAML_DEPTH = 200
+_CORE = "tag:yaml.org,2002:"
+
+
+@cache
+def _constructor() -> Any:
+    import yaml
+
+    return yaml.SafeLoader("")
+
+
+def _tag(event: Any, kind: str) -> None:
+    if event.tag not in (None, "!", _CORE + kind):
+        raise ValueError(f"it uses the YAML tag {event.tag[:40]!r}, which the suite never writes")
+
+
+def _scalar(event: Any) -> Any:
+    import yaml
+
+    loader = _constructor()
+    tag = event.tag
+    if tag in (None, "!"):
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag not in _SCALAR_TAGS:
+        raise ValueError(f"it uses the YAML tag {str(tag)[:40]!r}, which the suite never writes")
+    if tag == _CORE + "str":
+        return event.value
+    return loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, event.value))
+
+
+_SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+def _add(stack: list[Any], keys: list[Any], documents: list[Any], value: Any) -> None:
+    if not stack:
+        documents.append(value)
+        return
+    top = stack[-1]
+    if isinstance(top, list):
+        top.append(value)
+    elif keys[-1] is _NO_KEY:
+        if isinstance(value, dict | list):
+            raise ValueError("it uses a mapping or a sequence as a key, which the suite never writes")
+        keys[-1] = value
+    else:
+        top[keys[-1]] = value
+        keys[-1] = _NO_KEY
 
 
 def _encode_bytes(data: bytes) -> dict[str, str]:
@@ -111,7 +206,9 @@ def exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
         "headers": dict(request.headers),
     }
     if request.body is not None:
-        if request.json is not None:
+        if request.json is not None and sendable(json.dumps(request.json, ensure_ascii=False)) == json.dumps(
+            request.json, ensure_ascii=False
+        ):
             req["json"] = request.json
         else:
             req.update(_encode_bytes(request.body))
@@ -159,7 +256,7 @@ def exchange_from_dict(data: dict[str, Any]) -> Exchange:
     req = data["request"]
     body: bytes | None = None
     if "json" in req:
-        body = json.dumps(req["json"], ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(req["json"], ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
     elif "text" in req or "base64" in req:
         body = _decode_bytes(req, "request body")
     request = RecordedRequest(
@@ -232,16 +329,3 @@ def _chunks_of(text: str) -> list[tuple[Chunk, ...] | None] | None:
         return _all_chunks(exchange_from_dict(load_yaml(text)))
     except (ValueError, KeyError, TypeError):
         return None
-
-
-def read_text(path: Path) -> str:
-    """A cassette's text: a regular file (not a device, a FIFO or a link to one) of bounded size."""
-    if not path.is_file():
-        raise ValueError("it is not a regular file")
-    if path.stat().st_size > MAX_CASSETTE_BYTES:
-        raise ValueError(f"it is larger than {MAX_CASSETTE_BYTES // 1024**2} MiB, more than the suite ever writes")
-    with path.open("rb") as file:
-        data = file.read(MAX_CASSETTE_BYTES + 1)
-    if len(data) > MAX_CASSETTE_BYTES:
-        raise ValueError(f"it is larger than {MAX_CASSETTE_BYTES // 1024**2} MiB, more than the suite ever writes")
-    return data.decode("utf-8")

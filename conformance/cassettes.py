@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import __version__, cassette_cache
-from conformance.cassette_format import dump_exchange, dump_yaml, exchange_from_dict, load_yaml, read_text
+from conformance import __version__, cassette_cache, files
+from conformance.cassette_format import MAX_CASSETTE_BYTES, dump_exchange, dump_yaml, exchange_from_dict, load_yaml
 from conformance.errors import ReplayError
-from conformance.exchange import Exchange, RecordedRequest, Request
+from conformance.exchange import Exchange, RecordedRequest, Request, sendable
 from conformance.redaction import BASE_URL
 
 SET_FILE = "cassette-set.yaml"
@@ -37,10 +37,10 @@ MAX_NAME = 80
 
 def cassette_path(directory: Path, exchange_id: str) -> Path:
     parts = []
-    for part in exchange_id.split("/"):
+    for part in sendable(exchange_id).split("/"):
         safe = _SAFE.sub("_", part) or "_"
         if safe != part or safe.startswith(".") or len(safe) > MAX_NAME:
-            digest = hashlib.sha256(part.encode()).hexdigest()[:8]
+            digest = hashlib.sha256(part.encode("utf-8", "backslashreplace")).hexdigest()[:8]
             safe = f"{safe.lstrip('.')[: MAX_NAME - 9]}-{digest}"
         parts.append(safe)
     return directory.joinpath(*parts[:-1], f"{parts[-1]}.yaml")
@@ -65,8 +65,8 @@ def request_mismatch(request: Request, recorded: RecordedRequest) -> str | None:
     """Why a recorded request is not the one the suite would send now, or None if it is."""
     if request.method != recorded.method:
         return f"method {recorded.method} was recorded, the suite now sends {request.method}"
-    if f"{BASE_URL}{request.path}" != recorded.url:
-        return f"URL {recorded.url} was recorded, the suite now requests {BASE_URL}{request.path}"
+    if f"{BASE_URL}{sendable(request.path)}" != recorded.url:
+        return f"URL {recorded.url} was recorded, the suite now requests {BASE_URL}{sendable(request.path)}"
     if request.replay_match == "route":
         return None
     if request.auth != recorded.auth:
@@ -112,13 +112,13 @@ class CassetteSet:
 
     @classmethod
     def exists(cls, directory: Path) -> bool:
-        return directory.is_dir() and any(path.name != SET_FILE for path in directory.rglob("*.yaml"))
+        return directory.is_dir() and any(path.name != SET_FILE for path in _yaml_files(directory))
 
     @classmethod
     def load(cls, directory: Path) -> CassetteSet:
         """The cassettes under ``directory``; loading the same unchanged files again in one process
         (the CLI checks them before pytest starts, the plugin then uses them) reads them once."""
-        paths = sorted(directory.rglob("*.yaml")) if directory.is_dir() else []
+        paths = _yaml_files(directory)
         try:
             stamp = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
         except OSError as exc:
@@ -140,10 +140,7 @@ class CassetteSet:
         names = {path: path.relative_to(directory).as_posix() for path in paths}
         texts: dict[str, str] = {}
         for path in paths:
-            try:
-                texts[names[path]] = read_text(path)
-            except (OSError, ValueError) as exc:
-                raise _unreadable(path, exc) from exc
+            texts[names[path]] = _read(directory, path)
         parsed = _parsed(directory, texts)
         for path in paths:
             data = parsed[names[path]]
@@ -169,10 +166,14 @@ class CassetteSet:
         """What ``cassette-set.yaml`` says about a set ({} when there is none or it is unreadable;
         loading the set reports an unreadable one)."""
         try:
-            data = _parsed(directory, {SET_FILE: read_text(directory / SET_FILE)})[SET_FILE]
-        except (OSError, ValueError, ReplayError):
+            data = _parsed(directory, {SET_FILE: _read(directory, directory / SET_FILE)})[SET_FILE]
+        except ReplayError:
             return {}
         return data if isinstance(data, dict) else {}
+
+    def paths(self) -> list[Path]:
+        """The files of the set, the description among them."""
+        return sorted({*self._files.values(), self.directory / SET_FILE} & set(_yaml_files(self.directory)))
 
     def get(self, exchange_id: str) -> Exchange | None:
         return self._exchanges.get(exchange_id)
@@ -182,6 +183,27 @@ class CassetteSet:
 
     def path_of(self, exchange_id: str) -> Path:
         return self._files.get(exchange_id, cassette_path(self.directory, exchange_id))
+
+
+def _yaml_files(directory: Path) -> list[Path]:
+    """The cassette files of a set: regular files under its folder, no link followed (one is refused)."""
+    if directory.is_symlink():
+        raise ReplayError(f"cassette folder {directory} is a symbolic link; the suite does not follow it")
+    if not directory.is_dir():
+        return []
+    try:
+        return sorted(files.regular_files(directory, ".yaml"))
+    except files.UnsafePath as exc:
+        raise ReplayError(f"cassette {exc}") from None
+
+
+def _read(directory: Path, path: Path) -> str:
+    try:
+        return files.read_bytes(path, directory, MAX_CASSETTE_BYTES).decode("utf-8")
+    except files.UnsafePath as exc:
+        raise ReplayError(f"cassette {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def _parsed(directory: Path, texts: dict[str, str]) -> dict[str, Any]:
@@ -211,14 +233,14 @@ class CassetteWriter:
         self._written: set[str] = set()
         self._lock = threading.Lock()
 
+    def path_of(self, exchange_id: str) -> Path:
+        return cassette_path(self.directory, exchange_id)
+
     def write(self, exchange: Exchange) -> Path:
         path = cassette_path(self.directory, exchange.id)
         text = dump_exchange(exchange)
         with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".yaml.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            files.write_text(path, text, root=self.directory.parent)
             self._written.add(exchange.id)
         return path
 
@@ -229,22 +251,20 @@ class CassetteWriter:
 
 def write_set_info(directory: Path, info: CassetteSetInfo) -> Path:
     """Describe where a cassette set came from, in ``cassette-set.yaml``."""
-    directory.mkdir(parents=True, exist_ok=True)
     header = "# Recorded by openai-conformance; every exchange in this folder was redacted before it was written.\n"
-    path = directory / SET_FILE
-    path.write_text(header + dump_yaml(info.as_dict()), encoding="utf-8")
-    return path
+    return files.write_text(directory / SET_FILE, header + dump_yaml(info.as_dict()), root=directory.parent)
 
 
 def prune(directory: Path, keep: Iterable[str]) -> list[Path]:
     """Delete the recordings of exchanges not in ``keep`` (after a complete recording run)."""
     kept = {cassette_path(directory, exchange_id) for exchange_id in keep}
     removed = []
-    for path in directory.rglob("*.yaml"):
+    for path in _yaml_files(directory):
         if path.name != SET_FILE and path not in kept:
             path.unlink()
             removed.append(path)
-    for folder in sorted((p for p in directory.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+    folders = (p for p in directory.rglob("*") if p.is_dir() and not p.is_symlink())
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         if not any(folder.iterdir()):
             folder.rmdir()
     return removed

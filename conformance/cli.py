@@ -30,7 +30,7 @@ from typing import TextIO
 
 import pytest
 
-from conformance import ahead, progress, stopping
+from conformance import ahead, files, progress, stopping
 from conformance.baseline import describe, gate, read_baseline, write_baseline
 from conformance.cassettes import CassetteSet
 from conformance.cli_parser import parser
@@ -69,6 +69,9 @@ _RUN_FINISHED = False
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a target's lone surrogate is shown as its escape
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     extra: list[str] = []
     if "--" in argv:
         index = argv.index("--")
@@ -117,7 +120,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     gc.set_threshold(10_000, 20, 20)
     pytest_args, quiet = arguments(options, config, extra, pytest_output=args.pytest_output)
     outcome = _Outcome()
-    key = config.api_key if config.live else None
+    key = config.api_key  # in a replay, the key variable when it is set: looked for in everything shown
     with (
         _stopped_by_signals() as received,
         redacted_console(key),
@@ -138,9 +141,8 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         if not outcome.plan.checks:
             return _fail("no check matched the selection given to pytest")
         print(render_plan(outcome.plan, config.target.base_url))
-        config.report_dir.mkdir(parents=True, exist_ok=True)
         plan_path = config.report_dir / "plan.json"
-        plan_path.write_text(json.dumps(outcome.plan.as_dict(), indent=2) + "\n", encoding="utf-8")
+        files.write_text(plan_path, json.dumps(outcome.plan.as_dict(), indent=2) + "\n", root=config.report_dir.parent)
         print(f"plan: {plan_path}")
         return ExitCode.OK
     if outcome.code is not None:
@@ -164,7 +166,9 @@ def _live_display(key: str | None, *, wanted: bool) -> Iterator[None]:
     if not wanted or stream is None or not stream.isatty() or os.environ.get("TERM") == "dumb":
         yield
         return
-    terminal = os.fdopen(os.dup(stream.fileno()), "w", buffering=1, encoding=stream.encoding or "utf-8")
+    terminal = os.fdopen(
+        os.dup(stream.fileno()), "w", buffering=1, encoding=stream.encoding or "utf-8", errors="backslashreplace"
+    )
     redactor = Redactor(key, None)
     display: TextIO = RedactingStream(terminal, redactor) if redactor.key is not None else terminal
     progress.use_terminal(display)
@@ -216,8 +220,8 @@ class _Outcome:
 
         self.plan = session.config.stash.get(PLAN, None)
         state = session.config.stash.get(STATE, None)
-        if state is not None and state.report_path is not None:
-            self.code = state.exit_code
+        if state is not None and (state.report_path is not None or state.exit_code == ExitCode.ENVIRONMENT):
+            self.code = state.exit_code  # with no report: the environment stopped the report (a full disk)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -265,7 +269,7 @@ def _emit(text: str, output: str | None) -> int:
         sys.stdout.write(text)
     else:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            files.write_text(Path(output), text)
         except OSError as exc:
             return _fail(f"cannot write {output}: {exc.strerror or exc}")
     return ExitCode.OK

@@ -68,6 +68,20 @@ def parser() -> argparse.ArgumentParser:
     limits.add_argument(
         "--concurrency", type=_count(1, 64), metavar="N", help="requests at a time (default: the profile's, 4)"
     )
+    limits.add_argument(
+        "--deadline",
+        type=_timeout,
+        metavar="SECONDS",
+        help="the longest one request may take, headers and body, however slowly the target sends them "
+        "(default: the profile's limits.deadline, 120)",
+    )
+    limits.add_argument(
+        "--run-timeout",
+        type=_run_timeout,
+        metavar="SECONDS",
+        help="the longest the whole run may take; then it ends with the report of what it judged, exit 5 "
+        "(default: the profile's limits.run_timeout, else enough for the plan, at most 45 minutes)",
+    )
     target.add_argument(
         "--allow-rate-limit-probe",
         action="store_true",
@@ -254,6 +268,20 @@ def _trials(text: str) -> int:
     if not 1 <= value <= MAX_TRIALS:
         raise argparse.ArgumentTypeError(f"{text!r}: trials are a whole number from 1 to {MAX_TRIALS}")
     return value
+
+
+def _run_timeout(text: str) -> float:
+    from conformance.profiles import MAX_SECONDS
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds <= 24 * MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a run timeout is more than 0 and at most {24 * MAX_SECONDS:g} seconds"
+        )
+    return seconds
 
 
 def _timeout(text: str) -> float:

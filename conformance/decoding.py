@@ -12,6 +12,8 @@ from __future__ import annotations
 import zlib
 
 ACCEPT_ENCODING = "gzip, deflate"
+# codings undone at most: more is a verdict, not work (each layer holds a zlib window of its own)
+MAX_CODINGS = 4
 
 
 class DecodingFailed(Exception):
@@ -63,10 +65,17 @@ class BodyDecoder:
     """Decodes the pieces of one body, the encodings applied in the order the header lists them."""
 
     def __init__(self, content_encoding: str | None) -> None:
-        names = [name.strip().lower() for name in (content_encoding or "").split(",")]
-        known = [name for name in names if name in ("gzip", "x-gzip", "deflate")]
-        self._layers = [_Layer(name) for name in reversed(known)]
-        self.encoding = ", ".join(known) or None
+        names = (content_encoding or "").split(",", 64)[:64]
+        known = [name.strip().lower() for name in names if name.strip().lower() in ("gzip", "x-gzip", "deflate")]
+        # a header listing more codings than anyone stacks is refused before any is undone
+        self.problem = (
+            f"Content-Encoding lists {len(names) if len(names) < 64 else 'at least 64'} codings; "
+            f"the suite undoes at most {MAX_CODINGS}"
+            if len(known) > MAX_CODINGS
+            else None
+        )
+        self._layers = [] if self.problem else [_Layer(name) for name in reversed(known)]
+        self.encoding = ", ".join(known[:MAX_CODINGS]) + (", ..." if self.problem else "") or None
 
     def decode(self, data: bytes, room: int) -> bytes:
         """The decoded bytes of ``data``; ``TooLarge`` if they would exceed ``room``."""

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance import __version__
+from conformance import __version__, files
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reference.faults import FAULTS, Fault
 from conformance.report import now_iso
@@ -272,9 +272,8 @@ def table(detection: Detection) -> str:
 
 
 def write(detection: Detection, directory: Path) -> tuple[Path, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
     data = asdict(detection)
     json_path, md_path = directory / "detection.json", directory / "detection.md"
-    json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    md_path.write_text(table(detection), encoding="utf-8")
+    files.write_text(json_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", root=directory.parent)
+    files.write_text(md_path, table(detection), root=directory.parent)
     return json_path, md_path

@@ -41,6 +41,12 @@ AuthMode = Literal["key", "none", "wrong-key", "malformed"]
 FailureKind = Literal["connect", "timeout", "protocol", "too-large", "deadline", "replay", "app-gone", "stopped"]
 
 
+def sendable(text: str) -> str:
+    """``text`` with each lone surrogate (a target's ``\\ud800``, read from JSON) written as its
+    escape: no UTF-8 holds one, so that is how it is sent, recorded and shown."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass(frozen=True)
 class Request:
     id: str
@@ -61,12 +67,18 @@ class Request:
     # the most answer bytes kept: a request judged by its status alone whose answer may be huge (None: the run's cap)
     body_cap: int | None = None
 
+    def __post_init__(self) -> None:
+        # an id built from a target's model id is kept as it can be written (a file name, a report key)
+        object.__setattr__(self, "id", sendable(self.id))
+
     def body_bytes(self) -> bytes | None:
         if self.body is not None:
             return self.body
         if self.json is None:
             return None
-        return _json.dumps(self.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return _json.dumps(self.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+            "utf-8", "backslashreplace"
+        )
 
     def header_items(self) -> list[tuple[str, str]]:
         """Headers the suite sends besides authentication, as an OpenAI SDK would."""

@@ -5,8 +5,7 @@ unsupported and their other requests are never made, live or recorded."""
 
 from __future__ import annotations
 
-import json
-
+from conformance import jsonparse
 from conformance.exchange import Exchange
 
 # the rows behind each gate: every row whose id starts with the prefix
@@ -28,7 +27,7 @@ def missing(exchange: Exchange) -> str | None:
         return None
     text = response.body[:2000].decode("utf-8", errors="replace")
     try:
-        body = json.loads(text)
+        body = jsonparse.loads(text)
         error = body.get("error", body) if isinstance(body, dict) else body
         message = error.get("message", error.get("detail")) if isinstance(error, dict) else error
         text = message if isinstance(message, str) else text

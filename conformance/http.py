@@ -25,7 +25,7 @@ from conformance.budget import token_bound
 from conformance.deadline import Bound, BoundedTransport, bounded
 from conformance.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingFailed, TooLarge
 from conformance.errors import RequestNotSent
-from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure
+from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure, sendable
 from conformance.limit_headers import with_retry_hint
 from conformance.profiles import Auth, Limits
 from conformance.redaction import Redactor
@@ -37,6 +37,11 @@ USER_AGENT = f"openai-conformance/{__version__}"
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 # of a body too large to keep, this much is kept (and its size and digest)
 HEAD_BYTES = 16 * 1024
+# response header lines read at most (LiteLLM, the most generous seen, sends about 40)
+MAX_HEADERS = 256
+# pieces of a body kept with their arrival times at most: past it, neighbours are merged two by two
+# (each keeps the later time), so a flood of tiny writes costs neither memory nor cassette lines
+MAX_CHUNKS = 2048
 # a connection dropped or refused before any answer is tried again this many times, as the SDKs do
 TRANSPORT_RETRIES = 2
 
@@ -59,6 +64,7 @@ class HttpClient:
         self._limits = limits
         self._redactor = redactor
         self._stop = stop or RunStop()
+        self.stop = self._stop
         self._throttle = Throttle(
             limits.requests_per_minute, limits.tokens_per_minute, sleep=self._pause, longest_wait=limits.max_retry_wait
         )
@@ -170,7 +176,7 @@ class HttpClient:
         body = request.body_bytes()
         return RecordedRequest(
             method=request.method,
-            url=self._redactor.text(self._base_url + request.path),
+            url=self._redactor.text(self._base_url + sendable(request.path)),
             headers=tuple(request.header_items()),
             auth=request.auth,
             body=None if body is None else self._redactor.data(body),
@@ -195,7 +201,7 @@ class HttpClient:
             return self._stopped(request)
         with self._count_lock:
             self.requests_sent += 1
-        url = self._base_url + request.path
+        url = self._base_url + sendable(request.path)
         recorded = self._recorded(request)
         started_at = _now()
         t0 = time.monotonic()
@@ -212,12 +218,20 @@ class HttpClient:
                     headers=request.header_items() + self._auth_headers(request),
                 ) as reply:
                     ttfb = time.monotonic() - t0
-                    chunks, failure, cut = self._read_body(reply, t0, bound, request.body_cap)
+                    headers = _headers_as_sent(reply)
+                    if len(headers) > MAX_HEADERS:
+                        chunks, cut = (), None
+                        failure = TransportFailure(
+                            "protocol",
+                            f"the answer came with {len(headers)} header lines; the suite reads at most {MAX_HEADERS}",
+                        )
+                    else:
+                        chunks, failure, cut = self._read_body(reply, t0, bound, request.body_cap)
                     response = Response(
                         status=reply.status_code,
                         reason=self._redactor.text(reply.reason_phrase),
                         http_version=reply.http_version,
-                        headers=self._redactor.headers(_headers_as_sent(reply)),
+                        headers=self._redactor.headers(headers[:MAX_HEADERS]),
                         chunks=chunks,
                         decoded_from=BodyDecoder(reply.headers.get("content-encoding")).encoding,
                         body_size=cut[0] if cut else None,
@@ -278,6 +292,8 @@ class HttpClient:
         limits = self._limits
         cap = min(limits.max_body_bytes, body_cap) if body_cap is not None else limits.max_body_bytes
         decoder = BodyDecoder(reply.headers.get("content-encoding"))
+        if decoder.problem is not None:
+            return (), TransportFailure("protocol", f"body not decoded: {decoder.problem}"), None
         chunks: list[Chunk] = []
         size = raw_size = 0
         digest = hashlib.sha256()
@@ -297,6 +313,8 @@ class HttpClient:
                     chunks.append(Chunk(round(now, 4), data))
                     size += len(data)
                     digest.update(data)
+                    if len(chunks) >= MAX_CHUNKS:
+                        chunks = coarsened(chunks)
                 if raw_size > cap:
                     failure = too_large
                     break
@@ -371,6 +389,14 @@ class HttpClient:
             kept.append(Chunk(chunk.t, piece))
             taken += len(piece)
         return tuple(kept)
+
+
+def coarsened(chunks: list[Chunk]) -> list[Chunk]:
+    """Half as many chunks: each pair merged, at the time the later one arrived."""
+    merged = [
+        Chunk(second.t, first.data + second.data) for first, second in zip(chunks[::2], chunks[1::2], strict=False)
+    ]
+    return merged + chunks[len(merged) * 2 :]
 
 
 def _dropped(exchange: Exchange) -> bool:

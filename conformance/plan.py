@@ -106,6 +106,11 @@ class Plan:
         }
 
 
+# the longest a run goes by default: a full live run of a slow target takes minutes, and a target
+# that makes every request take its whole deadline is told at this bound (--run-timeout sets more)
+MAX_DEFAULT_RUN = 45 * 60.0
+
+
 def time_bound(requests: int, target: Target) -> float:
     """The default bound on a live run's time (``limits.run_timeout``): long enough that every planned
     request may take its whole deadline, at the declared rate and concurrency, with the waits the
@@ -118,7 +123,7 @@ def time_bound(requests: int, target: Target) -> float:
     seconds += limits.retries * limits.max_retry_wait
     if burst.probe:  # two bursts (chat completions, then /responses) and one wait between them
         seconds += burst.max_wait + -(-2 * burst.budget // limits.concurrency) * limits.deadline
-    return seconds
+    return min(seconds, MAX_DEFAULT_RUN)
 
 
 def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan:

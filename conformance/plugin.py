@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pytest_recording import network
 
-from conformance import ahead, environment, gates, redaction
+from conformance import ahead, environment, files, gates, redaction
 from conformance import report as reporting
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
@@ -315,10 +315,12 @@ class RunHooks(XdistControllerHooks):
         except OSError as exc:
             # the report folder was checked before the run; it went away or filled up since
             state.report_path = None
-            state.exit_code = ExitCode.USAGE
-            sys.stderr.write(
-                f"conformance: error: cannot write the report to {state.config.report_dir}: {exc.strerror or exc}\n"
+            full = files.environment_failure(exc, state.config.report_dir)
+            state.exit_code = ExitCode.ENVIRONMENT if full else ExitCode.USAGE
+            cause = (
+                f"{full}" if full else f"cannot write the report to {state.config.report_dir}: {exc.strerror or exc}"
             )
+            sys.stderr.write(f"conformance: error: {cause}\n")
         session.exitstatus = state.exit_code
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -36,6 +36,13 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="seconds to wait for a connection and between reads of a response",
     )
+    for name, text in (
+        ("deadline", "seconds one request may take from its first byte sent to the last received"),
+        ("run-timeout", "seconds the whole run may take; then it ends with the report of what it judged"),
+    ):
+        group.addoption(
+            f"--conformance-{name}", dest=f"conformance_{name.replace('-', '_')}", type=float, default=None, help=text
+        )
     group.addoption(
         "--conformance-trials",
         dest="conformance_trials",

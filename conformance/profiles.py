@@ -155,10 +155,10 @@ class Limits(BaseModel):
     run_timeout: float | None = Field(default=None, gt=0, le=24 * MAX_SECONDS, allow_inf_nan=False)
     # the largest body one answer may have, compressed or decoded; a larger one is a verdict
     # ("too large") and only its first bytes, size and digest are kept
-    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=1024**3)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=1024**3)
     # the most body bytes a run keeps in all (memory and cassettes); past it, answers are kept as
     # their first bytes, size and digest, and judged too large
-    max_run_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024, le=16 * 1024**3)
+    max_run_bytes: int = Field(default=5 * 1024 * 1024, ge=1024 * 1024, le=16 * 1024**3)
     # how many times each model check's probe is sent: its verdict is a rate over these trials
     trials: int = Field(default=5, ge=1, le=MAX_TRIALS)
     # the most tokens a model may think before its answer: when the target thinks (``reasoning.thinks``,

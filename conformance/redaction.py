@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conformance import files
 from conformance.exchange import Chunk
 
 API_KEY = "<API_KEY>"
@@ -159,12 +160,12 @@ class Redactor:
         if self._key_bytes is None:
             return False
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = files.read_bytes(path, path.parent, files.MAX_SCRUBBED)
+        except (OSError, ValueError, files.UnsafePath):
             return False
         if not self.contains_secret(data):
             return False
-        path.write_bytes(self._key_bytes.sub(API_KEY.encode(), data))
+        files.write_bytes(path, self._key_bytes.sub(API_KEY.encode(), data))
         return True
 
 

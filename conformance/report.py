@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from conformance import __version__, jsonparse, ts_oracle
+from conformance import __version__, files, jsonparse, ts_oracle
 from conformance.errors import ConfigError
 from conformance.exchange import Exchange
 from conformance.redaction import HOST
@@ -299,13 +299,10 @@ def write_report(report: dict[str, Any], directory: Path) -> Path:
     """Write report.json and its renderings (report.md, report.html, junit.xml); return report.json."""
     from conformance.render import FILES, FORMATS
 
-    directory.mkdir(parents=True, exist_ok=True)
     texts = {REPORT_FILE: jsonparse.pretty(report) + "\n"}
     texts.update({FILES[name]: render(report) for name, render in FORMATS.items()})
     for name, text in texts.items():
-        tmp = directory / f"{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(directory / name)
+        files.write_text(directory / name, text, root=directory.parent)
     return directory / REPORT_FILE
 
 

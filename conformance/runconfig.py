@@ -51,6 +51,9 @@ class RunOptions:
     report_dir: str | None = None
     cassette_dir: str | None = None
     timeout: float | None = None
+    # seconds one request may take, whole (limits.deadline), and the whole run (limits.run_timeout)
+    deadline: float | None = None
+    run_timeout: float | None = None
     # how many times each model check's probe is sent (default: the profile's limits.trials; in a
     # replay, what the recording made)
     trials: int | None = None
@@ -123,6 +126,8 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
         },
         "limits": {
             "timeout": options.timeout,
+            "deadline": options.deadline,
+            "run_timeout": options.run_timeout,
             "trials": options.trials,
             "requests_per_minute": options.rpm,
             "tokens_per_minute": options.tpm,
@@ -171,6 +176,9 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
     if mode != "replay" and target.auth.kind == "key" and not options.dry_run:
         # the reference server started for this run gets a fresh key; nobody needs to know it
         api_key = "sk-reference-" + secrets.token_hex(16) if start_builtin else _api_key(target, env)
+    elif mode == "replay" and target.api_key_env:
+        # nothing is sent, but the key, when set, is looked for in what the replay reads and shows
+        api_key = env.get(target.api_key_env) or None
 
     report_dir = Path(options.report_dir) if options.report_dir else cwd / "reports" / target.name
     check_output_dir(report_dir, "the report folder")

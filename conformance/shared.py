@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from conformance import files
 from conformance.cassette_format import exchange_from_dict, exchange_to_dict
 from conformance.cassettes import cassette_path
 from conformance.exchange import Exchange
@@ -49,16 +49,12 @@ class SharedExchanges:
             exchange = make()
             if exchange.failure is not None and exchange.failure.kind == "stopped":
                 return exchange, True  # the run was stopped: nothing to share
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(exchange_to_dict(exchange)), encoding="utf-8")
-            tmp.replace(path)
+            files.write_text(path, json.dumps(exchange_to_dict(exchange)), root=self.directory)
             return exchange, True
 
     def mark_stopped(self, reason: str, code: int) -> None:
         """The run was stopped (a signal, its time bound): every process of it stops too."""
-        tmp = self.directory / f"{STOPPED}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"reason": reason, "code": code}), encoding="utf-8")
-        tmp.replace(self.directory / STOPPED)
+        files.write_text(self.directory / STOPPED, json.dumps({"reason": reason, "code": code}))
 
     def stopped(self) -> tuple[str, int] | None:
         try:

@@ -9,7 +9,9 @@ end. It never raises on bad input: problems are data.
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -18,7 +20,7 @@ from conformance.exchange import Chunk
 _LINE = re.compile(rb"\r\n|\n|\r")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     index: int
     # (field, value) in the order they came; "data" may repeat
@@ -52,19 +54,24 @@ class Stream:
     # where the bytes stop being UTF-8, if they do
     invalid_utf8_at: int | None = None
     bom: bool = False
+    # events past MAX_EVENTS, counted but not kept
+    dropped: int = 0
 
 
-def _arrival(offset: int, chunks: tuple[Chunk, ...] | list[Chunk]) -> float:
-    end = 0
-    for chunk in chunks:
-        end += len(chunk.data)
-        if offset <= end:
-            return chunk.t
-    return chunks[-1].t if chunks else 0.0
+# events kept of one stream (the longest bundled, a reasoning stream, has 968); a flood of tiny events
+# past it is counted, so parsing stays linear and small whatever the target sends
+MAX_EVENTS = 4096
+
+
+def _arrival(offset: int, ends: list[int], chunks: tuple[Chunk, ...] | list[Chunk]) -> float:
+    """The arrival time of the chunk holding byte ``offset - 1`` (``ends``: each chunk's end offset)."""
+    index = bisect.bisect_left(ends, offset)
+    return chunks[min(index, len(chunks) - 1)].t if chunks else 0.0
 
 
 def parse(chunks: tuple[Chunk, ...] | list[Chunk]) -> Stream:
     body = b"".join(chunk.data for chunk in chunks)
+    ends = list(itertools.accumulate(len(chunk.data) for chunk in chunks))
     stream = Stream()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     try:
@@ -80,10 +87,17 @@ def parse(chunks: tuple[Chunk, ...] | list[Chunk]) -> Stream:
         stream.line_endings.add({b"\r\n": "CRLF", b"\n": "LF", b"\r": "CR"}[match.group()])
         position = match.end()
         if not line:
-            if pending:
-                stream.events.append(Event(len(stream.events), tuple(pending), position, _arrival(position, chunks)))
-                pending = []
+            if pending and len(stream.events) >= MAX_EVENTS:
+                stream.dropped += 1
+            elif pending:
+                stream.events.append(
+                    Event(len(stream.events), tuple(pending), position, _arrival(position, ends, chunks))
+                )
+            pending = []
             pending_start = position
+            continue
+        if len(stream.comments) + len(pending) >= MAX_EVENTS:
+            stream.dropped += 1  # a flood of comments or of one event's fields: counted, not kept
             continue
         text = line.decode("utf-8", errors="replace")
         if text.startswith(":"):

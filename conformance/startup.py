@@ -23,6 +23,7 @@ from conformance.errors import ExitCode
 from conformance.exchange import Request
 from conformance.profiles import Limits
 from conformance.redaction import Redactor
+from conformance.replay_scan import refuse_secrets
 from conformance.runconfig import RunConfig
 from conformance.runstate import RunState
 from conformance.schemas import schema_set
@@ -50,6 +51,8 @@ def start_run(run: RunConfig, worker: dict[str, Any] | None, *, in_worker: bool)
         limits = share_limits(limits, int(worker.get("workercount", 1)))
     if run.mode == "replay":
         cassettes = CassetteSet.load(run.cassette_dir)
+        refuse_secrets(cassettes.paths(), run.cassette_dir, run.api_key)
+        redactor = Redactor(run.api_key, None) if run.api_key else None
         run = noticed_in_recordings(run, cassettes)
         store = ExchangeStore("replay", cassettes=cassettes)
         if ahead.current() is None:  # this process judges the checks (not the original of a split)

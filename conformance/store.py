@@ -21,8 +21,9 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
+from conformance import files
 from conformance.cassettes import CassetteSet, CassetteWriter, request_mismatch
-from conformance.errors import ReplayError
+from conformance.errors import ExitCode, ReplayError
 from conformance.exchange import Exchange, Request
 from conformance.redaction import Redactor
 
@@ -250,5 +251,12 @@ class ExchangeStore:
         # nothing about the target, and an unreachable one said nothing at all)
         kind = exchange.failure.kind if exchange.failure else None
         if self._writer is not None and kind not in ("connect", "stopped"):
-            self._writer.write(exchange)
+            try:
+                self._writer.write(exchange)
+            except OSError as exc:
+                # a full disk: the run stops with the environment's code and the true cause
+                failure = files.environment_failure(exc, self._writer.path_of(exchange.id))
+                if failure is None:
+                    raise
+                self._client.stop.request(str(failure), ExitCode.ENVIRONMENT)
         return exchange

@@ -47,7 +47,17 @@ OTHERS = (
     "wrong-types",
     "nel-in-text",
     "markdown-injection",
+    "lone-surrogate",
+    "invalid-utf8",
+    "event-flood",
+    "stacked-encodings",
+    "many-headers",
+    "nested-just-under",
 )
+# events of one field and no value each, sent one write at a time before a stream's own events
+FLOOD = 100_000
+# the codings a stacked Content-Encoding lists, and the header lines of many-headers
+STACKED = 3_000
 INJECTION = "<img src=x onerror=alert(1)> [click](https://evil.invalid) **bold** | pipe `tick` <script>x</script>"
 
 
@@ -115,6 +125,23 @@ class _Handler(socketserver.BaseRequestHandler):
                 if stop.is_set():
                     return
                 sock.sendall(block)
+            return
+        if "stacked-encodings" in behaviours:
+            body = zlib.compress(payload, 6, wbits=zlib.MAX_WBITS | 16)
+            codings = ", ".join(["gzip"] * STACKED)
+            fields = f"content-encoding: {codings}\r\ncontent-length: {len(body)}"
+            sock.sendall(("\r\n".join(head) + f"\r\n{fields}\r\n\r\n").encode())
+            sock.sendall(body)
+            return
+        if "many-headers" in behaviours:
+            head += [f"x-filler-{number}: {number}" for number in range(STACKED)]
+        if "event-flood" in behaviours and streaming:
+            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+            for _ in range(FLOOD):
+                if stop.is_set():
+                    return
+                sock.sendall(b"d\n\n")
+            sock.sendall(payload)
             return
         if "endless-headers" in behaviours:
             sock.sendall((head[0] + "\r\n").encode())
@@ -200,25 +227,70 @@ class _Handler(socketserver.BaseRequestHandler):
             return _map_json(payload, streaming, _with_nel)
         if "markdown-injection" in behaviours:
             return _map_json(payload, streaming, _injected)
+        if "nested-just-under" in behaviours:
+            # 62 levels: under the parse limit of 64, so every check and both clients meet it
+            return _map_json(payload, streaming, _nested_everywhere)
+        if "lone-surrogate" in behaviours:
+            # json.dumps writes a lone surrogate as the escape \ud800, which is valid JSON text
+            return _map_json(payload, streaming, _with_surrogate, ascii_only=True)
+        if "invalid-utf8" in behaviours:
+            return _map_json(payload, streaming, _with_marker).replace(_MARKER.encode(), b"\xc3\x28\xff")
         return payload
 
 
-def _map_json(payload: bytes, streaming: bool, change: Any) -> bytes:
+def _map_json(payload: bytes, streaming: bool, change: Any, *, ascii_only: bool = False) -> bytes:
     if not streaming:
         try:
-            return json.dumps(change(json.loads(payload)), ensure_ascii=False).encode()
+            return json.dumps(change(json.loads(payload)), ensure_ascii=ascii_only).encode()
         except ValueError:
             return payload
-    return b"\n".join(_map_event(line, change) for line in payload.split(b"\n"))
+    return b"\n".join(_map_event(line, change, ascii_only) for line in payload.split(b"\n"))
 
 
-def _map_event(line: bytes, change: Any) -> bytes:
+def _map_event(line: bytes, change: Any, ascii_only: bool = False) -> bytes:
     if not line.startswith(b"data: {"):
         return line
     try:
-        return b"data: " + json.dumps(change(json.loads(line[6:])), ensure_ascii=False).encode()
+        return b"data: " + json.dumps(change(json.loads(line[6:])), ensure_ascii=ascii_only).encode()
     except ValueError:
         return line
+
+
+def _nested_everywhere(value: Any, depth: int = 0) -> Any:
+    """Every object gains a field nested as deep as the parse limit allows, from where it stands."""
+    if isinstance(value, dict):
+        changed = {k: _nested_everywhere(v, depth + 1) for k, v in value.items()}
+        nest: Any = "bottom"
+        for _ in range(max(0, 61 - depth)):
+            nest = {"n": nest}
+        changed["x_nested"] = nest
+        return changed
+    if isinstance(value, list):
+        return [_nested_everywhere(item, depth + 1) for item in value]
+    return value
+
+
+def _strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _strings(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strings(item, change) for item in value]
+    return change(value) if isinstance(value, str) else value
+
+
+def _with_surrogate(value: Any) -> Any:
+    """A lone high surrogate in every string, and one lone low surrogate in a key."""
+    changed = _strings(value, lambda text: text + "\ud800")
+    if isinstance(changed, dict):
+        changed["x\udc80"] = "\udfff"
+    return changed
+
+
+_MARKER = "@@NOT-UTF8@@"
+
+
+def _with_marker(value: Any) -> Any:
+    return _strings(value, lambda text: text + _MARKER)
 
 
 def _wrong_types(value: Any, depth: int = 0) -> Any:

@@ -143,4 +143,30 @@ def test_the_cache_keeps_the_most_recently_used_sets(cache, monkeypatch):
     assert len(list(cache.iterdir())) == 3
     assert cassette_cache.lookup(sets[0]) is None
     assert cassette_cache.lookup(sets[4]) == {"4.yaml": {"n": 4}}
-    assert json.loads(next(iter(cache.glob("*.json"))).read_text())["files"]
+    seal, _, text = next(iter(cache.glob("*.json"))).read_text().partition("\n")
+    assert len(seal) == 64
+    assert json.loads(text)["files"]
+
+
+def test_an_edited_entry_is_rebuilt_not_believed(tmp_path, cache, parses):
+    """Issue 30: editing an entry changed a replay's verdicts while the cassettes did not."""
+    folder = _copy_of_reference(tmp_path)
+    expected = _summary(CassetteSet.load(folder))
+    (entry,) = cache.glob("*.json")
+    seal, _, text = entry.read_text().partition("\n")
+    tampered = text.replace('"status": 200', '"status": 500')
+    assert tampered != text
+    for forged in (seal, "0" * 64, ""):
+        entry.write_text(f"{forged}\n{tampered}" if forged else tampered)
+        cassettes._LOADED.clear()
+        parsed = len(parses)
+        assert _summary(CassetteSet.load(folder)) == expected
+        assert len(parses) > parsed  # parsed afresh
+    # a secret others can read is no secret: no cache is believed until it is the owner's alone
+    secret = cache.parent / cassette_cache.SECRET
+    assert secret.stat().st_mode & 0o777 == 0o600
+    secret.chmod(0o644)
+    cassettes._LOADED.clear()
+    parsed = len(parses)
+    CassetteSet.load(folder)
+    assert len(parses) > parsed

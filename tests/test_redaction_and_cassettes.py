@@ -126,6 +126,7 @@ def test_an_unreadable_cassette_is_one_line(tmp_path, text, expected):
         CassetteSet.load(tmp_path)
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
+    assert "SECRET-LOOKING" not in str(caught.value)  # the path is named, what it holds is not quoted
 
 
 def test_a_cassette_in_the_wrong_place_is_refused(tmp_path):
@@ -262,13 +263,28 @@ def test_a_body_too_large_to_keep_round_trips_as_its_head(tmp_path):
     ("make", "expected"),
     [
         (lambda path: path.write_text("a: &x [1, 2]\nb: *x\n"), "anchors or aliases"),
-        (lambda path: path.symlink_to("/dev/zero"), "not a regular file"),
-        (lambda path: path.write_bytes(b"") or os.truncate(path, 65 * 1024**2), "larger than 64 MiB"),
-        (lambda path: path.symlink_to(path.parent / "nowhere.yaml"), "unreadable"),
+        (lambda path: path.symlink_to("/dev/zero"), "is a symbolic link"),
+        (lambda path: os.mkfifo(path), "reads only regular files"),
+        (lambda path: path.write_bytes(b"") or os.truncate(path, 65 * 1024**2), "larger than 67108864 bytes"),
+        (lambda path: path.symlink_to(path.parent / "nowhere.yaml"), "is a symbolic link"),
         (lambda path: path.write_bytes(b"\xff\xfe not utf-8"), "unreadable"),
-        (lambda path: path.write_text("[" * 5000 + "]" * 5000), "unreadable"),
+        (lambda path: path.write_text("[" * 500 + "]" * 500), "nests deeper than 200 levels"),
+        (lambda path: path.write_text("a: !!python/name:os.system x\n"), "YAML tag"),
+        (lambda path: path.write_text("a: 1\n---\nb: 2\n"), "more than one YAML document"),
+        (lambda path: path.write_text("a: [unclosed\n  SECRET-LOOKING-TEXT\n"), "not YAML"),
     ],
-    ids=["alias bomb", "device", "oversized", "dangling link", "not UTF-8", "deep"],
+    ids=[
+        "alias bomb",
+        "device",
+        "fifo",
+        "oversized",
+        "dangling link",
+        "not UTF-8",
+        "deep",
+        "tag",
+        "two documents",
+        "broken",
+    ],
 )
 def test_a_hostile_cassette_file_is_refused_in_one_line(tmp_path, make, expected):
     (tmp_path / "models").mkdir()
@@ -277,6 +293,7 @@ def test_a_hostile_cassette_file_is_refused_in_one_line(tmp_path, make, expected
         CassetteSet.load(tmp_path)
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
+    assert "SECRET-LOOKING" not in str(caught.value)  # the path is named, what it holds is not quoted
 
 
 def test_cassettes_hold_no_anchors_even_for_shared_values(tmp_path):

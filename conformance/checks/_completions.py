@@ -101,8 +101,8 @@ def token_text(token: str) -> bytes:
         try:
             return bytes(int(part, 16) for part in re.findall(r"\\x([0-9a-fA-F]{2})", token[6:]))
         except ValueError:
-            return token.encode()
-    return token.encode()
+            return token.encode("utf-8", "backslashreplace")
+    return token.encode("utf-8", "backslashreplace")
 
 
 def joined_tokens(tokens: list[str]) -> str:

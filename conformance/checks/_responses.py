@@ -5,7 +5,6 @@ as far as a claim needs it; what cannot be read blocks the claim, naming the for
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,7 +217,8 @@ def final_response(exchange: Exchange, events: list[Event]) -> dict[str, Any]:
 
 
 def arguments_json(arguments: str) -> Any:
-    return json.loads(arguments)
+    """A call's arguments as JSON (a ValueError, never a RecursionError, however deep they nest)."""
+    return jsonparse.loads(arguments)
 
 
 __all__ = [

@@ -54,7 +54,7 @@ def _chat(shape: Callable[[dict], object]) -> Callable[[Target], tuple[bytes, st
 
 def _compact(value: object) -> bytes:
     """JSON as the suite sends every body (and as a recording of one is compared)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
 
 
 def _form(target: Target) -> tuple[bytes, str] | None:

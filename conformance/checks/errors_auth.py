@@ -103,7 +103,7 @@ def _elsewhere_model(target: Target) -> Request | None:
     model = target.models.chat or target.models.embedding
     if model is None:
         return None
-    path = "/models/" + quote(model, safe="-._~:@!$&'()*+,;=")
+    path = "/models/" + quote(model.encode("utf-8", "backslashreplace"), safe="-._~:@!$&'()*+,;=")
     return Request("errors-auth/elsewhere/model", "GET", path, f"the model {model} with a wrong key")
 
 

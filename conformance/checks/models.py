@@ -28,7 +28,7 @@ def list_models(target: Target) -> Request:
 
 def retrieve_model(model_id: str) -> Request:
     # the path segment is percent-encoded as the openai SDK does it ("/" becomes %2F)
-    path = "/models/" + quote(model_id, safe="-._~:@!$&'()*+,;=")
+    path = "/models/" + quote(model_id.encode("utf-8", "backslashreplace"), safe="-._~:@!$&'()*+,;=")
     return Request(f"models/retrieve/{model_id}", "GET", path, purpose=f"retrieve the model {model_id}")
 
 

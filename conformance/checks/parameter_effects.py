@@ -17,10 +17,10 @@ own form, ``message.function_call``: a protocol check, since a named call is not
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from typing import Any
 
+from conformance import jsonparse
 from conformance.checks._every import CHAT_FORM, CHAT_TEXT
 from conformance.checks._expect import brief, expect_chat_completion, expect_written, shown, unsupported_if_refused
 from conformance.checks._requests import JSON_TOKENS, chat_request, user
@@ -330,7 +330,7 @@ def deprecated_functions_are_honoured(ctx: CheckContext) -> str | None:
     if not isinstance(arguments, str):  # the form of every chat completion is judged once, by the form check
         raise Blocked(CHAT_FORM, f"{exchange.describe()}: message.function_call.arguments is {brief(arguments, 60)}")
     try:
-        parsed = json.loads(arguments)
+        parsed = jsonparse.loads(arguments)
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):

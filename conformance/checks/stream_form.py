@@ -75,6 +75,11 @@ def done_problem(exchange: Exchange) -> str | None:
     """What is wrong with the end of a stream: no ``data: [DONE]`` (unless it ends with an error event), or
     something after it; None when it ends as it must."""
     events = exchange.stream.events
+    if exchange.stream.dropped:
+        return (
+            f"{exchange.describe()}: the stream held more events or comment lines than the {sse.MAX_EVENTS} the suite "
+            f"reads ({exchange.stream.dropped} more were counted, not kept); its end was not judged"
+        )
     done = [event.index for event in events if event.data == "[DONE]"]
     if not done:
         if events and error_event(events[-1].data):

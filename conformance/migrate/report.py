@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 
-from conformance import __version__, app_features, jsonparse
+from conformance import __version__, app_features, files, jsonparse
 from conformance.errors import ConfigError, ExitCode
 from conformance.exchange import Exchange
 from conformance.migrate.engine import Judged
@@ -229,13 +229,10 @@ def write(report: dict[str, Any], directory: Path) -> Path:
     """Write migration.json and its renderings (migration.md, migration.html, migration-junit.xml)."""
     from conformance.migrate import render
 
-    directory.mkdir(parents=True, exist_ok=True)
     texts = {REPORT_FILE: jsonparse.pretty(report) + "\n"}
     texts.update({name: produce(report) for name, produce in render.FILES.items()})
     for name, text in texts.items():
-        tmp = directory / f"{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(directory / name)
+        files.write_text(directory / name, text, root=directory.parent)
     return directory / REPORT_FILE
 
 

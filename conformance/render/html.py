@@ -21,6 +21,8 @@ from conformance.sse import parse
 
 STATUSES = ("pass", "fail", "blocked", "inconclusive", "deviation", "unsupported", "skipped", "error")
 MAX_SHOWN = 20_000
+# exchanges shown whole under one check (the form checks cite every answer of the run; the rest are named)
+MAX_EXCHANGES_SHOWN = 3
 
 CSS = """
 :root { --pass:#1a7f37; --fail:#cf222e; --deviation:#8250df; --unsupported:#6e7781; --skipped:#afb8c1;
@@ -80,7 +82,13 @@ SCRIPT = """
 """
 
 
+# deeper JSON is shown as sent: indenting it would cost the square of its depth in spaces
+MAX_INDENTED_DEPTH = 16
+
+
 def _pretty(text: str) -> str:
+    if jsonparse.depth_exceeds(text, MAX_INDENTED_DEPTH):
+        return text
     try:
         value = jsonparse.loads(text)
     except ValueError:
@@ -99,12 +107,10 @@ def _body(part: dict[str, Any], media_type: str = "") -> str:
     body = part.get("body")
     if body is None:
         return "(no body)"
-    if part.get("body_encoding") == "json":
-        return jsonparse.pretty(body)
     if part.get("body_encoding") == "base64":
         return f"(binary body, {part.get('body_bytes', '?')} bytes, base64)\n{body[:2000]}"
     if media_type.startswith("text/event-stream"):
-        stream = parse([Chunk(0.0, body.encode("utf-8"))])
+        stream = parse([Chunk(0.0, body.encode("utf-8", "backslashreplace"))])
         events = []
         for event in stream.events:
             fields = "\n".join(f"{name}: {_pretty(value) if name == 'data' else value}" for name, value in event.fields)
@@ -112,6 +118,8 @@ def _body(part: dict[str, Any], media_type: str = "") -> str:
         if stream.trailing:
             events.append(f"── unterminated\n{stream.trailing.decode('utf-8', 'replace')}")
         text = "\n".join(events)
+    elif part.get("body_encoding") == "json":
+        text = _pretty(json.dumps(body, ensure_ascii=False))
     else:
         text = _pretty(body)
     note = " (truncated in the report)" if part.get("body_truncated") else ""
@@ -147,7 +155,13 @@ def _exchange(report: dict[str, Any], exchange_id: str) -> str:
 
 def _check(check: dict[str, Any], blocks: list[dict[str, Any]], exchange_html: Callable[[str], str]) -> str:
     source = check["source"]
-    evidence = "\n".join(exchange_html(exchange_id) for exchange_id in check["evidence"])
+    cited = check["evidence"]
+    evidence = "\n".join(exchange_html(exchange_id) for exchange_id in cited[:MAX_EXCHANGES_SHOWN])
+    if len(cited) > MAX_EXCHANGES_SHOWN:
+        rest = ", ".join(f"<code>{escape(exchange_id)}</code>" for exchange_id in cited[MAX_EXCHANGES_SHOWN:])
+        evidence += (
+            f"<div class='more'>and {len(cited) - MAX_EXCHANGES_SHOWN} more exchanges (in report.json): {rest}</div>"
+        )
     if blocks:
         items = "".join(f"<li><code>{escape(b['id'])}</code>: {escape(b['message'])}</li>" for b in blocks)
         evidence = (
