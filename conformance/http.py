@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import httpx2
 
 from conformance import __version__
+from conformance.answer_parts import MAX_CHUNKS, MAX_HEADERS, coarsened, headers_as_sent
 from conformance.budget import token_bound
 from conformance.deadline import Bound, BoundedTransport, bounded
 from conformance.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingFailed, TooLarge
@@ -37,11 +38,6 @@ USER_AGENT = f"openai-conformance/{__version__}"
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 # of a body too large to keep, this much is kept (and its size and digest)
 HEAD_BYTES = 16 * 1024
-# response header lines read at most (LiteLLM, the most generous seen, sends about 40)
-MAX_HEADERS = 256
-# pieces of a body kept with their arrival times at most: past it, neighbours are merged two by two
-# (each keeps the later time), so a flood of tiny writes costs neither memory nor cassette lines
-MAX_CHUNKS = 2048
 # a connection dropped or refused before any answer is tried again this many times, as the SDKs do
 TRANSPORT_RETRIES = 2
 
@@ -218,7 +214,7 @@ class HttpClient:
                     headers=request.header_items() + self._auth_headers(request),
                 ) as reply:
                     ttfb = time.monotonic() - t0
-                    headers = _headers_as_sent(reply)
+                    headers = headers_as_sent(reply)
                     if len(headers) > MAX_HEADERS:
                         chunks, cut = (), None
                         failure = TransportFailure(
@@ -391,25 +387,10 @@ class HttpClient:
         return tuple(kept)
 
 
-def coarsened(chunks: list[Chunk]) -> list[Chunk]:
-    """Half as many chunks: each pair merged, at the time the later one arrived."""
-    merged = [
-        Chunk(second.t, first.data + second.data) for first, second in zip(chunks[::2], chunks[1::2], strict=False)
-    ]
-    return merged + chunks[len(merged) * 2 :]
-
-
 def _dropped(exchange: Exchange) -> bool:
     """The connection was dropped, reset or refused before any answer: a fault worth a retry."""
     kind = exchange.failure.kind if exchange.failure is not None else None
     return exchange.response is None and kind in ("connect", "protocol")
-
-
-def _headers_as_sent(reply: httpx2.Response) -> list[tuple[str, str]]:
-    """The response headers with their names as the target sent them (httpx lower-cases them)."""
-    names = [name.decode("latin-1") for name, _ in reply.headers.raw]
-    values = [value for _, value in reply.headers.multi_items()]
-    return list(zip(names, values, strict=True)) if len(names) == len(values) else reply.headers.multi_items()
 
 
 def _now() -> str:

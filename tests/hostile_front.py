@@ -22,6 +22,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from hostile_bodies import (
+    MARKER,
+    injected,
+    map_json,
+    nested_everywhere,
+    with_marker,
+    with_nel,
+    with_surrogate,
+    wrong_types,
+)
+
 # every way a server might echo the key, each in a place of its own
 ECHOES = {
     "echo-reason": "the reason phrase",
@@ -58,7 +69,6 @@ OTHERS = (
 FLOOD = 100_000
 # the codings a stacked Content-Encoding lists, and the header lines of many-headers
 STACKED = 3_000
-INJECTION = "<img src=x onerror=alert(1)> [click](https://evil.invalid) **bold** | pipe `tick` <script>x</script>"
 
 
 def _unicode_escapes(text: str) -> str:
@@ -222,110 +232,20 @@ class _Handler(socketserver.BaseRequestHandler):
         if "deep-json" in behaviours and not streaming:
             return b'{"object": "list", "data": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
         if "wrong-types" in behaviours:
-            return _map_json(payload, streaming, _wrong_types)
+            return map_json(payload, streaming, wrong_types)
         if "nel-in-text" in behaviours:
-            return _map_json(payload, streaming, _with_nel)
+            return map_json(payload, streaming, with_nel)
         if "markdown-injection" in behaviours:
-            return _map_json(payload, streaming, _injected)
+            return map_json(payload, streaming, injected)
         if "nested-just-under" in behaviours:
             # 62 levels: under the parse limit of 64, so every check and both clients meet it
-            return _map_json(payload, streaming, _nested_everywhere)
+            return map_json(payload, streaming, nested_everywhere)
         if "lone-surrogate" in behaviours:
             # json.dumps writes a lone surrogate as the escape \ud800, which is valid JSON text
-            return _map_json(payload, streaming, _with_surrogate, ascii_only=True)
+            return map_json(payload, streaming, with_surrogate, ascii_only=True)
         if "invalid-utf8" in behaviours:
-            return _map_json(payload, streaming, _with_marker).replace(_MARKER.encode(), b"\xc3\x28\xff")
+            return map_json(payload, streaming, with_marker).replace(MARKER.encode(), b"\xc3\x28\xff")
         return payload
-
-
-def _map_json(payload: bytes, streaming: bool, change: Any, *, ascii_only: bool = False) -> bytes:
-    if not streaming:
-        try:
-            return json.dumps(change(json.loads(payload)), ensure_ascii=ascii_only).encode()
-        except ValueError:
-            return payload
-    return b"\n".join(_map_event(line, change, ascii_only) for line in payload.split(b"\n"))
-
-
-def _map_event(line: bytes, change: Any, ascii_only: bool = False) -> bytes:
-    if not line.startswith(b"data: {"):
-        return line
-    try:
-        return b"data: " + json.dumps(change(json.loads(line[6:])), ensure_ascii=ascii_only).encode()
-    except ValueError:
-        return line
-
-
-def _nested_everywhere(value: Any, depth: int = 0) -> Any:
-    """Every object gains a field nested as deep as the parse limit allows, from where it stands."""
-    if isinstance(value, dict):
-        changed = {k: _nested_everywhere(v, depth + 1) for k, v in value.items()}
-        nest: Any = "bottom"
-        for _ in range(max(0, 61 - depth)):
-            nest = {"n": nest}
-        changed["x_nested"] = nest
-        return changed
-    if isinstance(value, list):
-        return [_nested_everywhere(item, depth + 1) for item in value]
-    return value
-
-
-def _strings(value: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _strings(v, change) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strings(item, change) for item in value]
-    return change(value) if isinstance(value, str) else value
-
-
-def _with_surrogate(value: Any) -> Any:
-    """A lone high surrogate in every string, and one lone low surrogate in a key."""
-    changed = _strings(value, lambda text: text + "\ud800")
-    if isinstance(changed, dict):
-        changed["x\udc80"] = "\udfff"
-    return changed
-
-
-_MARKER = "@@NOT-UTF8@@"
-
-
-def _with_marker(value: Any) -> Any:
-    return _strings(value, lambda text: text + _MARKER)
-
-
-def _wrong_types(value: Any, depth: int = 0) -> Any:
-    """Every value below the top level swapped for one of another type (lists stay lists, once)."""
-    if isinstance(value, dict):
-        if depth == 0:
-            return {k: _wrong_types(v, depth + 1) for k, v in value.items()}
-        return "not an object"
-    if isinstance(value, list):
-        return [_wrong_types(item, depth + 1) for item in value] if depth <= 1 else {"not": "a list"}
-    if isinstance(value, str):
-        return ["not", "a", "string"]
-    if isinstance(value, bool) or value is None:
-        return {"not": "a bool"}
-    return str(value)
-
-
-def _with_nel(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _with_nel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_with_nel(item) for item in value]
-    if isinstance(value, str) and " " in value:
-        return value.replace(" ", "\u0085", 1) + "\u2028"
-    return value
-
-
-def _injected(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        return {k: _injected(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_injected(item, key) for item in value]
-    if isinstance(value, str) and key in ("message", "content", "owned_by", "type"):
-        return f"{value} {INJECTION}"
-    return value
 
 
 def _split_events(payload: bytes) -> list[bytes]:

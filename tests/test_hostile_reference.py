@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile_front import ECHOES, INJECTION, HostileFront
+from hostile_bodies import INJECTION
+from hostile_front import ECHOES, HostileFront
 
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.report import report_problems
