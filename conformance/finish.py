@@ -39,7 +39,7 @@ def finish(state: RunState, *, stopped_early: bool) -> None:
     """Judge the run as a whole, write its report and set ``state.exit_code`` and ``report_path``."""
     results = list(state.results.values())
     stop = state.stop
-    complete = set(state.results) == set(CHECKS) and not stopped_early and not stop.stopped
+    complete = set(state.results) == set(CHECKS) and not stopped_early and not stop.stopped and not state.aborted
     if stop.stopped:
         state.problems.append(f"{stop.reason}: the report holds the {len(results)} checks judged before")
     if state.aborted:

@@ -61,6 +61,8 @@ class HttpClient:
         self._redactor = redactor
         self._stop = stop or RunStop()
         self.stop = self._stop
+        # retries the whole run may make (None: no bound); the dry run's bound counts them
+        self.retry_budget: int | None = None
         self._throttle = Throttle(
             limits.requests_per_minute, limits.tokens_per_minute, sleep=self._pause, longest_wait=limits.max_retry_wait
         )
@@ -116,6 +118,16 @@ class HttpClient:
         """Seconds requests were held back by the limits (declared, announced or imposed by a 429)."""
         return self._throttle.stats.waited
 
+    def _may_retry(self) -> bool:
+        """Take one retry from the run's budget; False when it is spent (the answer is judged as it is)."""
+        with self._count_lock:
+            if self.retry_budget is None:
+                return True
+            if self.retry_budget <= 0:
+                return False
+            self.retry_budget -= 1
+            return True
+
     def send(self, request: Request) -> Exchange:
         """Make the exchange. A paced request waits for the limits, and a 429 it gets is retried
         after the wait the target asks for (up to ``limits.retries`` times); an unpaced one (the
@@ -131,7 +143,7 @@ class HttpClient:
         earlier: list[Exchange] = []
         while True:
             exchange = self._send_once(request)
-            if not _dropped(exchange) or len(earlier) >= TRANSPORT_RETRIES:
+            if not _dropped(exchange) or len(earlier) >= TRANSPORT_RETRIES or not self._may_retry():
                 return replace(exchange, earlier=tuple(earlier)) if earlier else exchange
             earlier.append(exchange)
             self._pause(0.5 * 2 ** (len(earlier) - 1))
@@ -156,12 +168,17 @@ class HttpClient:
                 assert exchange.response is not None
                 headers = with_retry_hint(exchange.response.body, headers)
             delay = self._throttle.release(ticket, 429 if limited else exchange.status, headers)
-            if _dropped(exchange) and dropped < TRANSPORT_RETRIES:
+            if _dropped(exchange) and dropped < TRANSPORT_RETRIES and self._may_retry():
                 dropped += 1
                 earlier.append(exchange)
                 self._pause(0.5 * 2 ** (dropped - 1))
                 continue
-            if delay is None or attempt >= self._limits.retries or delay > self._limits.max_retry_wait:
+            if (
+                delay is None
+                or attempt >= self._limits.retries
+                or delay > self._limits.max_retry_wait
+                or not self._may_retry()
+            ):
                 return replace(exchange, earlier=tuple(earlier)) if earlier else exchange
             attempt += 1
             earlier.append(exchange)

@@ -111,6 +111,12 @@ class Plan:
 MAX_DEFAULT_RUN = 45 * 60.0
 
 
+def retry_budget(requests: int) -> int:
+    """The retries a run of ``requests`` may make in all (of connections dropped before an answer, and
+    of 429s the suite caused): the dry run's "at most" counts them, and the run never exceeds it."""
+    return max(8, requests // 10)
+
+
 def time_bound(requests: int, target: Target) -> float:
     """The default bound on a live run's time (``limits.run_timeout``): long enough that every planned
     request may take its whole deadline, at the declared rate and concurrency, with the waits the
@@ -202,10 +208,12 @@ def render(plan: Plan, base_url: str | None) -> str:
         f"{plan.images:>7}"
     )
     extra = sum(r.extra for r in plan.requests)
+    retries = retry_budget(len(plan.requests))
     lines.append(
-        f"at most {len(plan.requests)} requests ({plan.trial_requests} repeating probes for the trials of model "
-        f"checks, {extra} sent by checks themselves, some standing in for models or words known only from "
-        f"answers) and {total:,} tokens"
+        f"at most {len(plan.requests) + retries} requests: {len(plan.requests)} ({plan.trial_requests} repeating "
+        f"probes for the trials of model checks, {extra} sent by checks themselves, some standing in for models or "
+        f"words known only from answers) and at most {retries} retries of dropped connections and 429s, "
+        f"and {total:,} tokens"
         + (f", plus {plan.uncapped} requests with no completion cap" if plan.uncapped else "")
         + (f", plus {plan.images} images" if plan.images else "")
     )

@@ -21,7 +21,7 @@ from conformance import ahead, environment, files, gates, redaction
 from conformance import report as reporting
 from conformance.errors import ConformanceError, ExitCode
 from conformance.finish import finish
-from conformance.plan import Plan, make_plan, prefetched, split_by_gate, time_bound
+from conformance.plan import Plan, make_plan, prefetched, retry_budget, split_by_gate, time_bound
 from conformance.plugin_options import add_options, run_options
 from conformance.plugin_xdist import XdistControllerHooks, check_of_node
 from conformance.progress import Progress
@@ -165,6 +165,9 @@ class RunHooks(XdistControllerHooks):
         self.state = state
         self.quiet = bool(config.getoption("conformance_quiet"))
         worker = hasattr(config, "workerinput")
+        # the processes that send requests: one, or under xdist the controller and each worker
+        workers = config.workerinput["workercount"] if worker else getattr(config.option, "numprocesses", 0)
+        self.senders = int(workers) + 1 if str(workers or "").isdigit() and int(workers) else 1
         self.progress = Progress(state, config, live_display=self.quiet) if state.config.live and not worker else None
         self.last_needs_made = False  # runner.make_what_last_checks_read, before the first check that runs last
 
@@ -213,7 +216,8 @@ class RunHooks(XdistControllerHooks):
         state = self.state
         state.stop.on_stop(lambda reason: setattr(session, "shouldstop", reason))
         if state.config.mode == "replay":
-            judged_ahead = ahead.current()
+            self._replayed_preflight(session.items)
+            judged_ahead = ahead.current() if state.aborted is None else None
             order = [check.id if (check := _check_of(item)) else item.nodeid for item in session.items]
             if judged_ahead is not None and judged_ahead.matches(state.config, order):
                 session.config.stash[AHEAD] = judged_ahead
@@ -253,8 +257,10 @@ class RunHooks(XdistControllerHooks):
         chosen = [check for check in checks if check is not None]
         target = state.config.target
         requests = len(make_plan(chosen, target, state.config.dialect).requests)
+        # the run's retries are shared by the processes that send (each keeps to its part)
+        state.store.limit_retries(max(1, retry_budget(requests) // self.senders))
         if self.progress is not None:
-            self.progress.planned = requests  # at most: some are sent only if an answer asks for them
+            self.progress.planned = requests + retry_budget(requests)  # at most: retries and answer-led requests
         bound = target.limits.run_timeout or time_bound(requests, target)
         end_at(state, time.time() + bound, bound)
 
@@ -272,6 +278,20 @@ class RunHooks(XdistControllerHooks):
         second = state.store.get(planned[1]) if environment.unanswered(first) and len(planned) > 1 else None
         if first.failure is not None and first.failure.kind == "stopped":
             return
+        problem = environment.preflight(first, second)
+        if problem is not None:
+            state.abort(problem)
+
+    def _replayed_preflight(self, items: list[pytest.Item]) -> None:
+        """A recording of a target that answered neither of its first two requests replays as the run
+        that made it went: stopped there, with the environment's verdict."""
+        state = self.state
+        planned = _planned(state, items)
+        cassettes = state.cassettes
+        first = cassettes.get(planned[0].id) if planned and cassettes is not None else None
+        if first is None or cassettes is None or not environment.unanswered(first):
+            return
+        second = cassettes.get(planned[1].id) if len(planned) > 1 else None
         problem = environment.preflight(first, second)
         if problem is not None:
             state.abort(problem)

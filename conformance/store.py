@@ -121,6 +121,11 @@ class ExchangeStore:
     def holding(self) -> float:
         return self._client.holding() if self._client is not None else 0.0
 
+    def limit_retries(self, budget: int) -> None:
+        """The retries this process may make in all (see ``plan.retry_budget``)."""
+        if self._client is not None:
+            self._client.retry_budget = budget
+
     @property
     def retries(self) -> int:
         return self._client.retries if self._client is not None else 0

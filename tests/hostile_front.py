@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import itertools
 import json
 import re
 import socket
@@ -64,6 +65,7 @@ OTHERS = (
     "stacked-encodings",
     "many-headers",
     "nested-just-under",
+    "drops-often",
 )
 # events of one field and no value each, sent one write at a time before a stream's own events
 FLOOD = 100_000
@@ -93,6 +95,8 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             method, path, headers, body = request
             key = headers.get("authorization", "").partition(" ")[2]
+            if "drops-often" in self.server.behaviours and next(self.server.counter) % 2 == 0:
+                return  # every other connection closed before an answer: each is worth a retry
             status, reason, upstream_headers, payload = self.server.forward(method, path, headers, body)
             if not self.server.where(method, path, body):
                 _plain(sock, status, reason, upstream_headers, payload)
@@ -312,6 +316,7 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     behaviours: frozenset[str]
+    counter: Any
     stopping: threading.Event
     upstream: Any
     where: Any
@@ -343,6 +348,7 @@ class HostileFront:
             raise ValueError(f"unknown behaviours {unknown}")
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.behaviours = frozenset(behaviours)
+        self._server.counter = itertools.count()
         self._server.stopping = threading.Event()
         self._server.upstream = upstream
         self._server.where = where

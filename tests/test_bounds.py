@@ -120,3 +120,15 @@ def test_the_run_time_bound_lets_every_request_take_its_deadline():
     )
     # and both bursts of 8 (chat completions, /responses) with the wait for the window between them
     assert time_bound(40, probing) == pytest.approx(160 + 30 + 4 * 10)
+
+
+def test_a_stack_of_codings_is_a_verdict_before_any_is_undone():
+    """Issue 30: "Content-Encoding: gzip, gzip, ..." thousands of times cost 711 MB for one request."""
+    assert BodyDecoder("gzip, gzip").problem is None
+    assert (
+        BodyDecoder(", ".join(["gzip"] * 5)).problem == "Content-Encoding lists 5 codings; the suite undoes at most 4"
+    )
+    huge = BodyDecoder(", ".join(["gzip"] * 3000))
+    assert huge.problem is not None
+    assert "at least 64 codings" in huge.problem
+    assert huge.decode(b"anything", 10) == b"anything"  # nothing is set up to undo them

@@ -212,3 +212,27 @@ def test_files_refuse_a_path_outside_their_root(tmp_path):
     os.mkfifo(tmp_path / "fifo")
     with pytest.raises(files.UnsafePath, match="regular files"):
         files.read_bytes(tmp_path / "fifo", tmp_path, 10)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" + ",".join(["[]"] * 150_000) + "]\n",
+        "".join(f"k{n}: {{a: [], b: {{}}}}\n" for n in range(20_000)),
+        "- " + "\n- ".join(["{}"] * 120_000) + "\n",
+    ],
+    ids=["flow lists", "small mappings", "block sequence"],
+)
+def test_a_cassette_costs_a_small_multiple_of_its_size_whatever_its_shape(text):
+    """Issue 30: 1.9 MB of YAML without aliases cost 415 MB to load, and 19 MB ended in a MemoryError."""
+    import tracemalloc
+
+    from conformance.cassette_format import load_yaml
+
+    tracemalloc.start()
+    try:
+        load_yaml(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * len(text), (peak, len(text))

@@ -253,3 +253,29 @@ def test_a_signal_stops_the_run_within_2_s_with_a_report(tmp_path, upstream, sig
     assert report["summary"]["error"] == 0
     # nothing the stop cut short is judged: the trickled streams are not failures
     assert report["summary"]["fail"] <= 1, [c["message"] for c in report["checks"] if c["status"] == "fail"]
+
+
+def test_retries_never_take_a_run_past_the_dry_runs_bound(cli, tmp_path, upstream):
+    """Issue 30: retries took a live run to 541 requests against a dry-run bound of 224."""
+    rows = ["--", "-k", "test_models or test_chat_completions or test_sampling"]
+    with HostileFront(upstream, {"drops-often"}) as front:
+        path = profile(tmp_path, front.base_url)
+        planned = cli("run", "--target", str(path), "--dry-run", *rows)
+        assert planned.code == 0, planned.stdout + planned.stderr
+        bound = int(re.search(r"at most (\d+) requests:", planned.stdout).group(1))  # type: ignore[union-attr]
+        run = cli(
+            "run",
+            "--target",
+            str(path),
+            "--mode",
+            "record",
+            "--cassette-dir",
+            str(tmp_path / "c"),
+            *rows,
+            env={"HOSTILE_KEY": KEY},
+            timeout=240,
+        )
+    assert "Traceback" not in run.stdout + run.stderr
+    sent = run.report["run"]["requests_sent"]
+    # every other connection is closed before an answer: unbounded, the retries would double the run
+    assert sent <= bound, (sent, bound)

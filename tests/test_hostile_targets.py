@@ -73,15 +73,23 @@ def test_a_hostile_target_gets_clear_failures_and_the_run_goes_on(cli, tmp_path,
 )
 def test_a_target_that_answers_nothing_completely_stops_the_run_with_exit_3(cli, tmp_path, behaviour, expected):
     """Hangs, resets and endless answers on every request are the network's verdict, not the
-    checks': the run stops after the first two requests and says why, without a MUST failure."""
+    checks': the run stops after the first two requests and says why, without a MUST failure. Its
+    recording replays offline with the same verdict (issue 30: it replayed nothing, exit 2)."""
+    cassettes = ["--mode", "record", "--cassette-dir", str(tmp_path / "cassettes")]
     with HostileServer(behaviour) as server:
         run = cli(
             "run",
             "--target",
             str(profile(tmp_path, server.base_url)),
+            *cassettes,
             env={"HOSTILE_KEY": "sk-hostile-0123456789"},
             timeout=60,
         )
+    cassettes[1] = "replay"
+    again = cli("run", "--target", str(tmp_path / "hostile.toml"), *cassettes, timeout=60)
+    assert again.code == 3, again.stdout + again.stderr
+    assert again.verdicts() == run.verdicts()
+    assert again.report["run"]["problems"] == run.report["run"]["problems"]
     assert run.code == 3, run.stdout + run.stderr
     assert run.seconds < 30
     problems = run.report["run"]["problems"]

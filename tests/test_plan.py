@@ -11,9 +11,10 @@ import pytest
 
 from conformance.budget import TEMPLATE_TOKENS_PER_MESSAGE, TEMPLATE_TOKENS_PER_REQUEST, token_bound
 from conformance.cassettes import CassetteSet
+from conformance.dialects import load_dialect
 from conformance.exchange import Request
-from conformance.plan import make_plan
-from conformance.registry import load_all
+from conformance.plan import make_plan, time_bound
+from conformance.registry import CHECKS, load_all
 from conformance.runconfig import RunOptions, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,3 +130,11 @@ def test_the_plan_counts_every_trial_of_the_model_checks():
     assert len(many.requests) - len(single.requests) == many.trial_requests == 4 * 24
     assert all(MARK in r.id for r in many.requests if r.id not in {s.id for s in single.requests})
     assert many.as_dict()["trials"] == 5
+
+
+def test_the_deadline_and_the_run_bound_come_from_the_command_line_and_the_default_bound_is_kept_short():
+    """Issue 30: no option set the 120 s deadline, and the default bound of a full run was almost two hours."""
+    config = resolve(RunOptions(target="llama-api", dry_run=True, deadline=7, run_timeout=90), cwd=ROOT)
+    assert (config.target.limits.deadline, config.target.limits.run_timeout) == (7, 90)
+    default = resolve(RunOptions(target="llama-api", dry_run=True), cwd=ROOT).target
+    assert time_bound(len(make_plan(CHECKS.values(), default, load_dialect("llama-api")).requests), default) == 45 * 60

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance import sse
+from conformance.answer_parts import coarsened
 from conformance.exchange import Chunk
 from conformance.sse import parse
 
@@ -72,3 +74,25 @@ def test_empty_input():
     stream = parse([])
     assert stream.events == []
     assert stream.trailing == b""
+
+
+def test_a_flood_of_tiny_events_is_counted_not_kept_and_timed_by_bisection():
+    """Issue 30: 100,000 one-field events took a check 485 s and 1.3 GB (each event's time was found by
+    walking every chunk); past MAX_EVENTS they are counted, and each kept event's time is its chunk's."""
+    chunks = [Chunk(index / 1000, b"d\n\n") for index in range(sse.MAX_EVENTS + 500)]
+    chunks.append(Chunk(99.0, b"data: [DONE]\n\n"))
+    stream = sse.parse(chunks)
+    assert len(stream.events) == sse.MAX_EVENTS
+    assert stream.dropped == 501
+    assert [event.t for event in stream.events[:3]] == [0.0, 0.001, 0.002]
+    assert stream.events[-1].t == chunks[sse.MAX_EVENTS - 1].t
+    # a flood of comments, and of one event's fields, likewise
+    assert sse.parse([Chunk(0.0, b":\n" * (sse.MAX_EVENTS + 7))]).dropped == 7
+    assert sse.parse([Chunk(0.0, b"x: 1\n" * (sse.MAX_EVENTS + 7) + b"\n")]).dropped == 7
+
+
+def test_chunks_past_the_bound_are_merged_two_by_two_at_the_later_time():
+    chunks = [Chunk(float(index), bytes([65 + index % 26])) for index in range(7)]
+    merged = coarsened(chunks)
+    assert [chunk.t for chunk in merged] == [1.0, 3.0, 5.0, 6.0]
+    assert b"".join(chunk.data for chunk in merged) == b"".join(chunk.data for chunk in chunks)
