@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import httpx2
 
 from conformance import __version__
-from conformance.answer_parts import MAX_CHUNKS, MAX_HEADERS, coarsened, headers_as_sent
+from conformance.answer_parts import MAX_CHUNKS, MAX_HEADERS, coarsened, head_of, headers_as_sent
 from conformance.budget import token_bound
 from conformance.deadline import Bound, BoundedTransport, bounded
 from conformance.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingFailed, TooLarge
@@ -38,6 +38,8 @@ USER_AGENT = f"openai-conformance/{__version__}"
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 # of a body too large to keep, this much is kept (and its size and digest)
 HEAD_BYTES = 16 * 1024
+# of an answer not kept because the run's budget is spent, this much is kept
+BUDGET_HEAD_BYTES = 1024
 # a connection dropped or refused before any answer is tried again this many times, as the SDKs do
 TRANSPORT_RETRIES = 2
 
@@ -360,10 +362,12 @@ class HttpClient:
         except DecodingFailed as exc:
             failure = TransportFailure("protocol", f"body could not be decoded: {exc}")
         keep = failure is not None and failure.kind == "too-large"
-        if not keep and size > HEAD_BYTES:
+        head = HEAD_BYTES
+        if not keep:
+            # every body kept counts, small ones too: hundreds of 16 KiB answers are megabytes of cassettes
             with self._count_lock:
-                if self.kept_bytes + size > limits.max_run_bytes:
-                    keep = True
+                if self.kept_bytes + size > limits.max_run_bytes and size > BUDGET_HEAD_BYTES:
+                    keep, head = True, BUDGET_HEAD_BYTES
                     failure = TransportFailure(
                         "too-large",
                         f"body of {size} bytes not kept: the run has kept {self.kept_bytes} bytes of answers, "
@@ -373,35 +377,13 @@ class HttpClient:
                     self.kept_bytes += size
         if keep:
             # as far as it was read: decoded, or as sent where that was more
-            return self._head(chunks), failure, (max(size, raw_size), digest.hexdigest())
+            return head_of(chunks, head, self._redactor), failure, (max(size, raw_size), digest.hexdigest())
         return self._redactor.chunks(chunks), failure, None
 
     def _deadline_failure(self) -> TransportFailure:
         return TransportFailure(
             "deadline", f"body still arriving after {self._limits.deadline:g} s (the deadline); reading stopped"
         )
-
-    def _head(self, chunks: list[Chunk]) -> tuple[Chunk, ...]:
-        """The first HEAD_BYTES of a body, redacted (with a margin, so that no secret is cut in two
-        before it is found)."""
-        margin = HEAD_BYTES + self._redactor.max_match
-        head: list[Chunk] = []
-        taken = 0
-        for chunk in chunks:
-            if taken >= margin:
-                break
-            piece = chunk.data[: margin - taken]
-            head.append(Chunk(chunk.t, piece))
-            taken += len(piece)
-        kept: list[Chunk] = []
-        taken = 0
-        for chunk in self._redactor.chunks(head):
-            if taken >= HEAD_BYTES:
-                break
-            piece = chunk.data[: HEAD_BYTES - taken]
-            kept.append(Chunk(chunk.t, piece))
-            taken += len(piece)
-        return tuple(kept)
 
 
 def _dropped(exchange: Exchange) -> bool:

@@ -97,3 +97,13 @@ def injected(value: Any, key: str = "") -> Any:
     if isinstance(value, str) and key in ("message", "content", "owned_by", "type"):
         return f"{value} {INJECTION}"
     return value
+
+
+def deep_text(value: Any) -> Any:
+    """Every string JSON text nested 5,000 deep (an id stays itself, so requests built from it still go)."""
+    nested = "[" * 5000 + "]" * 5000
+    if isinstance(value, dict):
+        return {k: v if k in ("id", "object", "type", "role", "status") else deep_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [deep_text(item) for item in value]
+    return nested if isinstance(value, str) else value

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 from hostile_bodies import (
     MARKER,
+    deep_text,
     injected,
     map_json,
     nested_everywhere,
@@ -65,6 +66,8 @@ OTHERS = (
     "stacked-encodings",
     "many-headers",
     "nested-just-under",
+    "deep-json-text",
+    "deep-events",
     "drops-often",
 )
 # events of one field and no value each, sent one write at a time before a stream's own events
@@ -244,6 +247,18 @@ class _Handler(socketserver.BaseRequestHandler):
         if "nested-just-under" in behaviours:
             # 62 levels: under the parse limit of 64, so every check and both clients meet it
             return map_json(payload, streaming, nested_everywhere)
+        if "deep-events" in behaviours and streaming:
+            # every event of a stream nested 10,000 deep, its type kept where a client looks first
+            deep = b"[" * 10_000 + b"]" * 10_000
+            return b"\n".join(
+                b'data: {"type": "response.output_text.delta", "x": ' + deep + b"}"
+                if line.startswith(b"data: {")
+                else line
+                for line in payload.split(b"\n")
+            )
+        if "deep-json-text" in behaviours:
+            # every string is JSON text nested 5,000 deep: what reads arguments or content as JSON meets it
+            return map_json(payload, streaming, deep_text)
         if "lone-surrogate" in behaviours:
             # json.dumps writes a lone surrogate as the escape \ud800, which is valid JSON text
             return map_json(payload, streaming, with_surrogate, ascii_only=True)
