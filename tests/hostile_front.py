@@ -98,8 +98,8 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             method, path, headers, body = request
             key = headers.get("authorization", "").partition(" ")[2]
-            if "drops-often" in self.server.behaviours and next(self.server.counter) % 2 == 0:
-                return  # every other connection closed before an answer: each is worth a retry
+            if "drops-often" in self.server.behaviours and next(self.server.counter) % 4:
+                return  # three connections in four closed before an answer: each is worth a retry
             status, reason, upstream_headers, payload = self.server.forward(method, path, headers, body)
             if not self.server.where(method, path, body):
                 _plain(sock, status, reason, upstream_headers, payload)

@@ -94,7 +94,9 @@ def test_the_readme_states_the_dry_run_bound_of_the_llama_api():
     target = resolve(RunOptions(target="llama-api", dry_run=True), cwd=ROOT)
     plan = make_plan(load_all().values(), target.target, target.dialect)
     total = plan.prompt_tokens + plan.completion_tokens
-    claim = f"at most\n{len(plan.requests)} requests and {total:,} tokens"
+    claim = f"at most {2 * len(plan.requests)} requests ({len(plan.requests)} and at most {len(plan.requests)} retries"
+    assert re.sub(r"\s+", " ", claim) in re.sub(r"\s+", " ", README.replace("**", ""))
+    claim = f"and {total:,} tokens"
     assert re.sub(r"\s+", " ", claim) in re.sub(r"\s+", " ", README.replace("**", ""))
 
 

@@ -270,6 +270,23 @@ def test_a_429_is_kept_when_retrying_would_cost_more_than_the_profile_allows(lim
     assert http.retries == sent - 1
 
 
+def test_the_runs_retries_stop_at_its_budget():
+    """Issue 30: retries took a live run past the dry run's bound; past the budget, an answer is kept as it is."""
+    app, _ = _limited_app(100, "0")
+    with _serve(app) as base_url:
+        http = client(base_url, retries=4)
+        http.retry_budget = 1
+        exchanges = [http.send(LIST) for _ in range(2)]
+    assert [exchange.status for exchange in exchanges] == [429, 429]
+    assert (http.requests_sent, http.retries) == (2 + 1, 1)  # unbounded: 2 x (1 + 4)
+    with HostileServer("close") as server:
+        http = client(server.base_url)
+        http.retry_budget = 1
+        first, second = http.send(LIST), http.send(LIST)
+    assert (len(first.earlier), len(second.earlier)) == (1, 0)  # the SDKs' two retries, while the budget lasts
+    assert http.requests_sent == 3
+
+
 def test_an_unpaced_request_keeps_its_429_at_once():
     app, seen = _limited_app(1, "30")
     unpaced = Request("burst/001", "GET", "/models", purpose="burst", paced=False)
