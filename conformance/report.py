@@ -34,8 +34,9 @@ from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_sta
 # size and digest of a body too large to keep, the status "blocked" with the check's blocked_by; 1.3:
 # each check's kind and a model check's rate, the status "inconclusive", run.trials; 1.4: the seven rows of the
 # Responses API; 1.5: the reasoning rows, run.thinking; 1.6: coverage of the API surface's catalogue; 1.7: the
-# embeddings row; 1.8: the legacy completions row
-REPORT_VERSION = "1.8"
+# embeddings row; 1.8: the legacy completions row; 1.9: the clients' differences (a check's client_differences, a
+# row's clients.differences), the client columns judged by the client an app constructs
+REPORT_VERSION = "1.9"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 # a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)
@@ -159,6 +160,7 @@ def build_report(
                 "clients": _clients(mine, typescript_version is not None),
             }
         )
+    _gather_differences(rows, results)
     row_counter = Counter(row["status"] for row in rows)
     cited = {exchange_id for result in results for exchange_id in result.exchanges}
     document = {
@@ -257,6 +259,40 @@ def _clients(results: list[CheckResult], typescript_ran: bool) -> dict[str, str]
         if typescript_ran and (oracles.get("typescript_sdk") == "reject" or result.check_id in ts_oracle.TS_CHECKS):
             typescript = "fails"
     return {"python": python, "typescript": typescript}
+
+
+def _gather_differences(rows: list[dict[str, Any]], results: list[CheckResult]) -> None:
+    """Each row's clients.differences: the differences its checks noted, every exchange named once in the report
+    (by the first check, in the report's order, that noted it), with the check and whether a failing check found
+    these answers at fault. Where a failing check found an answer at fault and one client hands the app less of it
+    than the other (it raises, or loses the server's words), that client fails in the failing check's row; on an
+    answer no check faults, a difference is the clients' own: a note, never a failure."""
+    named: set[tuple[str, str, str]] = set()
+    by_row = {row["id"]: row for row in rows}
+    faulted: dict[str, set[str]] = {}
+    for result in results:
+        if result.status in (Status.FAIL, Status.DEVIATION):
+            cited = (result.details or {}).get("failing") or result.exchanges
+            faulted.setdefault(result.row, set()).update(cited)
+    for result in results:
+        for group in result.client_differences:
+            exchanges = [e for e in group["exchanges"] if (e, group["call"], group["kind"]) not in named]
+            if not exchanges:
+                continue
+            named.update((e, group["call"], group["kind"]) for e in exchanges)
+            kept = {
+                **group,
+                "exchanges": exchanges,
+                "count": group["count"] - (len(group["exchanges"]) - len(exchanges)),
+            }
+            kept["check"] = result.check_id
+            kept["at_fault"] = any(e in cited for cited in faulted.values() for e in exchanges)
+            by_row[result.row]["clients"].setdefault("differences", []).append(kept)
+            worse = kept.get("worse")
+            for row_id, cited in faulted.items():
+                row = by_row[row_id]
+                if worse and row["clients"].get(worse) == "works" and any(e in cited for e in exchanges):
+                    row["clients"][worse] = "fails"
 
 
 @cache

@@ -7,6 +7,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
+from conformance import client_differences
 from conformance.context import CheckContext
 from conformance.errors import ReplayError, RequestNotSent
 from conformance.rates import Rate
@@ -137,7 +138,16 @@ def run_check(check: Check, ctx: CheckContext) -> CheckResult:
         result.status = Status.SKIPPED
         result.message = "live only: this check judges timing that a replay cannot reproduce"
     else:
-        _judge(check, ctx, result)
+        with client_differences.collecting() as noted:
+            _judge(check, ctx, result)
+        result.client_differences = client_differences.grouped(noted)
+        if result.status == Status.PASS and result.client_differences:
+            count = sum(group["count"] for group in result.client_differences)
+            first = result.client_differences[0]
+            result.message += (
+                f"; the two official clients hand an app different things on {count} of these answers, which are "
+                f"valid (a note on the row): {first['call']}: {first['python']}; {first['typescript']}"
+            )
     result.exchanges = list(ctx.used)
     result.duration = time.perf_counter() - started
     _bound(result)

@@ -1,9 +1,11 @@
 """The official ``openai`` SDK as a second, independent oracle.
 
 The recorded response of an exchange is handed to the real SDK call a user would make (through an
-in-memory transport, so nothing goes over the network), with the SDK's strict response validation
-on. The outcome is what user code would see: a parsed object, an ``APIResponseValidationError``,
-or the ``APIStatusError`` subclass the status maps to.
+in-memory transport, so nothing goes over the network), on the client an app constructs (``OpenAI()``'s
+defaults), followed by the first read an app makes of what it got. The outcome is what user code would see:
+a parsed object, the ``APIStatusError`` subclass the status maps to, or whatever else the call or the read
+raises. The SDK's strict response validation (``_strict_response_validation=True``) is a second, labelled
+opinion beside it (``SdkVerdict.strict``), never the verdict: no app gets it unless it asks.
 """
 
 from __future__ import annotations
@@ -12,13 +14,11 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletion
-from openai.types.responses import Response as ResponseObject
 from pydantic import ValidationError
 
 from conformance.exchange import Exchange
@@ -39,6 +39,7 @@ Kind = Literal[
     "error",
     "response",
     "response-stream",
+    "response-stream-events",
 ]
 
 # the SDK would decode these itself; the recorded body is already decoded
@@ -52,13 +53,27 @@ class SdkVerdict:
     raised: str | None
     detail: str
     value: Any = None
+    # what a client with strict response validation makes of it, where that differs (a second opinion)
+    strict: SdkVerdict | None = None
 
     def summary(self) -> str:
-        if self.accepted:
-            return f"Python openai {SDK_VERSION} " + (f"raises {self.detail}" if self.raised else "reads it")
-        if self.raised is None:
-            return f"Python openai {SDK_VERSION} {self.detail}"
-        return f"Python openai {SDK_VERSION} raises {self.raised}: {self.detail}"
+        if self.accepted and self.raised:
+            raised = self.detail if self.detail.startswith(self.raised) else f"{self.raised} ({self.detail})"
+            said = f"Python openai {SDK_VERSION} raises {raised}"
+        elif self.accepted:
+            said = f"Python openai {SDK_VERSION} reads it"
+        elif self.raised is None:
+            said = f"Python openai {SDK_VERSION} {self.detail}"
+        else:
+            said = f"Python openai {SDK_VERSION} raises {self.raised}: {self.detail}"
+        return said + self.second_opinion()
+
+    def second_opinion(self) -> str:
+        """ "; a strict client rejects it: ..." where strict response validation would refuse what the app's client
+        reads ("" otherwise)."""
+        if self.strict is None or self.strict.accepted or not self.accepted:
+            return ""
+        return f" (a strict client, _strict_response_validation=True, rejects it: {self.strict.detail})"
 
 
 class _OracleClient(openai.OpenAI):
@@ -117,11 +132,9 @@ class _Replayer:
             self._local.exchange = None
 
 
-_REPLAYER = _Replayer()
-# embeddings: the SDK's own types say a vector is a list of floats, yet embeddings.create asks for base64 by default
-# and decodes it after validation, so only the default client reads what it asked for; it is the app's view (and
-# for legacy completions, whose echoed first token has a null log probability the strict types refuse)
+# the client an app constructs (the verdict), and one with strict response validation (the second opinion)
 _APP_REPLAYER = _Replayer(strict=False)
+_STRICT_REPLAYER = _Replayer(strict=True)
 
 
 def _embeddings(exchange: Exchange) -> Callable[[openai.OpenAI], Any]:
@@ -137,48 +150,73 @@ def _embeddings(exchange: Exchange) -> Callable[[openai.OpenAI], Any]:
 
 
 def _completion_texts(value: Any) -> dict[int, str]:
-    """The text of each choice a completion (or the chunks of a stream) hands the app, joined by index."""
+    """The text of each choice a completion (or the chunks of a stream) hands the app, joined by index the way an
+    app joins them (a choice whose text is not a string makes that join raise TypeError)."""
     texts: dict[int, str] = {}
     for item in value if isinstance(value, list) else [value]:
-        for choice in getattr(item, "choices", None) or []:
-            index, text = getattr(choice, "index", None), getattr(choice, "text", None)
-            if isinstance(index, int) and isinstance(text, str):
-                texts[index] = texts.get(index, "") + text
+        for choice in item.choices:
+            text = choice.text
+            if not isinstance(text, str):
+                raise TypeError(f"a choice's text is {_one_line(repr(text), 60)}: the app's join of the texts fails")
+            texts[choice.index] = texts.get(choice.index, "") + text
     return texts
 
 
-# legacy completions: the app's client (the default one), as for embeddings; the texts it hands the app come back
-_APP_CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
-    "completion": lambda client: client.completions.create(model="model", prompt="text"),
-    "completion-stream": lambda client: list(client.completions.create(model="model", prompt="text", stream=True)),
-}
+def _iterate(stream: Any) -> list[Any]:
+    """Every item of an SDK stream, each read as an app reads it first (its ``type`` or its ``choices``)."""
+    items = []
+    for item in stream:
+        if getattr(item, "object", None) == "chat.completion.chunk" or hasattr(item, "choices"):
+            _ = item.choices
+        else:
+            _ = item.type
+        items.append(item)
+    return items
+
 
 _CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
     "model": lambda client: client.models.retrieve("model"),
     "model-list": lambda client: list(client.models.list()),
-    "chat-completion": lambda client: client.post("/chat/completions", body={}, cast_to=ChatCompletion),
-    "chat-completion-stream": lambda client: list(
+    "chat-completion": lambda client: client.chat.completions.create(model="model", messages=[]),
+    "chat-completion-stream": lambda client: _iterate(
         client.chat.completions.create(model="model", messages=[], stream=True)
     ),
     "chat-completion-stream-helper": lambda client: _final_completion(client),
     "moderation": lambda client: client.moderations.create(input="text"),
     "error": lambda client: client.models.retrieve("model"),
-    "response": lambda client: client.post("/responses", body={}, cast_to=ResponseObject),
+    "response": lambda client: client.responses.create(model="model", input="text"),
     "response-stream": lambda client: _final_response(client),
+    "response-stream-events": lambda client: _iterate(
+        client.responses.create(model="model", input="text", stream=True)
+    ),
+    "completion": lambda client: _completion_texts(client.completions.create(model="model", prompt="text")),
+    "completion-stream": lambda client: _completion_texts(
+        list(client.completions.create(model="model", prompt="text", stream=True))
+    ),
+}
+
+# the kinds a strict client reads otherwise than the app's (the second opinion is asked for these)
+_STRICT_CALLS: dict[str, Callable[[openai.OpenAI], Any]] = {
+    kind: _CALLS[kind]
+    for kind in (
+        "model",
+        "model-list",
+        "chat-completion",
+        "chat-completion-stream",
+        "moderation",
+        "response",
+        "response-stream",
+    )
 }
 
 
 def _final_completion(client: openai.OpenAI) -> Any:
     """A chat stream read through the stream helper: every event of chat.completions.stream(), then the chat
-    completion it assembled (get_final_completion(), or the completion its LengthFinishReasonError carries)."""
+    completion it assembled (get_final_completion())."""
     with client.chat.completions.stream(model="model", messages=[]) as stream:
         for _ in stream:
             pass
-        try:
-            return stream.get_final_completion()
-        except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as stopped:
-            # raised by design for a stream cut by the token cap or the filter; the app still gets what it assembled
-            return stopped.completion
+        return stream.get_final_completion()
 
 
 def _final_response(client: openai.OpenAI) -> Any:
@@ -190,7 +228,37 @@ def _final_response(client: openai.OpenAI) -> Any:
         return stream.get_final_response()
 
 
+def _first_read(kind: str, value: Any) -> str | None:
+    """What an app reads first from each kind of answer (the TypeScript oracle makes the same reads): a problem
+    when that read fails or finds nothing to read, None when it works."""
+    try:
+        if kind == "model" and not isinstance(value.id, str):
+            return f"model.id is {_one_line(repr(value.id), 60)}"
+        if kind == "model-list":
+            for model in value:
+                _ = model.id
+        if kind == "moderation" and not isinstance(value.results, list):
+            return "no results to read"
+        if kind in ("chat-completion", "chat-completion-stream-helper"):
+            if not isinstance(value.choices, list):
+                return "no choices to read"
+            if not all(choice.message is not None for choice in value.choices):
+                return "a choice without a message"
+        if kind in ("response", "response-stream"):
+            if not isinstance(value.output, list):
+                return "no output items to read"
+            if not isinstance(value.output_text, str):
+                return "no output_text (the SDK could not join the message text)"
+    except (AttributeError, TypeError, KeyError, IndexError) as exc:
+        return f"{type(exc).__name__}: {_one_line(str(exc), 120)}"
+    return None
+
+
 _MEMO: VerdictMemo[SdkVerdict] = VerdictMemo()
+
+# raised by design by get_final_completion() for a stream cut by the token cap or the filter: the app's call raises,
+# and the completion it assembled rides on the exception
+_BY_DESIGN = (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError)
 
 
 def judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
@@ -203,14 +271,23 @@ def _judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
         return SdkVerdict(False, "APIConnectionError", "no response")
     if kind == "error":
         return _judge_error(exchange)
+    verdict = _read(_APP_REPLAYER, exchange, kind)
+    if verdict.accepted and kind in _STRICT_CALLS:
+        strict = _read(_STRICT_REPLAYER, exchange, kind)
+        if not strict.accepted:
+            verdict = replace(verdict, strict=strict)
+    return verdict
+
+
+def _read(replayer: _Replayer, exchange: Exchange, kind: str) -> SdkVerdict:
+    call = _embeddings(exchange) if kind == "embedding" else _CALLS[kind]
     try:
-        if kind == "embedding":
-            value = _APP_REPLAYER.run(exchange, _embeddings(exchange))
-        elif kind in _APP_CALLS:
-            value = _APP_REPLAYER.run(exchange, _APP_CALLS[kind])
-            value = _completion_texts(value)
-        else:
-            value = _REPLAYER.run(exchange, _CALLS[kind])
+        value = replayer.run(exchange, call)
+    except _BY_DESIGN as stopped:
+        name = type(stopped).__name__
+        return SdkVerdict(
+            True, name, "by design: the completion it assembled rides on the exception", stopped.completion
+        )
     except openai.APIResponseValidationError as exc:
         return SdkVerdict(False, type(exc).__name__, _validation_detail(exc))
     except openai.APIStatusError as exc:
@@ -221,23 +298,30 @@ def _judge(exchange: Exchange, kind: Kind) -> SdkVerdict:
         return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
     except Exception as exc:  # whatever else the SDK raises on this answer is what user code would get
         return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)) or "raised while reading the answer")
+    problem = _first_read(kind, value)
+    if problem is not None:
+        raised = problem.split(":", 1)[0] if problem.split(":", 1)[0].endswith("Error") else "TypeError"
+        return SdkVerdict(False, raised, f"the SDK returns an object the app cannot read: {problem}", value)
     return SdkVerdict(True, None, "parsed", value)
 
 
 def _judge_error(exchange: Exchange) -> SdkVerdict:
     """An error response is accepted when the SDK raises the status error with the error object
-    as its body (it unwraps body["error"]), so user code finds the message where it looks."""
+    as its body (it unwraps body["error"]), so user code finds the message where it looks. The value is what the
+    app reads from the exception: its status, code and message."""
     try:
-        _REPLAYER.run(exchange, _CALLS["error"])
+        _APP_REPLAYER.run(exchange, _CALLS["error"])
     except openai.APIStatusError as exc:
         name = type(exc).__name__
         body = exc.body
+        read = {"status": exc.status_code, "code": exc.code, "message": str(exc.message), "body": body}
         if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
-            return SdkVerdict(True, name, f"{name} with the message {_one_line(body['message'], 80)!r}", body)
+            return SdkVerdict(True, name, f"{name} with the message {_one_line(body['message'], 80)!r}", read)
         return SdkVerdict(
             False,
             name,
             f"no error message where the SDK looks (body['error']['message']); body {_one_line(repr(body), 100)}",
+            read,
         )
     except Exception as exc:
         return SdkVerdict(False, type(exc).__name__, _one_line(str(exc)))
@@ -279,7 +363,7 @@ def parse_structured(exchange: Exchange, response_format: type[Any]) -> SdkVerdi
         return completion.choices[0].message.parsed
 
     try:
-        parsed = _REPLAYER.run(exchange, call)
+        parsed = _APP_REPLAYER.run(exchange, call)
     except openai.APIResponseValidationError as exc:
         return SdkVerdict(False, type(exc).__name__, _validation_detail(exc))
     except (openai.APIError, openai.OpenAIError) as exc:

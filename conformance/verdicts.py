@@ -148,8 +148,12 @@ class CheckResult:
     kind: Kind = Kind.PROTOCOL
     # a model check's measured rate (successes, trials, interval, threshold): conformance.rates
     rate: dict[str, Any] | None = None
+    # where the two official clients hand an app different things for answers this check judged
+    # (conformance.client_differences.grouped)
+    client_differences: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        extra = {"client_differences": self.client_differences} if self.client_differences else {}
         return {
             "id": self.check_id,
             "row": self.row,
@@ -165,6 +169,7 @@ class CheckResult:
             "kind": str(self.kind),
             "rate": self.rate,
             "duration": round(self.duration, 4),
+            **extra,
         }
 
     @classmethod
@@ -184,6 +189,7 @@ class CheckResult:
             blocked_by=data.get("blocked_by"),
             kind=Kind(data.get("kind", "protocol")),
             rate=data.get("rate"),
+            client_differences=list(data.get("client_differences") or []),
         )
 
 

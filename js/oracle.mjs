@@ -214,12 +214,13 @@ async function judgeEmbedding(request) {
   }
 }
 
-// the text of each choice, joined by index: what completions.create() hands the app, answered or streamed
+// the text of each choice, joined by index the way a Node app joins them: a text that is not a string is
+// concatenated as JavaScript does (undefined becomes the text "undefined"), which is what the app gets
 function addTexts(texts, value) {
   const choices = isObject(value) && Array.isArray(value.choices) ? value.choices : null;
   if (choices === null) return `no choices to read: ${oneLine(JSON.stringify(value))}`;
   for (const choice of choices) {
-    if (!isObject(choice) || typeof choice.text !== 'string') return `a choice without text: ${oneLine(JSON.stringify(choice))}`;
+    if (!isObject(choice)) return `a choice that is not an object: ${oneLine(JSON.stringify(choice))}`;
     const key = String(choice.index);
     texts[key] = (texts[key] ?? '') + choice.text;
   }

@@ -90,19 +90,29 @@ def test_a_patch_without_a_base_is_a_config_error(tmp_path):
 
 
 def test_the_sdk_oracle_explains_what_user_code_would_see():
+    """The verdict is the client an app constructs (OpenAI()'s defaults) and the app's first read of what it got;
+    strict response validation is a second opinion beside it, never the verdict."""
     not_json = make_exchange("x/y", raw=b"<html>", headers=[("content-type", "text/html")])
     verdict = sdk_oracle.judge(not_json, "model-list")
     assert not verdict.accepted
-    assert verdict.raised == "APIResponseValidationError"
-    assert "Content-Type" in verdict.detail
+    assert verdict.raised == "AttributeError"  # the default client builds the models from the text, and fails
 
     lax = make_exchange("x/y", body=model("m", created="17"))
     assert sdk_oracle.judge(lax, "model").accepted  # pydantic's lax mode coerces the string
 
     wrong = make_exchange("x/y", body=model("m", object=None, created=[]))
     verdict = sdk_oracle.judge(wrong, "model")
-    assert verdict.raised == "APIResponseValidationError"
-    assert "$.created" in verdict.detail
+    assert verdict.accepted  # the app's client reads the id it asked for
+    assert verdict.strict is not None
+    assert verdict.strict.raised == "APIResponseValidationError"
+    assert "$.created" in verdict.strict.detail
+    assert "a strict client" in verdict.summary()
+    assert "$.created" in verdict.summary()
+
+    no_id = sdk_oracle.judge(make_exchange("x/y", body={"object": "model"}), "model")
+    assert not no_id.accepted
+    assert no_id.raised == "TypeError"
+    assert "model.id is None" in no_id.detail
 
     success_instead_of_error = sdk_oracle.judge(make_exchange("x/y", body=model("m")), "error")
     assert not success_instead_of_error.accepted

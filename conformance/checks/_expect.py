@@ -7,8 +7,16 @@ import json
 import re
 from typing import Any
 
-from conformance import sdk_oracle, thinking, ts_oracle
-from conformance.checks._every import CHAT_FORM, CHAT_TEXT, RATE_LIMITS, STARVED, THINKING_IN_CONTENT, rate_limited
+from conformance import client_differences, sdk_oracle, thinking, ts_oracle
+from conformance.checks._every import (
+    CHAT_FORM,
+    CHAT_TEXT,
+    RATE_LIMITS,
+    STARVED,
+    THINKING_IN_CONTENT,
+    kind_of,
+    rate_limited,
+)
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Response
 from conformance.verdicts import Blocked, CheckFailed, NotApplicable, Unsupported
@@ -152,6 +160,7 @@ def expect_valid(
     object, the SDKs (which know OpenAI's types only) are consulted but cannot fail it; the returned
     note says what they made of the object. A TypeScript client that could not be run (no node)
     fails nothing, and the details say so."""
+    differ = client_differences.note(exchange, sdk_kind)
     issues = ctx.schemas.validate(schema, value)
     verdict = sdk_oracle.judge(exchange, sdk_kind)
     typescript = ts_oracle.judge(exchange, sdk_kind)
@@ -160,6 +169,9 @@ def expect_valid(
         "oracles": {
             "json_schema": "reject" if issues else "accept",
             "openai_sdk": "accept" if verdict.accepted else "reject",
+            "openai_sdk_strict": "reject"
+            if verdict.strict is not None and not verdict.strict.accepted
+            else ("accept" if verdict.accepted else "not asked"),
             "typescript_sdk": ("reject" if ts_rejects else "accept") if typescript.ran else "not run",
         },
         "schema": f"{ctx.schemas.dialect}/{schema}",
@@ -168,26 +180,37 @@ def expect_valid(
         "typescript_sdk": typescript.summary(),
     }
     own_shape = schema in ctx.schemas.overlaid
-    if not issues and ((verdict.accepted and not ts_rejects) or own_shape):
+    # a field the SDK's types promise and the answer lacks: the app's client reads the answer, but an app reading
+    # that field gets an AttributeError; the strict client says which (a finding about the answer, not the client)
+    strict_rejects = bool(verdict.second_opinion())
+    if not issues and ((verdict.accepted and not ts_rejects and not strict_rejects) or own_shape):
         if verdict.accepted and not ts_rejects:
-            return None
-        return f"the {ctx.schemas.dialect} dialect documents its own {schema} shape; {clients(verdict, typescript)}"
+            return verdict.summary() if strict_rejects else None
+        said = clients(verdict, typescript, differ)
+        return f"the {ctx.schemas.dialect} dialect documents its own {schema} shape; {said}"
     where = f"{exchange.describe()}: the {schema} object"
     if issues:
         shown_issues = "; ".join(str(issue) for issue in issues[:3])
         more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
         message = f"{where} violates the {ctx.schemas.dialect}/{schema} schema: {shown_issues}{more}"
         if verdict.accepted or (typescript.ran and typescript.accepted):
-            message += f"; the oracles disagree: {clients(verdict, typescript)}"
+            message += f"; the oracles disagree: {clients(verdict, typescript, differ)}"
         elif not own_shape:
-            message += f"; {clients(verdict, typescript)}"
+            message += f"; {clients(verdict, typescript, differ)}"
     else:
-        message = f"{where}: {clients(verdict, typescript)}; the oracles disagree: the JSON Schema accepts it"
+        message = f"{where}: {clients(verdict, typescript, differ)}; the oracles disagree: the JSON Schema accepts it"
     raise CheckFailed(message, details=details)
 
 
-def clients(python: sdk_oracle.SdkVerdict, typescript: ts_oracle.TsVerdict) -> str:
-    """What each official client makes of an answer, in one phrase ("Python reads it; TypeScript throws: ...")."""
+def clients(
+    python: sdk_oracle.SdkVerdict,
+    typescript: ts_oracle.TsVerdict,
+    differ: list[client_differences.ClientDifference] | None = None,
+) -> str:
+    """What each official client makes of an answer, in one phrase ("Python reads it; TypeScript throws: ..."); where
+    they hand the app different things (``differ``), what each hands it."""
+    if differ:
+        return "the clients differ: " + "; ".join(difference.said() for difference in differ)
     if not typescript.ran:
         return python.summary()
     if python.accepted and typescript.accepted:
@@ -289,6 +312,8 @@ def expect_refusal(exchange: Exchange, expected: tuple[int, ...], what: str, *, 
     not_rate_limited(exchange, *expected)
     wanted = " or ".join(map(str, expected))
     if response.status < 300:
+        # an answer no form check reads (it should not exist): what the two clients make of it is this check's
+        client_differences.note_answer(exchange, kind_of(exchange))
         raise CheckFailed(
             f"{exchange.describe()}: {what} was answered (HTTP {response.status}) instead of refused with {wanted}"
             + (f": {answered}" if answered else "")
@@ -306,6 +331,7 @@ def expect_error_envelope(ctx: CheckContext, exchange: Exchange, prerequisite: s
     response = response_of(exchange)
     if response.status < 400:
         raise NotApplicable(f"{exchange.describe()} was not refused (HTTP {response.status}); {prerequisite} says so")
+    client_differences.note(exchange, "error")
     body = expect_json(exchange, response.status)
     return expect_valid(ctx, exchange, body, "error", "error") or sdk_oracle.judge(exchange, "error").summary()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from conformance import client_differences
 from conformance.checks._every import CHUNK_FORM, STREAM_FRAMING, every
 from conformance.checks.stream_form import chunks, error_event, framed
 from conformance.context import CheckContext
@@ -51,6 +52,8 @@ def streams_to_assemble(ctx: CheckContext) -> list[Exchange]:
     streams = every(ctx, "stream")
     if not streams:
         raise NotApplicable("the run got no stream")
+    for exchange in streams:
+        client_differences.note(exchange, "chat-completion-stream-helper")
     readable_ones = [exchange for exchange in streams if readable(ctx, exchange)]
     if not readable_ones:
         raise Blocked(STREAM_FRAMING if not any(framed(e) for e in streams) else CHUNK_FORM, "no stream is readable")

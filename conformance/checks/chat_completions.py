@@ -102,10 +102,15 @@ def response_is_schema_valid(ctx: CheckContext) -> str | None:
     """Every chat completion the run got is JSON and a chat.completion object (id, object, integer created, model,
     choices, usage), by the schema and by the openai SDK."""
 
-    def judge(exchange: Exchange) -> None:
-        expect_valid(ctx, exchange, expect_json(exchange, 200), "chat-completion", "chat-completion")
+    notes = set()
 
-    return judge_each(_answers(ctx), judge, noun="chat completions", empty="the run got no chat completion")
+    def judge(exchange: Exchange) -> None:
+        note = expect_valid(ctx, exchange, expect_json(exchange, 200), "chat-completion", "chat-completion")
+        if note:
+            notes.add(note)
+
+    verdict = judge_each(_answers(ctx), judge, noun="chat completions", empty="the run got no chat completion")
+    return "; ".join([verdict, *sorted(notes)[:3]])
 
 
 @check(

@@ -9,7 +9,7 @@ every completions stream is judged here once, over every stream of the row; the 
 
 from __future__ import annotations
 
-from conformance import sdk_oracle, ts_oracle
+from conformance import client_differences, sdk_oracle, ts_oracle
 from conformance.checks._completions import (
     PROMPT,
     chunk_choices,
@@ -69,6 +69,7 @@ def streams_are_framed_and_valid(ctx: CheckContext) -> str | None:
     (completions.create({stream: true}))."""
 
     def judge(exchange: Exchange) -> None:
+        differ = client_differences.note(exchange, "completion-stream")
         _framing(exchange)
         found = chunks(exchange)
         if not found:
@@ -89,7 +90,7 @@ def streams_are_framed_and_valid(ctx: CheckContext) -> str | None:
         )
         if not python.accepted or (typescript.ran and not typescript.accepted):
             raise CheckFailed(
-                f"{exchange.describe()}: the schema accepts every chunk but {clients(python, typescript)}"
+                f"{exchange.describe()}: the schema accepts every chunk but {clients(python, typescript, differ)}"
             )
 
     return judge_each(every(ctx, "completion-stream"), judge, noun="streams", empty="no completions stream")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from conformance.checks._every import applicable, every, judge_each, maybe_exchange
+from conformance import client_differences
+from conformance.checks._every import applicable, every, judge_each, kind_of, maybe_exchange
 from conformance.checks._expect import (
     expect_chat_completion,
     expect_error_envelope,
@@ -212,6 +213,7 @@ def streamed_invalid_requests_get_a_json_error(ctx: CheckContext) -> str | None:
     def judge(exchange: Exchange) -> None:
         response = response_of(exchange)
         if response.media_type == "text/event-stream" or response.status < 400:
+            client_differences.note_answer(exchange, kind_of(exchange))
             events = [event.data for event in exchange.stream.events][:2]
             raise CheckFailed(
                 f"{exchange.purpose} was answered HTTP {response.status} {response.media_type or ''} "

@@ -120,10 +120,15 @@ def response_is_schema_valid(ctx: CheckContext) -> str | None:
     form (id, object "response", created_at, status, model, output items, tools, tool_choice, usage), by the
     schema, openai-python's types and the TypeScript client."""
 
-    def judge(exchange: Exchange) -> None:
-        expect_valid(ctx, exchange, expect_json(exchange, 200), "response", "response")
+    notes = set()
 
-    return judge_each(_responses(ctx), judge, noun="responses", empty="the run got no response object")
+    def judge(exchange: Exchange) -> None:
+        note = expect_valid(ctx, exchange, expect_json(exchange, 200), "response", "response")
+        if note:
+            notes.add(note)
+
+    verdict = judge_each(_responses(ctx), judge, noun="responses", empty="the run got no response object")
+    return "; ".join([verdict, *sorted(notes)[:3]])
 
 
 @check("responses", Level.SHOULD, source="open-responses-spec", needs=(BASIC,), runs_last=True)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance import jsonparse, sdk_oracle, sse, ts_oracle
+from conformance import client_differences, jsonparse, sdk_oracle, sse, ts_oracle
 from conformance.checks._every import CHUNK_FORM, STREAM_FRAMING, every, judge_each
 from conformance.checks._expect import brief, clients, expect_status, shown
 from conformance.checks._python_helper import joined_role
@@ -264,6 +264,7 @@ def chunks_are_schema_valid(ctx: CheckContext) -> str | None:
     """Every chunk of every stream is a chat.completion.chunk object (schema), and the SDK reads every stream."""
 
     def judge(exchange: Exchange) -> None:
+        differ = client_differences.note(exchange, "chat-completion-stream")
         found = chunks(exchange)
         errors = [event for event in exchange.stream.events if error_event(event.data)]
         if not found and errors:
@@ -286,7 +287,8 @@ def chunks_are_schema_valid(ctx: CheckContext) -> str | None:
         ts_rejects = typescript.ran and not typescript.accepted
         if not verdict.accepted or ts_rejects:
             raise CheckFailed(
-                f"{exchange.describe()}: the JSON Schema accepts every chunk but {clients(verdict, typescript)}",
+                f"{exchange.describe()}: the JSON Schema accepts every chunk but "
+                f"{clients(verdict, typescript, differ)}",
                 details={
                     "oracles": {
                         "json_schema": "accept",

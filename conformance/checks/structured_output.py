@@ -14,7 +14,7 @@ from typing import Any, Literal
 import jsonschema
 from pydantic import BaseModel
 
-from conformance import jsonparse, sdk_oracle, ts_oracle
+from conformance import client_differences, jsonparse, sdk_oracle, ts_oracle
 from conformance.checks._every import CHAT_FORM
 from conformance.checks._expect import Starved, expect_chat_completion, expect_refusal, shown, unsupported_if_refused
 from conformance.checks._requests import JSON_TOKENS, chat_request
@@ -268,8 +268,9 @@ def loose_json_schema_is_followed(ctx: CheckContext) -> Measured:
 def sdk_parse_returns_the_model(ctx: CheckContext) -> str | None:
     """client.chat.completions.parse with a pydantic model gets back a parsed instance of it."""
     exchange = ctx.exchange("structured-output/sdk-parse")
-    content_of_parse_probe(ctx, exchange)
     verdict = sdk_oracle.parse_structured(exchange, Forecast)
+    client_differences.note_parse(exchange, verdict, ts_oracle.judge(exchange, "parse"))
+    content_of_parse_probe(ctx, exchange)
     if not verdict.accepted:
         if not sdk_oracle.judge(exchange, "chat-completion").accepted:
             raise Blocked(CHAT_FORM, f"{exchange.describe()}: the SDK cannot read the chat completion itself")

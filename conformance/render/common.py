@@ -115,3 +115,16 @@ def md_code(text: str, limit: int = 2000, *, table: bool = False) -> str:
     fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def client_differences(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the two official clients hand an app different things, one (headline, both sides) per group: the row,
+    the kind, how many answers, whether a failing check found them at fault (else the clients' own difference)."""
+    found = []
+    for row in report["rows"]:
+        for group in row.get("clients", {}).get("differences", []):
+            plural = "answer" if group["count"] == 1 else "answers"
+            whose = "answers a check found at fault" if group["at_fault"] else "valid answers: a client difference"
+            headline = f"{row['title']}: {group['kind']} on {group['count']} {plural} ({whose}; {group['check']})"
+            found.append((headline, f"{group['call']}: {group['python']}; {group['typescript']}"))
+    return found

@@ -15,7 +15,15 @@ from typing import Any
 
 from conformance import jsonparse
 from conformance.exchange import Chunk
-from conformance.render.common import CLIENT_LABELS, ROW_LABELS, noteworthy, rate_text, stamp, with_clients
+from conformance.render.common import (
+    CLIENT_LABELS,
+    ROW_LABELS,
+    client_differences,
+    noteworthy,
+    rate_text,
+    stamp,
+    with_clients,
+)
 from conformance.render.coverage import coverage_html
 from conformance.sse import parse
 
@@ -202,6 +210,14 @@ def render_html(report: dict[str, Any]) -> str:
         )
     matrix.append("</table>")
     problems = "".join(f"<p class='problem'>Problem: {escape(p)}</p>" for p in report["run"]["problems"])
+    differ = client_differences(report)
+    differences = (
+        f"<section id='client-differences'><h2>Where the two official clients differ ({len(differ)})</h2><ul>"
+        + "".join(f"<li><b>{escape(headline)}</b>: {escape(both)}</li>" for headline, both in differ)
+        + "</ul></section>"
+        if differ
+        else ""
+    )
     sections = noteworthy(report)
     headline = ", ".join(
         f"{len(checks)} {title.lower()}" for title, checks in sections.items() if checks and "failures" not in title
@@ -236,6 +252,7 @@ failures; {escape(headline or "nothing to report")}. Exit code {report["run"]["e
 {problems}
 {"".join(matrix)}
 {coverage_html(report)}
+{differences}
 <div class="filters">{boxes}
 <select id="row-filter"><option value="">all features</option>{options}</select>
 <input id="text-filter" type="search" placeholder="filter by text"> <span id="shown"></span></div>

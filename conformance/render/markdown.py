@@ -8,6 +8,7 @@ from conformance.render.common import (
     CLIENT_LABELS,
     ROW_LABELS,
     ROW_SYMBOLS,
+    client_differences,
     evidence_line,
     md_code,
     model_checks,
@@ -62,6 +63,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
         lines += [f"| `{check['id']}` | {rate_text(check)} | {check['status']} |" for check in measured]
     lines += coverage_markdown(report)
+    differ = client_differences(report)
+    if differ:
+        lines += ["", f"## Where the two official clients differ ({len(differ)})", ""]
+        lines += [f"- **{_cell(headline)}**: {md_code(both)}" for headline, both in differ]
     for problem in run["problems"]:
         lines += ["", f"> **Problem:** {md_code(problem)}"]
     for title, checks in noteworthy(report).items():
