@@ -13,6 +13,9 @@ error-message      the server's own words reach one client's ``err.message`` and
 assembled-value    both stream helpers return, with different assembled text
 =================  =============================================================================================
 
+Where both raise on an answer that is not an error (``both-raise``), the clients agree, but it is noted too: both
+fail the app there, and the client columns of the rows whose failing checks found the answer at fault say so.
+
 A check that judges an answer with both clients notes what differs (``note``); the runner puts the notes in that
 check's result (``details["client_differences"]``), whatever its verdict, and the report gathers them on the row.
 A difference on an answer the check found at fault is part of that finding; on an answer it passed, it is the
@@ -33,7 +36,7 @@ from conformance.exchange import Exchange
 
 # what a stream helper raises by design on a valid stream (get_final_completion(): the completion rides on it)
 BY_DESIGN = ("LengthFinishReasonError", "ContentFilterFinishReasonError")
-KINDS = ("one-raises", "error-class", "error-code", "error-message", "assembled-value")
+KINDS = ("one-raises", "error-class", "error-code", "error-message", "assembled-value", "both-raise")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class ClientDifference:
     python_raises: str | None
     typescript_raises: str | None
     # the client whose app gets less: it raises where the other returns (not by design), or its error's message
-    # lacks the server's words that the other's holds (None: neither)
+    # lacks the server's words that the other's holds; "both" where both raise (None: neither)
     worse: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -140,8 +143,8 @@ def note_parse(exchange: Exchange, python: sdk_oracle.SdkVerdict, typescript: ts
 
 
 def differences(exchange: Exchange, kind: str) -> list[ClientDifference]:
-    if exchange.response is None:
-        return []
+    if exchange.response is None or exchange.response.body_size is not None:
+        return []  # no answer, or only the head of one too large to keep: no app was handed this
     if kind == "error" or exchange.response.status >= 400:
         return _error(exchange)
     if kind in ("chat-completion-stream", "chat-completion-stream-helper"):
@@ -204,11 +207,20 @@ def _reads(exchange: Exchange, call: str, kind: str, typescript: ts_oracle.TsVer
 def _one_raises(
     exchange: Exchange, call: str, python: str, typescript: str, python_raises: str | None, ts_raises: str | None
 ) -> list[ClientDifference]:
-    if (python_raises is None) == (ts_raises is None):
+    """One client raises and the other returns (one-raises), or both raise (both-raise: no difference, but both
+    clients fail the app on this answer, which the client columns must show); nothing when both return."""
+    if python_raises is None and ts_raises is None:
         return []
-    raiser = "python" if python_raises is not None else "typescript"
-    worse = None if (python_raises or ts_raises) in BY_DESIGN else raiser
-    return [ClientDifference(exchange.id, call, "one-raises", python, typescript, python_raises, ts_raises, worse)]
+    if python_raises == ts_raises == "APIError":
+        return []  # the error event of a stream reaches both apps as the SDK's APIError: what both should do
+    failing = [name for name, raised in (("python", python_raises), ("typescript", ts_raises)) if _fails(raised)]
+    worse = "both" if len(failing) == 2 else (failing[0] if failing else None)
+    kind = "both-raise" if python_raises is not None and ts_raises is not None else "one-raises"
+    return [ClientDifference(exchange.id, call, kind, python, typescript, python_raises, ts_raises, worse)]
+
+
+def _fails(raised: str | None) -> bool:
+    return raised is not None and raised not in BY_DESIGN
 
 
 def _said_python(verdict: sdk_oracle.SdkVerdict, method: str) -> str:
@@ -292,7 +304,9 @@ def _error(exchange: Exchange) -> list[ClientDifference]:
         )
     words = server_words(exchange)
     python_has = _has_words(str(read.get("message", "")), words)
-    ts_has = _has_words(typescript.detail, words)
+    # the oracle's detail is err.message, with a note of its own where the SDK finds no message
+    ts_message = typescript.detail.removesuffix(_NO_MESSAGE)
+    ts_has = _has_words(ts_message, words)
     if python_has != ts_has:
         found.append(
             ClientDifference(
@@ -301,7 +315,7 @@ def _error(exchange: Exchange) -> list[ClientDifference]:
                 "error-message",
                 f"Python openai {sdk_oracle.SDK_VERSION}'s err.message is {_brief(read.get('message'), 100)}",
                 f"TypeScript openai {ts_oracle.version() or ts_oracle.BUNDLED_SDK}'s err.message is "
-                f"{_brief(typescript.detail, 100)}",
+                f"{_brief(ts_message, 100)}",
                 python.raised,
                 typescript.raised,
                 "typescript" if python_has else "python",
@@ -310,30 +324,37 @@ def _error(exchange: Exchange) -> list[ClientDifference]:
     return found
 
 
+_NO_MESSAGE = "; no error message where the SDK looks (err.error.message)"
+
+
 def server_words(exchange: Exchange) -> list[str]:
     """The server's own words in an error answer: its error's message, or else every string it holds (the whole
-    text of a body that is not JSON)."""
+    text of a body that is not JSON, or is JSON deeper than the suite parses)."""
     assert exchange.response is not None
-    text = exchange.response.body.decode("utf-8", "replace").strip()
-    try:
-        body = json.loads(text)
-    except ValueError:
+    body = exchange.json_body
+    if not body.ok:
+        text = exchange.response.body[:_MAX_TEXT].decode("utf-8", "replace").strip()
         return [text] if text else []
-    error = body.get("error", body) if isinstance(body, dict) else body
+    value = body.value
+    error = value.get("error", value) if isinstance(value, dict) else value
     if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"].strip():
         return [error["message"]]
-    return [value for value in _strings(body) if len(value.strip()) >= 3]
+    found: list[str] = []
+    pending, seen = [value], 0
+    while pending and seen < _MAX_VALUES:  # a walk, not a recursion: the body may nest as deep as jsonparse allows
+        item, seen = pending.pop(), seen + 1
+        if isinstance(item, str) and len(item.strip()) >= 3:
+            found.append(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+# the most of an error body read for its words
+_MAX_TEXT = 64 * 1024
+_MAX_VALUES = 10_000
 
 
 def _has_words(message: str, words: list[str]) -> bool:
@@ -343,7 +364,10 @@ def _has_words(message: str, words: list[str]) -> bool:
 
 def _typed(value: Any) -> str:
     kind = {str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "absent"}
-    return f"{json.dumps(value)} ({kind.get(type(value), type(value).__name__)})"
+    if type(value) not in kind:
+        return f"a {type(value).__name__}"
+    text = json.dumps(value)
+    return f"{text if len(text) <= 60 else text[:59] + '…'} ({kind[type(value)]})"
 
 
 def _brief(value: Any, limit: int = 60) -> str:

@@ -239,8 +239,10 @@ PYTHON_CHECKS = ("structured-output.sdk_parse_returns_the_model",)
 
 
 def _clients(results: list[CheckResult], typescript_ran: bool) -> dict[str, str]:
-    """Whether each official client reads what this row's answers hold: "fails" when a check found an
-    answer the client cannot read, "works" when the row was judged and none did."""
+    """Whether each official client, as an app constructs it, reads what this row's answers hold: "fails" when a
+    check found an answer that client cannot read (a strict client's rejection alone never makes it fail), "works"
+    when the row was judged and none did; _gather_differences then fails a client where the clients' differences
+    show it reading a faulted answer worse than the other, or both failing on it."""
     judged = any(result.status in (Status.PASS, Status.FAIL, Status.DEVIATION) for result in results)
     python = typescript = "works" if judged else "not judged"
     if not typescript_ran:
@@ -289,10 +291,12 @@ def _gather_differences(rows: list[dict[str, Any]], results: list[CheckResult]) 
             kept["at_fault"] = any(e in cited for cited in faulted.values() for e in exchanges)
             by_row[result.row]["clients"].setdefault("differences", []).append(kept)
             worse = kept.get("worse")
+            clients = ("python", "typescript") if worse == "both" else (worse,) if worse else ()
             for row_id, cited in faulted.items():
                 row = by_row[row_id]
-                if worse and row["clients"].get(worse) == "works" and any(e in cited for e in exchanges):
-                    row["clients"][worse] = "fails"
+                for client in clients:
+                    if row["clients"].get(client) == "works" and any(e in cited for e in exchanges):
+                        row["clients"][client] = "fails"
 
 
 @cache

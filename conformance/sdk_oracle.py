@@ -242,6 +242,8 @@ def _first_read(kind: str, value: Any) -> str | None:
         if kind in ("chat-completion", "chat-completion-stream-helper"):
             if not isinstance(value.choices, list):
                 return "no choices to read"
+            if not value.choices:
+                return "IndexError: no choice to read (choices is empty)"
             if not all(choice.message is not None for choice in value.choices):
                 return "a choice without a message"
         if kind in ("response", "response-stream"):

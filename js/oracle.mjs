@@ -89,6 +89,7 @@ function readable(kind, value) {
   if (kind === 'moderation') return isObject(value) && Array.isArray(value.results) ? null : 'no results to read';
   if (kind === 'chat-completion') {
     if (!isObject(value) || !Array.isArray(value.choices)) return 'no choices to read';
+    if (value.choices.length === 0) return 'no choice to read (choices is empty): choices[0] is undefined';
     if (!value.choices.every((choice) => isObject(choice) && isObject(choice.message))) return 'a choice without a message';
     return null;
   }

@@ -37,8 +37,8 @@ class Forecast(BaseModel):
 
 def calls_for(exchange: Exchange) -> list[str]:
     """The SDK calls an app makes that this recorded answer would be the answer to."""
-    if exchange.response is None:
-        return []
+    if exchange.response is None or exchange.response.body_size is not None:
+        return []  # no answer, or only the head of one too large to keep (no app was handed it)
     method, path = exchange.request.method, exchange.request.url.split("?", 1)[0]
     body = exchange.request.json if isinstance(exchange.request.json, dict) else {}
     streamed = body.get("stream") is True
@@ -286,6 +286,8 @@ def disagreements(status: int, call: str, python: dict[str, Any], typescript: di
         if python["returns"] == typescript["returns"]:
             return []
         return [(named, "assembled-value" if call == "chat.stream_helper" else "values")]
+    if status < 400 and not python["raises"] == typescript["raises"] == "APIError":  # an error event reaches both
+        return [(named, "both-raise")]  # no disagreement, but both fail the app: the report must say so too
     if "status" not in python or "status" not in typescript:
         return [] if "status" not in python and "status" not in typescript else [(named, "error-class")]
     if python["raises"] != typescript["raises"]:

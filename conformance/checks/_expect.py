@@ -209,10 +209,11 @@ def clients(
 ) -> str:
     """What each official client makes of an answer, in one phrase ("Python reads it; TypeScript throws: ..."); where
     they hand the app different things (``differ``), what each hands it."""
-    if differ:
-        return "the clients differ: " + "; ".join(difference.said() for difference in differ)
     if not typescript.ran:
         return python.summary()
+    if differ:
+        said = "; ".join(difference.said() for difference in differ)
+        return f"{python.summary()}; {typescript.summary()}; the clients differ: {said}"
     if python.accepted and typescript.accepted:
         return f"both clients read it ({python.summary()}; {typescript.summary()})"
     return f"{python.summary()}; {typescript.summary()}"

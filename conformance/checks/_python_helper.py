@@ -26,10 +26,10 @@ def python_says(exchange: Exchange) -> str:
     message = first_message(verdict.value)
     if message is None:
         return f"Python openai {version}'s get_final_completion() holds no choice"
-    return (
-        f"Python openai {version}'s get_final_completion() hands the app role {brief(message.role, 40)} and content "
-        f"{brief(message.content, 40)}"
-    )
+    held = f"role {brief(message.role, 40)} and content {brief(message.content, 40)}"
+    if verdict.raised:  # by design (a stream cut by the cap or the filter): the completion rides on the exception
+        return f"Python openai {version}'s get_final_completion() raises {verdict.raised}, carrying {held}"
+    return f"Python openai {version}'s get_final_completion() hands the app {held}"
 
 
 def joined_role(exchange: Exchange) -> str:

@@ -314,6 +314,8 @@ def generated_invalid_requests_are_refused_cleanly(ctx: CheckContext) -> str | N
         response = response_of(exchange)
         changed = {k: v for k, v in (exchange.request.json or {}).items() if base.get(k, object()) != v}
         what = f"invalid values {shown(json.dumps(changed), 100)}"
+        if response.status < 400:
+            client_differences.note_answer(exchange, kind_of(exchange))
         if response.status >= 500 or response.status < 400:
             raise CheckFailed(
                 f"{exchange.describe()}: {what} got HTTP {response.status}, expected a 4xx refusal; "
