@@ -1,17 +1,19 @@
-"""Model behaviour measured as rates: does the gate fail on real drops, and never by chance? (issue 14)
+"""Model behaviour measured as rates: does the gate fail on real drops, and never by chance? (issues 14, 32)
 
-    python bench/rates.py [--runs 10] [--drop-runs 5] [--noise 0.1] [--output DIR]
+    python bench/rates.py [--runs 101] [--drop-runs 100] [--noise 0.3] [--output DIR]
 
 Against the reference server behaving like a hosted model (``--model-noise``: its wording varies at
 temperature 0, it calls a mentioned tool on "auto" with probability 1 - noise/2, it sometimes calls
-tools in parallel), with the default trials:
+tools in parallel), with the default trials (5, up to 20 when they leave a check undecided):
 
 1. flips: ``--runs`` identical live runs; the checks whose status goes between pass and fail across
-   them (target 0);
-2. spurious gate failures: runs 2..N gated against a baseline written from run 1 (target 0 of N-1);
+   them;
+2. spurious gate failures: each run k (k >= 2) gated against a baseline written from run k - 1, so
+   every gate compares two independent runs of an unchanged target (target: at most 1 in 100, the
+   family-wise 1 % of conformance.rates);
 3. a real drop: ``--drop-runs`` runs with the fault auto-rarely-calls on (auto calls a mentioned tool
-   in 20 % of answers), each gated against run 1's baseline; the gate must fail every time, and on
-   tools.auto_choice_calls_a_tool (target: all of them).
+   in 20 % of answers), run j gated against the baseline of clean run j; the gate must fail on
+   tools.auto_choice_calls_a_tool in at least 95 % of them.
 
 It prints a table and writes reports/bench/rates.json.
 """
@@ -20,9 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import KEY, ROOT, _bench_profile, _report, _suite, _timed
 
-from conformance.baseline import describe, gate, write_baseline
+from conformance.baseline import gate, write_baseline
 from conformance.reference import ReferenceConfig, ReferenceServer
 
 DROP_FAULT = "auto-rarely-calls"
@@ -62,50 +65,60 @@ def measure(work: Path, runs: int, drop_runs: int, noise: float) -> dict[str, An
         for check in report["checks"]:
             statuses[check["id"]].append(check["status"])
     flips = sorted(check_id for check_id, seen in statuses.items() if {"pass", "fail"} <= set(seen))
-    varying = {check_id: seen for check_id, seen in statuses.items() if len(set(seen)) > 1}
-    baseline = write_baseline(reports[0])
-    spurious = []
-    for number, report in enumerate(reports[1:], 2):
-        result = gate(baseline, report)
+    varying = {check_id: dict(Counter(seen)) for check_id, seen in statuses.items() if len(set(seen)) > 1}
+    baselines = [write_baseline(report) for report in reports]
+    spurious, listed = [], Counter()
+    for number in range(2, runs + 1):
+        result = gate(baselines[number - 2], reports[number - 1])
+        listed.update(change.id for change in result.changed)
         if not result.passed:
             spurious.append({"run": number, "regressions": [str(change) for change in result.regressions]})
     caught = []
     for number, report in enumerate(dropped, 1):
-        result = gate(baseline, report)
-        on_the_check = any(change.id == DROP_CHECK for change in result.regressions)
+        result = gate(baselines[(number - 1) % runs], report)
         caught.append(
             {
                 "run": number,
                 "gate_failed": not result.passed,
-                "on_the_check": on_the_check,
+                "on_the_check": any(change.id == DROP_CHECK for change in result.regressions),
                 "regressions": [str(change) for change in result.regressions],
                 "rate": next(c["rate"] for c in report["checks"] if c["id"] == DROP_CHECK),
             }
         )
     model_rates = {
-        check["id"]: [next(c for c in r["checks"] if c["id"] == check["id"])["rate"]["successes"] for r in reports]
+        check["id"]: [
+            f"{rate['successes']}/{rate['trials']}"
+            for rate in (next(c for c in r["checks"] if c["id"] == check["id"]).get("rate") for r in reports)
+            if rate
+        ]
         for check in reports[0]["checks"]
-        if check.get("rate")
+        if check.get("kind") == "model"
     }
+    requests = [report["run"]["requests_sent"] for report in reports]
     return {
         "noise": noise,
         "trials": reports[0]["run"]["trials"],
         "runs": runs,
-        "requests_per_run": reports[0]["run"]["requests_sent"],
+        "requests_per_run": {
+            "min": min(requests),
+            "median": statistics.median(requests),
+            "max": max(requests),
+        },
         "flips": flips,
         "status_changes": varying,
+        "changes_listed_by_the_gate": dict(listed.most_common()),
         "successes_per_run": model_rates,
         "spurious_gate_failures": spurious,
+        "gates": runs - 1,
         "drop": {"fault": DROP_FAULT, "check": DROP_CHECK, "runs": drop_runs, "results": caught},
-        "last_gate": describe(gate(baseline, reports[-1]))[-1],
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=10, help="identical live runs (default 10)")
-    parser.add_argument("--drop-runs", type=int, default=5, help="runs with the real drop (default 5)")
-    parser.add_argument("--noise", type=float, default=0.1, help="the reference server's model noise (default 0.1)")
+    parser.add_argument("--runs", type=int, default=101, help="identical live runs (default 101: 100 gates)")
+    parser.add_argument("--drop-runs", type=int, default=100, help="runs with the real drop (default 100)")
+    parser.add_argument("--noise", type=float, default=0.3, help="the reference server's model noise (default 0.3)")
     parser.add_argument("--trials", type=int, help="trials per model check (default: the suite's, 5)")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench", help="where rates.json goes")
     args = parser.parse_args(argv)
@@ -116,14 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="conformance-bench-rates-") as tmp:
         measured = measure(Path(tmp), args.runs, args.drop_runs, args.noise)
     caught = sum(r["gate_failed"] and r["on_the_check"] for r in measured["drop"]["results"])
+    allowed = (args.runs - 1) // 100  # at most 1 in 100 gates
+    needed = -(-95 * args.drop_runs // 100)  # at least 95 in 100 drops
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         **measured,
-        "targets": {"flips": 0, "spurious_gate_failures": 0, "drops_caught": args.drop_runs},
+        "targets": {"spurious_gate_failures_at_most": allowed, "drops_caught_at_least": needed},
         "targets_met": {
-            "flips": not measured["flips"],
-            "spurious_gate_failures": not measured["spurious_gate_failures"],
-            "drops_caught": caught == args.drop_runs,
+            "spurious_gate_failures": len(measured["spurious_gate_failures"]) <= allowed,
+            "drops_caught": caught >= needed,
         },
     }
     args.output.mkdir(parents=True, exist_ok=True)
@@ -134,23 +148,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def table(result: dict[str, Any]) -> str:
-    runs, drop = result["runs"], result["drop"]
+    runs, drop, targets = result["runs"], result["drop"], result["targets"]
     caught = sum(r["gate_failed"] and r["on_the_check"] for r in drop["results"])
     met = result["targets_met"]
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
+    requests = result["requests_per_run"]
     lines = [
-        f"model noise {result['noise']}, {result['trials']} trials, {result['requests_per_run']} requests a run",
-        f"checks between pass and fail over {runs} runs: {len(result['flips'])} (target 0, {verdict(met['flips'])})",
-        f"spurious gate failures, runs 2-{runs} against run 1: {len(result['spurious_gate_failures'])} of {runs - 1} "
-        f"(target 0, {verdict(met['spurious_gate_failures'])})",
+        f"model noise {result['noise']}, {result['trials']} trials (more when undecided), "
+        f"{requests['min']}-{requests['max']} requests a run (median {requests['median']})",
+        f"checks between pass and fail over {runs} runs: {len(result['flips'])} {result['flips'] or ''}".rstrip(),
+        f"spurious gate failures, each run against the previous run's baseline: "
+        f"{len(result['spurious_gate_failures'])} of {result['gates']} "
+        f"(target at most {targets['spurious_gate_failures_at_most']}, {verdict(met['spurious_gate_failures'])})",
         f"real drop ({drop['fault']}) failing the gate on {drop['check']}: {caught} of {drop['runs']} "
-        f"(target {drop['runs']}, {verdict(met['drops_caught'])})",
+        f"(target at least {targets['drops_caught_at_least']}, {verdict(met['drops_caught'])})",
     ]
+    for failure in result["spurious_gate_failures"]:
+        lines.append(f"  spurious: run {failure['run']}: {'; '.join(failure['regressions'])}")
     for check_id, seen in sorted(result["status_changes"].items()):
-        lines.append(f"  varied within chance: {check_id}: {', '.join(seen)}")
+        lines.append(f"  varied: {check_id}: {', '.join(f'{s} {n}' for s, n in sorted(seen.items()))}")
     lines.append(result["measured_at"])
     return "\n".join(lines)
 

@@ -166,6 +166,8 @@ def measure_live(
     report_dir = work / re.sub(r"[^a-z0-9]+", "-", f"{label}-{workers or 1}".lower())
     args = ["--target", str(profile), "--mode", "live", "--report-dir", str(report_dir)]
     args += ["--rpm", str(rpm)] if rpm else []
+    # the limited settings cross one window: model checks keep their first five trials (no draws beyond them)
+    args += ["--max-trials", "5"] if rows else []
     pytest_args = (["-n", str(workers)] if workers else []) + (["-k", rows] if rows else [])
     config = ReferenceConfig(api_keys=frozenset({KEY}), latency=latency, key_limit=key_limit)
     with ReferenceServer(config) as server:

@@ -6,10 +6,15 @@ it and sorts every check into regressions (a check that got worse, a row whose s
 check that disappeared), improvements, new checks, and unchanged ones. Only regressions fail a CI
 job; improvements are listed so the baseline can be rewritten.
 
-A model check (a rate over trials) regresses only when its verdict goes from pass to fail, or when
-its new 95 % interval lies wholly below the one in the baseline (``conformance.rates.dropped``);
-pass <-> inconclusive, or a rate that moves within chance, is a change. The baseline keeps each
-model check's counts for this, so a migration can be gated against another target's own rates.
+A check regresses when it fails (or errs) where it did not, or disappears. A change to or from
+*blocked*, *skipped* or *inconclusive* is listed, never a regression by itself: such a status says
+the run could not judge the claim this time, not that the target got worse. A model check (a rate
+over trials) regresses only when its verdict goes from pass to fail, or when its new interval lies
+wholly below the one in the baseline (``conformance.rates.dropped``), both at the decision level that
+keeps the chance of a run failing any model check by chance to 1 % (``conformance.rates``); a rate
+that moves within chance is a change. The baseline keeps each model check's counts for this, so a
+migration can be gated against another target's own rates. A row whose status dropped is a
+regression only where a check of the row regressed; otherwise it is listed as a change.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 from conformance import jsonparse
 from conformance.errors import ConfigError
-from conformance.rates import Rate, dropped
+from conformance.rates import DECISION_ALPHA, Rate, dropped
 from conformance.report import now_iso
 
 # 1.1: the counts of every model check (rates)
@@ -38,6 +43,8 @@ CHECK_RANK = {
     "fail": 0,
     "error": 0,
 }
+# statuses that say a claim was not judged this time: changes to or from them are listed, never regressions
+UNJUDGED = frozenset({"blocked", "skipped", "inconclusive"})
 # the verdicts of a model check that measured a rate
 MEASURED = frozenset({"pass", "deviation", "inconclusive", "fail"})
 ROW_RANK = {"supported": 3, "partial": 2, "unsupported": 1, "untested": 0}
@@ -145,7 +152,7 @@ def gate(baseline: dict[str, Any], report: dict[str, Any]) -> GateResult:
         change = Change("check", check_id, before, after)
         if after in MEASURED and before in MEASURED and (check_id in rates_now or check_id in rates_before):
             _gate_rate(result, change, rates_before.get(check_id), rates_now.get(check_id))
-        elif after is None or CHECK_RANK[after] < CHECK_RANK[before]:
+        elif after is None or (CHECK_RANK[after] < CHECK_RANK[before] and not {before, after} & UNJUDGED):
             result.regressions.append(change)
         elif CHECK_RANK[after] > CHECK_RANK[before]:
             (result.improvements if CHECK_RANK[after] == max(CHECK_RANK.values()) else result.changed).append(change)
@@ -156,10 +163,14 @@ def gate(baseline: dict[str, Any], report: dict[str, Any]) -> GateResult:
     for check_id in sorted(set(now) - set(baseline["checks"])):
         result.new.append(Change("check", check_id, None, now[check_id]))
     rows_now = {row["id"]: row["status"] for row in report["rows"]}
+    row_of = {check["id"]: check.get("row") for check in report["checks"]}
+    regressed = {row_of.get(change.id, change.id.split(".", 1)[0]) for change in result.regressions}
     for row_id, before in sorted(baseline["rows"].items()):
         after = rows_now.get(row_id)
-        if after is None or ROW_RANK[after] < ROW_RANK[before]:
+        if after is None or (ROW_RANK[after] < ROW_RANK[before] and row_id in regressed):
             result.regressions.append(Change("row", row_id, before, after))
+        elif ROW_RANK[after] < ROW_RANK[before]:
+            result.changed.append(Change("row", row_id, before, after, "no check of the row regressed"))
         elif ROW_RANK[after] > ROW_RANK[before]:
             result.improvements.append(Change("row", row_id, before, after))
     return result
@@ -170,9 +181,12 @@ def _gate_rate(result: GateResult, change: Change, before: Rate | None, after: R
     detail = " -> ".join(f"{r.successes}/{r.trials}" if r else "no rate" for r in (before, after))
     good = ("pass", "deviation")
     if before is not None and after is not None and dropped(before, after):
-        low, high = after.interval
-        old_low, old_high = before.interval
-        detail += f": the 95 % interval {low:.0%}-{high:.0%} lies below the baseline's {old_low:.0%}-{old_high:.0%}"
+        low, high = after.decision_interval
+        old_low, old_high = before.decision_interval
+        detail += (
+            f": the {1 - DECISION_ALPHA:.2%} interval {low:.0%}-{high:.0%} lies below the baseline's "
+            f"{old_low:.0%}-{old_high:.0%}"
+        )
         result.regressions.append(Change("check", change.id, change.before, change.after, detail))
     elif change.before in good and change.after == "fail":
         result.regressions.append(Change("check", change.id, change.before, change.after, detail + ": pass -> fail"))

@@ -58,6 +58,13 @@ def parser() -> argparse.ArgumentParser:
         help="send each model check's probe N times; its verdict is a rate over them (default: the "
         "profile's limits.trials, 5; a replay makes as many as its recording)",
     )
+    target.add_argument(
+        "--max-trials",
+        type=_trials,
+        metavar="N",
+        help="the most trials a model check draws when its first ones leave it undecided (default: the "
+        "profile's limits.max_trials, 20; a replay draws what its recording drew)",
+    )
     limits = run.add_argument_group(
         "limits",
         "what the target allows, over the profile's [limits]; declared and announced limits are budgets "

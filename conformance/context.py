@@ -42,6 +42,9 @@ class CheckContext:
     stop: RunStop | None = None
     # the run's probes can be read (False where a migration judges an app's own traffic, which has none)
     probes: bool = True
+    # how many trials ``trials()`` makes: the profile's ``limits.trials``, until the runner asks a model check
+    # left undecided by them to draw more (up to ``limits.max_trials``)
+    trial_count: int | None = None
 
     @property
     def mode(self) -> str:
@@ -72,7 +75,7 @@ class CheckContext:
         return self.fetch_trials(self.request(probe_id))
 
     def fetch_trials(self, request: Request) -> list[Exchange]:
-        return self.fetch_many(trial_requests(request, self.target.limits.trials))
+        return self.fetch_many(trial_requests(request, self.trial_count or self.target.limits.trials))
 
     def fetch(self, request: Request) -> Exchange:
         return self._note(self.source.get(request))

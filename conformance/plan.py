@@ -8,7 +8,7 @@ they depend on answers). Each request's tokens are bounded by ``conformance.budg
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conformance import gates
@@ -18,7 +18,7 @@ from conformance.exchange import Request
 from conformance.profiles import Target
 from conformance.registry import PROBES, Check
 from conformance.rows import ROWS
-from conformance.trials import MARK, planned_requests
+from conformance.trials import MARK, planned_requests, trial_number
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class PlannedRequest:
     images: int
     # sent by a check itself (beyond the shared probes); a stand-in where it depends on an answer
     extra: bool
+    # a trial beyond limits.trials: sent only when a model check's first trials leave it undecided
+    more: bool = False
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Plan:
     requests: list[PlannedRequest] = field(default_factory=list)
     # each model check's probes are sent this many times
     trials: int = 1
+    # and up to this many when the first leave the check undecided
+    max_trials: int = 1
     # the bound on tokens if the chat model turns out to think (every answer cap raised by the allowance), when
     # the profile leaves it to the run to notice; None when the profile declares it
     tokens_if_thinking: int | None = None
@@ -60,6 +64,11 @@ class Plan:
     def trial_requests(self) -> int:
         """Requests that repeat a probe for a model check's trials (beyond its first)."""
         return sum(MARK in r.id for r in self.requests)
+
+    @property
+    def more_trial_requests(self) -> int:
+        """Trials a model check draws only when its first ones leave it undecided."""
+        return sum(r.more for r in self.requests)
 
     @property
     def prompt_tokens(self) -> int:
@@ -95,6 +104,8 @@ class Plan:
             "trials": self.trials,
             "requests": len(self.requests),
             "trial_requests": self.trial_requests,
+            "max_trials": self.max_trials,
+            "more_trial_requests": self.more_trial_requests,
             "prompt_tokens_max": self.prompt_tokens,
             "completion_tokens_max": self.completion_tokens,
             "tokens_max": self.prompt_tokens + self.completion_tokens,
@@ -139,6 +150,7 @@ def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan
     """The distinct requests the checks will send against ``target``, in run order."""
     chosen = [c for c in checks if c.row not in target.capabilities.unsupported]
     plan = Plan(target.name, len(chosen), _planned(chosen, target, dialect), target.limits.trials)
+    plan.max_trials = target.limits.trial_bound
     plan.max_reasoning_tokens = target.limits.max_reasoning_tokens
     if target.reasoning.thinks is None:  # the run notices it from the first answer: bound both cases
         thinker = target.model_copy(update={"reasoning": target.reasoning.model_copy(update={"thinks": True})})
@@ -150,9 +162,11 @@ def make_plan(checks: Iterable[Check], target: Target, dialect: Dialect) -> Plan
 def _planned(chosen: list[Check], target: Target, dialect: Dialect) -> list[PlannedRequest]:
     planned: dict[str, PlannedRequest] = {}
     for check in chosen:
-        for request, row, extra in planned_requests(check, target, dialect):
+        for request, row, extra in planned_requests(check, target, dialect, bound=True):
             if request.id not in planned:
                 planned[request.id] = planned_request(request, row, target, extra=extra)
+                if trial_number(request.id) > target.limits.trials:
+                    planned[request.id] = replace(planned[request.id], more=True)
     return list(planned.values())
 
 
@@ -195,8 +209,8 @@ def render(plan: Plan, base_url: str | None) -> str:
     """The plan as the table ``conformance run --dry-run`` prints."""
     where = f" at {base_url}" if base_url else " (the built-in server, started by a live run)"
     lines = [
-        f"plan for target {plan.target}{where}: {plan.checks} checks, {plan.trials} trials per model check, "
-        "nothing sent",
+        f"plan for target {plan.target}{where}: {plan.checks} checks, {plan.trials} trials per model check "
+        f"(up to {plan.max_trials} when they leave it undecided), nothing sent",
         f"  {'row':<20} {'requests':>8} {'prompt ≤':>10} {'completion ≤':>13} {'images':>7}",
     ]
     for row in plan.rows():
@@ -214,7 +228,8 @@ def render(plan: Plan, base_url: str | None) -> str:
     retries = retry_budget(len(plan.requests))
     lines.append(
         f"at most {len(plan.requests) + retries} requests: {len(plan.requests)} ({plan.trial_requests} repeating "
-        f"probes for the trials of model checks, {extra} sent by checks themselves, some standing in for models or "
+        f"probes for the trials of model checks, {plan.more_trial_requests} of them only if a check's first "
+        f"{plan.trials} leave it undecided; {extra} sent by checks themselves, some standing in for models or "
         f"words known only from answers) and at most {retries} retries of dropped connections and 429s, "
         f"which cost no tokens; at most {total:,} tokens"
         + (f", plus {plan.uncapped} requests with no completion cap" if plan.uncapped else "")

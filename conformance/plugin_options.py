@@ -50,6 +50,13 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="how many times each model check's probe is sent (its verdict is a rate over them)",
     )
+    group.addoption(
+        "--conformance-max-trials",
+        dest="conformance_max_trials",
+        type=int,
+        default=None,
+        help="the most trials a model check draws when its first ones leave it undecided",
+    )
     for name, text in (
         ("rpm", "requests a minute the target allows (a budget spent in bursts within the minute)"),
         ("tpm", "tokens a minute the target allows"),

@@ -161,6 +161,15 @@ class Limits(BaseModel):
     max_run_bytes: int = Field(default=5 * 1024 * 1024, ge=1024 * 1024, le=16 * 1024**3)
     # how many times each model check's probe is sent: its verdict is a rate over these trials
     trials: int = Field(default=5, ge=1, le=MAX_TRIALS)
+    # the most trials a model check may draw before it decides: one whose first ``trials`` leave its
+    # 95 % interval straddling its threshold draws up to this many (conformance.rates: settled)
+    max_trials: int = Field(default=20, ge=1, le=MAX_TRIALS)
+
+    @property
+    def trial_bound(self) -> int:
+        """The most trials a model check draws (``trials`` when it is the larger)."""
+        return max(self.trials, self.max_trials)
+
     # the most tokens a model may think before its answer: when the target thinks (``reasoning.thinks``,
     # declared or noticed from its first answer), every answer cap of the suite's requests grows by this
     max_reasoning_tokens: int = Field(default=1024, ge=0, le=65536)

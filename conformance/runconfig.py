@@ -57,6 +57,8 @@ class RunOptions:
     # how many times each model check's probe is sent (default: the profile's limits.trials; in a
     # replay, what the recording made)
     trials: int | None = None
+    # the most trials a model check draws when its first ones leave it undecided (limits.max_trials)
+    max_trials: int | None = None
     # the target's limits as the user declares them (over the profile's): requests and tokens a
     # minute, requests at a time
     rpm: int | None = None
@@ -129,6 +131,7 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
             "deadline": options.deadline,
             "run_timeout": options.run_timeout,
             "trials": options.trials,
+            "max_trials": options.max_trials,
             "requests_per_minute": options.rpm,
             "tokens_per_minute": options.tpm,
             "concurrency": options.concurrency,
@@ -160,10 +163,13 @@ def resolve(options: RunOptions, env: Mapping[str, str] | None = None, cwd: Path
             f"no cassettes for target {target.name!r} in {cassette_dir}; run it live (--mode live) "
             "or record them (--mode record)"
         )
-    if mode == "replay" and options.trials is None:
+    if mode == "replay":
         recorded = _recorded_trials(cassette_dir)
-        if recorded is not None and recorded != target.limits.trials:
-            target = target.model_copy(update={"limits": target.limits.model_copy(update={"trials": recorded})})
+        update = {} if options.trials is not None or recorded is None else {"trials": recorded}
+        # a set recorded before a check could draw more trials made its first ones only
+        if options.max_trials is None:
+            update["max_trials"] = _recorded_max_trials(cassette_dir) or update.get("trials", target.limits.trials)
+        target = target.model_copy(update={"limits": target.limits.model_copy(update=update)})
 
     start_builtin = mode != "replay" and target.builtin_server is not None and base_url is None
     if mode != "replay" and not start_builtin and target.base_url is None and not options.dry_run:
@@ -212,6 +218,14 @@ def _recorded_trials(cassette_dir: Path) -> int | None:
     limits = profile.get("limits") if isinstance(profile, dict) else None
     trials = limits.get("trials", 1) if isinstance(limits, dict) else None
     return trials if isinstance(trials, int) and not isinstance(trials, bool) and 1 <= trials <= MAX_TRIALS else None
+
+
+def _recorded_max_trials(cassette_dir: Path) -> int | None:
+    """The most trials a check could draw in the recording (a replay draws what it drew), if the set says."""
+    profile = CassetteSet.read_info(cassette_dir).get("profile")
+    limits = profile.get("limits") if isinstance(profile, dict) else None
+    bound = limits.get("max_trials") if isinstance(limits, dict) else None
+    return bound if isinstance(bound, int) and not isinstance(bound, bool) and 1 <= bound <= MAX_TRIALS else None
 
 
 def _search_path(cwd: Path) -> list[Path]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from conformance import client_differences
 from conformance.context import CheckContext
 from conformance.errors import ReplayError, RequestNotSent
-from conformance.rates import Rate
+from conformance.rates import DECISION_ALPHA, FAMILY, Rate
 from conformance.redaction import scrub
 from conformance.registry import Check
 from conformance.stopping import RunStopped
@@ -61,11 +61,15 @@ def _measured(check: Check, ctx: CheckContext, result: CheckResult, note: object
     elif verdict == "inconclusive":
         result.status = Status.INCONCLUSIVE
         result.message = (
-            f"{message}. Below the threshold, but too few trials to tell it from chance; more trials "
-            "(--trials) decide it (model behaviour, not protocol)"
+            f"{message}. Below the threshold, but not beyond chance: a run judges up to {FAMILY} model checks, so "
+            f"a failure needs a count that would happen in under {DECISION_ALPHA:.2%} of runs at the threshold "
+            "(1 % family-wise); more trials (--max-trials) decide it (model behaviour, not protocol)"
         )
     else:
-        message += ": below the threshold beyond chance (model behaviour, not protocol)"
+        message += (
+            f": below the threshold beyond chance (so few would happen in under {DECISION_ALPHA:.2%} of runs at the "
+            "threshold: 1 % family-wise; model behaviour, not protocol)"
+        )
         deviation = ctx.dialect.deviation_for(check.id)
         if deviation is None:
             result.status = Status.FAIL
@@ -140,6 +144,16 @@ def run_check(check: Check, ctx: CheckContext) -> CheckResult:
     else:
         with client_differences.collecting() as noted:
             _judge(check, ctx, result)
+            first = ctx.trial_count or ctx.target.limits.trials
+            if _undecided(check, ctx, result, first):
+                noted.clear()
+                ctx.trial_count = ctx.target.limits.trial_bound
+                result.status, result.message, result.details, result.rate = Status.PASS, "", {}, None
+                _judge(check, ctx, result)
+                result.message += (
+                    f" (its first {first} trials left the 95 % interval straddling the threshold: it drew up to "
+                    f"limits.max_trials, {ctx.trial_count})"
+                )
         result.client_differences = client_differences.grouped(noted)
         if result.status == Status.PASS and result.client_differences:
             count = sum(group["count"] for group in result.client_differences)
@@ -152,6 +166,14 @@ def run_check(check: Check, ctx: CheckContext) -> CheckResult:
     result.duration = time.perf_counter() - started
     _bound(result)
     return result
+
+
+def _undecided(check: Check, ctx: CheckContext, result: CheckResult, trials: int) -> bool:
+    """A model check whose trials left its verdict open, with trials to spare: it draws more before it decides
+    (a replay draws what its recording drew, which decided alike)."""
+    if not (check.trial_needs and ctx.probes and result.rate is not None) or ctx.target.limits.trial_bound <= trials:
+        return False
+    return result.status in (Status.PASS, Status.INCONCLUSIVE) and not Rate.from_dict(result.rate).settled
 
 
 # a message quotes what the target sent: it says what matters in far less than this

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conformance.exchange import Request
+from conformance.verdicts import Kind
 
 if TYPE_CHECKING:
     from conformance.dialects import Dialect
@@ -31,24 +32,34 @@ def trial_requests(request: Request, count: int) -> list[Request]:
     return [
         request
         if number == 1
-        else replace(request, id=trial_id(request.id, number), purpose=f"{request.purpose} (trial {number} of {count})")
+        else replace(request, id=trial_id(request.id, number), purpose=f"{request.purpose} (trial {number})")
         for number in range(1, count + 1)
     ]
 
 
-def planned_requests(check: Check, target: Target, dialect: Dialect) -> Iterable[tuple[Request, str, bool]]:
-    """What a check will send: (request, row, sent by the check itself), each trial counted."""
+def planned_requests(
+    check: Check, target: Target, dialect: Dialect, *, bound: bool = False
+) -> Iterable[tuple[Request, str, bool]]:
+    """What a check will send: (request, row, sent by the check itself), each trial counted; with ``bound``,
+    the trials a model check may draw beyond its first ones too (``limits.max_trials``)."""
     from conformance.registry import PROBES
 
+    trials = target.limits.trial_bound if bound and check.kind == Kind.MODEL else target.limits.trials
     for probe_id in check.needs:
         request = PROBES[probe_id].build(target)
         if request is not None:
-            count = target.limits.trials if probe_id in check.trial_needs else 1
+            count = trials if probe_id in check.trial_needs else 1
             for trial in trial_requests(request, count):
                 yield trial, PROBES[probe_id].row, False
     for request in check.extra(target, dialect) if check.extra else []:
-        for trial in trial_requests(request, target.limits.trials if check.trial_needs else 1):
+        for trial in trial_requests(request, trials if check.trial_needs else 1):
             yield trial, check.row, True
 
 
-__all__ = ["MARK", "planned_requests", "trial_id", "trial_requests"]
+def trial_number(request_id: str) -> int:
+    """Which trial a request is (1 for a probe's own request)."""
+    _, mark, number = request_id.rpartition(MARK)
+    return int(number) if mark and number.isdigit() else 1
+
+
+__all__ = ["MARK", "planned_requests", "trial_id", "trial_number", "trial_requests"]

@@ -134,6 +134,9 @@ def context(exchanges: Iterable[Exchange], *, dialect: str = "openai", mode: str
         "limits": {"trials": 1},
     }
     data.update(profile)
+    limits = data["limits"] = dict(data.get("limits") or {})
+    # no more trials than the test made, unless it says so
+    limits.setdefault("max_trials", limits.get("trials", 5))
     target = build_target(data)
     resolved = load_dialect(target.dialect)
     return CheckContext(target, resolved, schema_set(resolved), FakeSource(exchanges, mode))
@@ -184,6 +187,17 @@ def live_context(root: str, key: str, fault: str | None, profile: dict[str, Any]
 def judge(check_id: str, *exchanges: Exchange, **options: Any) -> CheckResult:
     """Run one registered check over hand-made exchanges."""
     return run_check(CHECKS[check_id], context(exchanges, **options))
+
+
+# enough trials of an answer that misses every time for a model check to fail beyond chance, 1 % family-wise
+# (conformance.rates): 0 of 20 against a threshold up to 0.5, 0 of 5 short of it
+DECIDING_TRIALS = 20
+
+
+def judge_trials(check_id: str, *exchanges: Exchange, count: int = DECIDING_TRIALS, **options: Any) -> CheckResult:
+    """Run a model check over each hand-made exchange repeated as ``count`` trials of its probe."""
+    repeated = [trial for exchange in exchanges for trial in trial_exchanges(exchange, count)]
+    return judge(check_id, *repeated, limits={"trials": count}, **options)
 
 
 def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, index: int = 0, **top: Any) -> dict[str, Any]:

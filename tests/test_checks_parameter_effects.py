@@ -48,7 +48,7 @@ def test_a_penalty_must_make_the_answer_repeat_itself_less():
     for check_id in ("parameters.frequency_penalty_repeats_less", "parameters.presence_penalty_repeats_less"):
         honoured = _penalty(check_id, [REPEATED] * 3, ["hello there, how are you"] * 3)
         assert (honoured.status, honoured.kind, honoured.rate["successes"]) == (Status.PASS, "model", 3), honoured
-        ignored = _penalty(check_id, [REPEATED] * 5, [REPEATED] * 5)
+        ignored = _penalty(check_id, [REPEATED] * 20, [REPEATED] * 20)
         assert (ignored.status, ignored.level) == (Status.FAIL, "SHOULD")
         assert "(the same answer)" in ignored.message
         assert f"the target accepts {check_id.split('.')[1].removesuffix('_repeats_less')} and ignores it" in (
@@ -60,10 +60,12 @@ def test_a_penalty_must_make_the_answer_repeat_itself_less():
 
 
 def test_a_penalty_the_dialect_lets_be_ignored_is_a_deviation_and_an_unsupported_one_is_not_judged():
-    ignored = _penalty("parameters.frequency_penalty_repeats_less", [REPEATED] * 5, [REPEATED] * 5)
+    ignored = _penalty("parameters.frequency_penalty_repeats_less", [REPEATED] * 20, [REPEATED] * 20)
     assert ignored.status == Status.FAIL
     # the Llama API lists the penalties as unsupported: errors-400 sends them, no probe here does
-    skipped = _penalty("parameters.frequency_penalty_repeats_less", [REPEATED] * 5, [REPEATED] * 5, dialect="llama-api")
+    skipped = _penalty(
+        "parameters.frequency_penalty_repeats_less", [REPEATED] * 20, [REPEATED] * 20, dialect="llama-api"
+    )
     assert skipped.status == Status.SKIPPED
     assert "errors-400.unsupported_parameters_are_ignored_or_refused" in skipped.message
 
@@ -92,15 +94,15 @@ def _bias(first: list[str], second: list[str]):
 def test_a_bias_of_100_must_make_its_token_the_whole_answer():
     honoured = _bias(["ixixixixixix"] * 3, [" ONE ONE ONE ONE"] * 3)
     assert (honoured.status, honoured.rate["successes"]) == (Status.PASS, 3), honoured.message
-    ignored = _bias(["Hello! How can I help?"] * 5, ["Hello! How can I help?"] * 5)
+    ignored = _bias(["Hello! How can I help?"] * 20, ["Hello! How can I help?"] * 20)
     assert ignored.status == Status.FAIL
     assert "the same answer whichever token was biased" in ignored.message
     assert "accepts logit_bias and ignores it" in ignored.message
     # a model that loops on its own: the same loop whichever token is biased
-    looping = _bias(["the the the the"] * 5, ["the the the the"] * 5)
+    looping = _bias(["the the the the"] * 20, ["the the the the"] * 20)
     assert looping.status == Status.FAIL
     # biased answers that are not one token said over and over
-    loose = _bias(["ixixix and more"] * 5, ["Hello there."] * 5)
+    loose = _bias(["ixixix and more"] * 20, ["Hello there."] * 20)
     assert loose.status == Status.FAIL
     assert "no token said over and over" in loose.message
     # a token that decodes to nothing in this tokenizer says nothing
@@ -120,21 +122,21 @@ def test_verbosity_low_must_be_more_concise_than_high():
     short, long = "Rayleigh scattering.", "Sunlight is scattered by the air, blue light the most, so the sky is blue."
     honoured = _verbosity([short] * 3, [long] * 3)
     assert (honoured.status, honoured.rate["successes"]) == (Status.PASS, 3)
-    ignored = _verbosity([long] * 5, [long] * 5)
+    ignored = _verbosity([long] * 20, [long] * 20)
     assert ignored.status == Status.FAIL
     assert 'the same answer at "low" and "high"' in ignored.message
     assert "accepts verbosity and ignores it" in ignored.message
-    reversed_ = _verbosity([long] * 5, [short] * 5)
+    reversed_ = _verbosity([long] * 20, [short] * 20)
     assert reversed_.status == Status.FAIL
     # a word more at "high" (a hosted model rewording its answer) is not conciseness at "low"
-    reworded = _verbosity([long] * 5, ["Well, " + long] * 5)
+    reworded = _verbosity([long] * 20, ["Well, " + long] * 20)
     assert reworded.status == Status.FAIL
     assert "not a fifth fewer" in reworded.message
     # "low" cut at the cap, no shorter than "high": nothing to tell
     capped = _verbosity([long + " More."] * 3, [long] * 3, low_finish="length")
     assert capped.status == Status.SKIPPED
     # the Llama API may ignore verbosity, as its dialect says
-    declared = _verbosity([long] * 5, [long] * 5, dialect="llama-api")
+    declared = _verbosity([long] * 20, [long] * 20, dialect="llama-api")
     assert declared.status == Status.DEVIATION
     assert "verbosity accepted and ignored, as the dialect allows" in declared.message
 

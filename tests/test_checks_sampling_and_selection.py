@@ -10,6 +10,7 @@ from helpers import (
     chat_exchange,
     error_body,
     judge,
+    judge_trials,
     make_exchange,
     model_list,
     trial_exchanges,
@@ -76,8 +77,11 @@ def test_a_different_prefix_is_a_should_failure():
     twin, stopped = stop_exchanges("Something else")
     five = [*trial_exchanges(twin, 5), *trial_exchanges(stopped, 5)]
     result = judge("sampling.stop_keeps_the_text_before_it", *five, limits={"trials": 5})
-    assert (result.status, result.level, result.rate["successes"]) == (Status.FAIL, "SHOULD", 0)
-    # one trial of five cannot tell a rate of 0 from chance
+    # 0 of 5 is below 50 %, but not beyond chance at 1 % family-wise: twenty trials decide it
+    assert (result.status, result.rate["successes"]) == (Status.INCONCLUSIVE, 0)
+    twenty = judge_trials("sampling.stop_keeps_the_text_before_it", twin, stopped)
+    assert (twenty.status, twenty.level, twenty.rate["successes"]) == (Status.FAIL, "SHOULD", 0)
+    # one trial cannot tell a rate of 0 from chance
     assert judge("sampling.stop_keeps_the_text_before_it", twin, stopped).status == Status.INCONCLUSIVE
     # two pairs of five differ (the wording varied): "mostly the same" still holds
     mixed = trial_exchanges(stopped, 5, lambda n: stop_exchanges("Something else" if n < 3 else "You said:")[1])
@@ -127,12 +131,12 @@ def test_seed_repeatability_is_a_should():
     same = [chat_exchange(f"sampling/seed-repeat-{n}", chat_completion("Whiskers")) for n in (1, 2)]
     assert judge("sampling.seed_makes_sampling_repeatable", *same).status == Status.PASS
     different = [
-        *trial_exchanges(chat_exchange("sampling/seed-repeat-1", chat_completion("Whiskers")), 5),
-        *trial_exchanges(chat_exchange("sampling/seed-repeat-2", chat_completion("Mittens")), 5),
+        chat_exchange("sampling/seed-repeat-1", chat_completion("Whiskers")),
+        chat_exchange("sampling/seed-repeat-2", chat_completion("Mittens")),
     ]
-    result = judge("sampling.seed_makes_sampling_repeatable", *different, limits={"trials": 5})
+    result = judge_trials("sampling.seed_makes_sampling_repeatable", *different)
     assert (result.status, result.level) == (Status.FAIL, "SHOULD")
-    assert "the same seed gave the same answer in 0 of 5 trials" in result.message
+    assert "the same seed gave the same answer in 0 of 20 trials" in result.message
 
 
 def test_model_echo_allows_dated_snapshots_only():
@@ -246,7 +250,7 @@ def test_a_dropped_history_is_detected_from_usage():
     )
     assert judge("chat-completions.accepts_long_history", long_dropped).status == Status.PASS
     assert judge("chat-completions.prompt_tokens_count_the_whole_history", short, long_ok).status == Status.PASS
-    dropped = judge("chat-completions.prompt_tokens_count_the_whole_history", short, long_dropped)
+    dropped = judge_trials("chat-completions.prompt_tokens_count_the_whole_history", short, long_dropped)
     assert (dropped.status, dropped.level) == (Status.FAIL, "SHOULD")
     assert "either the history is dropped" in dropped.message
 
@@ -286,15 +290,18 @@ def test_temperature_must_change_the_answers():
     varied = [*open_answers("sampling/open-cold", GREEDY), *open_answers("sampling/open-hot", SAMPLED)]
     result = judge("sampling.temperature_changes_the_answers", *varied, limits={"trials": 5})
     assert (result.status, result.kind, result.rate["successes"]) == (Status.PASS, "model", 5)
-    ignored = [*open_answers("sampling/open-cold", GREEDY), *open_answers("sampling/open-hot", GREEDY)]
-    result = judge("sampling.temperature_changes_the_answers", *ignored, limits={"trials": 5})
+    ignored = [*open_answers("sampling/open-cold", GREEDY * 4), *open_answers("sampling/open-hot", GREEDY * 4)]
+    result = judge("sampling.temperature_changes_the_answers", *ignored, limits={"trials": 20})
     assert (result.status, result.level) == (Status.FAIL, "SHOULD")
-    assert "all 10 answers at temperature 0 and 1 are the same text" in result.message
+    assert "all 40 answers at temperature 0 and 1 are the same text" in result.message
     assert "the target accepts temperature and ignores it" in result.message
     # a hosted model's temperature-0 wording varies: answers at 1 found among them still count as misses
-    some = [*open_answers("sampling/open-cold", SAMPLED), *open_answers("sampling/open-hot", SAMPLED[:2] * 2 + ["x"])]
-    result = judge("sampling.temperature_changes_the_answers", *some, limits={"trials": 5})
-    assert (result.status, result.rate["successes"]) == (Status.FAIL, 1)
+    some = [
+        *open_answers("sampling/open-cold", SAMPLED * 4),
+        *open_answers("sampling/open-hot", (SAMPLED[:2] * 2 + ["x"]) * 4),
+    ]
+    result = judge("sampling.temperature_changes_the_answers", *some, limits={"trials": 20})
+    assert (result.status, result.rate["successes"]) == (Status.FAIL, 4)
     assert "most answers at temperature 1 are answers given at temperature 0 too, as if the target" in result.message
     four = [*open_answers("sampling/open-cold", GREEDY), *open_answers("sampling/open-hot", [*SAMPLED[:4], GREEDY[0]])]
     result = judge("sampling.temperature_changes_the_answers", *four, limits={"trials": 5})
@@ -310,9 +317,10 @@ def test_top_p_must_narrow_the_answers_to_the_likeliest():
     assert (narrowed.status, narrowed.rate["successes"]) == (Status.PASS, 5)
     ignored = judge(
         "sampling.top_p_narrows_the_answers",
-        *base,
-        *open_answers("sampling/open-narrow", SAMPLED),
-        limits={"trials": 5},
+        *open_answers("sampling/open-cold", GREEDY * 4),
+        *open_answers("sampling/open-hot", SAMPLED * 4),
+        *open_answers("sampling/open-narrow", SAMPLED * 4),
+        limits={"trials": 20},
     )
     assert (ignored.status, ignored.rate["successes"]) == (Status.FAIL, 0)
     assert "not the temperature-0 answer 'The sea is wide.'" in ignored.message

@@ -167,6 +167,8 @@ def test_pytest_arguments_pass_through(cli):
     assert ids
     assert all(check_id.startswith("models.") and "retrieve" not in check_id for check_id in ids)
     assert run.report["run"]["complete"] is False
+    # and it says why (issue 32: a -k run ended complete: false without a word)
+    assert run.report["run"]["problems"][0].startswith(f"a partial run: {len(ids)} of the suite's ")
 
 
 def test_pytest_plugins_a_plain_run_leaves_out_are_there_for_pytest_arguments(cli, tmp_path):
@@ -261,7 +263,17 @@ def test_serve_reference_answers_with_its_key(tmp_path):
 def test_a_replay_makes_as_many_trials_as_its_recording(cli, tmp_path):
     cassettes = tmp_path / "cassettes"
     recorded = cli(
-        "run", "--target", "reference", "--mode", "record", "--trials", "2", "--cassette-dir", str(cassettes)
+        "run",
+        "--target",
+        "reference",
+        "--mode",
+        "record",
+        "--trials",
+        "2",
+        "--max-trials",
+        "2",
+        "--cassette-dir",
+        str(cassettes),
     )
     assert recorded.code == 0, recorded.stdout + recorded.stderr
     assert recorded.report["run"]["trials"] == 2
@@ -283,13 +295,25 @@ def test_a_replay_makes_as_many_trials_as_its_recording(cli, tmp_path):
 def test_a_recording_made_before_trials_existed_replays_as_one_trial_each(cli, tmp_path):
     cassettes = tmp_path / "cassettes"
     recorded = cli(
-        "run", "--target", "reference", "--mode", "record", "--trials", "1", "--cassette-dir", str(cassettes)
+        "run",
+        "--target",
+        "reference",
+        "--mode",
+        "record",
+        "--trials",
+        "1",
+        "--max-trials",
+        "1",
+        "--cassette-dir",
+        str(cassettes),
     )
     assert recorded.code == 0, recorded.stdout + recorded.stderr
     info = cassettes / "reference" / "cassette-set.yaml"
     text = info.read_text()
     assert "    trials: 1\n" in text
-    info.write_text(text.replace("    trials: 1\n", ""))  # as the suite wrote it before trials
+    assert "    max_trials: 1\n" in text
+    # as the suite wrote it before trials (and before a check could draw more of them)
+    info.write_text(text.replace("    trials: 1\n", "").replace("    max_trials: 1\n", ""))
     replayed = cli("run", "--target", "reference", "--cassette-dir", str(cassettes))
     assert replayed.code == 0, replayed.stdout
     assert replayed.report["run"]["trials"] == 1

@@ -117,7 +117,17 @@ def test_the_gate_fails_on_the_level_asked_for(app: App) -> None:
 
 def _live_at(app: App, base_url: str, fail_on: str) -> int:
     code, data, output = migrate(
-        app, "--to", "reference-openai", "--base-url", base_url, "--mode", "live", "--trials", "5", "--fail-on", fail_on
+        app,
+        "--to",
+        "reference-openai",
+        "--base-url",
+        base_url,
+        "--mode",
+        "live",
+        "--trials",
+        "20",
+        "--fail-on",
+        fail_on,
     )
     assert data["run"]["fail_on"] == fail_on, output
     return code

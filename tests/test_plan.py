@@ -13,7 +13,7 @@ from conformance.budget import TEMPLATE_TOKENS_PER_MESSAGE, TEMPLATE_TOKENS_PER_
 from conformance.cassettes import CassetteSet
 from conformance.dialects import load_dialect
 from conformance.exchange import Request
-from conformance.plan import make_plan, time_bound
+from conformance.plan import make_plan, render, time_bound
 from conformance.registry import CHECKS, load_all
 from conformance.runconfig import RunOptions, resolve
 
@@ -118,18 +118,26 @@ def test_dry_run_follows_the_selection(cli):
     assert "no check matched the selection" in nothing.stderr
 
 
-def test_the_plan_counts_every_trial_of_the_model_checks():
+def test_the_plan_counts_every_trial_of_the_model_checks_and_those_they_may_draw():
     from conformance.trials import MARK
 
-    one = resolve(RunOptions(target="llama-api", dry_run=True, trials=1), cwd=ROOT)
-    five = resolve(RunOptions(target="llama-api", dry_run=True), cwd=ROOT)
-    assert five.target.limits.trials == 5
-    single, many = (make_plan(load_all().values(), c.target, c.dialect) for c in (one, five))
+    one = resolve(RunOptions(target="llama-api", dry_run=True, trials=1, max_trials=1), cwd=ROOT)
+    five = resolve(RunOptions(target="llama-api", dry_run=True, max_trials=5), cwd=ROOT)
+    twenty = resolve(RunOptions(target="llama-api", dry_run=True), cwd=ROOT)
+    assert (twenty.target.limits.trials, twenty.target.limits.max_trials) == (5, 20)
+    single, many, bound = (make_plan(load_all().values(), c.target, c.dialect) for c in (one, five, twenty))
     assert single.trial_requests == 0
     # each request a model check reads over trials is planned four more times, under its trial ids
     assert len(many.requests) - len(single.requests) == many.trial_requests == 4 * 24
     assert all(MARK in r.id for r in many.requests if r.id not in {s.id for s in single.requests})
     assert many.as_dict()["trials"] == 5
+    assert many.more_trial_requests == 0
+    # and fifteen more when the first five leave the check undecided: the dry run's bound says so
+    assert bound.more_trial_requests == 15 * 24
+    assert len(bound.requests) == len(many.requests) + 15 * 24
+    assert bound.as_dict()["max_trials"] == 20
+    assert "(up to 20 when they leave it undecided)" in render(bound, None)
+    assert f"{15 * 24} of them only if a check's first 5 leave it undecided" in render(bound, None)
 
 
 def test_the_deadline_and_the_run_bound_come_from_the_command_line_and_the_default_bound_is_kept_short():

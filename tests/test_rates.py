@@ -1,17 +1,31 @@
-"""Rates over trials: the Wilson interval, the verdict against a threshold, and the gate's arithmetic
-at the edges (0/N, N/N, N = 1, thresholds 0 and 1)."""
+"""Rates over trials: the Wilson interval, the exact decision interval, the verdict against a threshold with
+its family-wise bound, when a check draws more trials, and the gate's arithmetic at the edges (0/N, N/N,
+N = 1, thresholds 0 and 1)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
-from helpers import context
+from helpers import chat_exchange, context, trial_exchanges
 
 from conformance.baseline import describe, gate, read_baseline, write_baseline
 from conformance.errors import ConfigError
-from conformance.rates import Rate, dropped, wilson
-from conformance.registry import Check, check
+from conformance.exchange import Exchange
+from conformance.profiles import MAX_TRIALS
+from conformance.rates import (
+    DECISION_ALPHA,
+    FAMILY,
+    FAMILY_ALPHA,
+    LOOKS,
+    Rate,
+    dropped,
+    exact_interval,
+    wilson,
+)
+from conformance.registry import Check, check, load_all
 from conformance.runner import run_check
 from conformance.verdicts import Kind, Level, Measured, Status
 
@@ -56,35 +70,81 @@ def test_the_interval_is_exact_at_the_edges_and_refuses_nonsense():
     ("k", "n", "threshold", "verdict"),
     [
         (1, 1, 0.8, "pass"),
-        (0, 1, 0.8, "fail"),  # the interval of 0/1 ends at 0.79
-        (0, 1, 0.5, "inconclusive"),
+        (0, 1, 0.8, "inconclusive"),  # one trial says nothing beyond chance
         (5, 5, 1.0, "pass"),
         (4, 5, 1.0, "fail"),  # a threshold of 1 means every trial
         (0, 5, 0.0, "pass"),  # a threshold of 0 cannot be missed
         (0, 1, 0.0, "pass"),
         (4, 5, 0.8, "pass"),
-        (3, 5, 0.8, "inconclusive"),
-        (2, 5, 0.8, "fail"),
-        (1, 5, 0.5, "inconclusive"),
-        (0, 5, 0.5, "fail"),
+        (2, 5, 0.8, "inconclusive"),  # below the 95 % interval, not beyond 1 % family-wise
+        (0, 5, 0.8, "inconclusive"),  # 0.2 ** 5 = 0.032 %: just short of the 0.021 % a decision needs
+        (0, 5, 0.5, "inconclusive"),
         (12, 15, 0.8, "pass"),
-        (10, 15, 0.8, "inconclusive"),
-        (8, 15, 0.8, "fail"),
+        (8, 15, 0.8, "inconclusive"),
+        (5, 15, 0.8, "fail"),
+        (0, 20, 0.5, "fail"),
+        (3, 20, 0.5, "inconclusive"),
+        (12, 60, 0.8, "fail"),  # auto tool calls fallen to 20 %: three probes, 20 trials each
+        (36, 60, 0.8, "inconclusive"),
     ],
 )
 def test_the_verdict_against_a_threshold(k, n, threshold, verdict):
     assert Rate(k, n, threshold).verdict == verdict
 
 
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.9, 0.95, 1.0])
+def test_a_failure_is_beyond_chance_at_the_decision_level_whatever_the_trials(threshold):
+    """The family-wise bound holds exactly, not by a normal approximation: a model check whose true rate
+    is its threshold fails with probability at most DECISION_ALPHA, at every number of trials a run can draw
+    (up to three probes of MAX_TRIALS each), so a run of FAMILY checks deciding LOOKS times each fails any of
+    them by chance with probability at most FAMILY_ALPHA."""
+    assert math.isclose(DECISION_ALPHA * FAMILY * LOOKS, FAMILY_ALPHA)
+    for n in range(1, 3 * MAX_TRIALS + 1):
+        chance = sum(
+            math.comb(n, k) * threshold**k * (1 - threshold) ** (n - k)
+            for k in range(n + 1)
+            if Rate(k, n, threshold).verdict == "fail"
+        )
+        assert chance <= DECISION_ALPHA * (1 + 1e-9), (n, chance)
+
+
+def test_the_catalogue_stays_within_the_family_the_bound_is_written_for():
+    model_checks = [c for c in load_all().values() if c.kind == Kind.MODEL]
+    assert 0 < len(model_checks) <= FAMILY, f"{len(model_checks)} model checks: raise rates.FAMILY (and the README)"
+
+
+def test_the_exact_interval_holds_the_rate_and_the_decision():
+    for n in (1, 5, 20, 60):
+        for k in range(n + 1):
+            low, high = exact_interval(k, n)
+            assert 0.0 <= low <= k / n <= high <= 1.0
+            for threshold in (0.5, 0.8):
+                assert (Rate(k, n, threshold).verdict == "fail") == (high < threshold or math.isclose(high, threshold))
+    assert exact_interval(0, 5)[1] == pytest.approx(1 - DECISION_ALPHA ** (1 / 5), abs=1e-9)
+    assert exact_interval(5, 5)[0] == pytest.approx(DECISION_ALPHA ** (1 / 5), abs=1e-9)
+
+
+def test_a_rate_is_settled_when_its_interval_clears_the_threshold_or_it_fails():
+    assert not Rate(5, 5, 0.8).settled  # 5 of 5 reaches down to 57 %: draw more
+    assert Rate(5, 5, 0.5).settled
+    assert Rate(20, 20, 0.8).settled  # 84 %-100 %
+    assert not Rate(19, 20, 0.8).settled
+    assert Rate(12, 60, 0.8).settled  # a failure
+    assert not Rate(2, 5, 0.8).settled
+
+
 @pytest.mark.parametrize(
     ("before", "after", "drop"),
     [
-        ((5, 5), (0, 5), True),
-        ((5, 5), (1, 5), False),  # 1/5 reaches 0.62, above 5/5's lower end, 0.57
-        ((5, 5), (2, 5), False),
+        ((5, 5), (0, 5), False),  # five trials each: not beyond chance at the decision level
+        ((20, 20), (0, 20), True),
+        ((20, 20), (4, 20), True),
+        ((20, 20), (5, 20), False),
+        ((20, 20), (10, 20), False),
         ((0, 5), (0, 5), False),
         ((5, 5), (5, 5), False),
-        ((15, 15), (3, 15), True),
+        ((60, 60), (12, 60), True),
+        ((47, 60), (12, 60), True),  # from an inconclusive baseline too: the counts say it
         ((15, 15), (12, 15), False),
         ((1, 1), (0, 1), False),  # one trial each: nothing is beyond chance
         ((0, 5), (5, 5), False),  # a rise is never a drop
@@ -118,20 +178,24 @@ def test_the_gate_fails_a_model_check_only_on_pass_to_fail_or_a_drop_beyond_chan
         (("pass", (5, 5)), ("inconclusive", (3, 5)), False),
         (("inconclusive", (3, 5)), ("pass", (5, 5)), False),
         (("pass", (5, 5)), ("pass", (4, 5)), False),
-        (("pass", (4, 5)), ("fail", (2, 5)), True),  # pass -> fail, though within chance of 4/5
-        (("inconclusive", (3, 5)), ("fail", (2, 5)), False),  # neither pass -> fail nor beyond chance
+        (("pass", (20, 20)), ("fail", (5, 15)), True),  # pass -> fail
+        (("inconclusive", (3, 5)), ("fail", (5, 15)), False),  # neither pass -> fail nor beyond chance
         (("pass", (15, 15)), ("fail", (3, 15)), True),
-        (("pass", (5, 5)), ("inconclusive", (0, 5)), True),  # beyond chance, whatever the threshold says
-        (("fail", (0, 5)), ("pass", (5, 5)), False),
-        (("pass", (5, 5)), ("skipped", None), True),  # no longer judged: as for any check
+        (("inconclusive", (47, 60)), ("fail", (12, 60)), True),  # a drop beyond chance, from inconclusive too
+        (("pass", (5, 5)), ("inconclusive", (0, 5)), False),  # five trials: not beyond chance at 1 % family-wise
+        (("pass", (20, 20)), ("inconclusive", (4, 20)), True),  # beyond chance, whatever the threshold says
+        (("fail", (0, 20)), ("pass", (5, 5)), False),
+        (("pass", (5, 5)), ("skipped", None), False),  # not judged this time: listed, never a regression
+        (("pass", (5, 5)), ("blocked", None), False),
+        (("blocked", None), ("fail", (0, 20)), False),
     ]
     for before, after, regression in cases:
         result = _gate({"tools.auto_choice_calls_a_tool": before}, {"tools.auto_choice_calls_a_tool": after})
         assert bool(result.regressions) is regression, (before, after, describe(result))
-    improved = _gate({"x.m": ("fail", (0, 5))}, {"x.m": ("pass", (5, 5))})
-    assert [str(c) for c in improved.improvements] == ["check x.m: fail -> pass (0/5 -> 5/5)"]
-    dropped_ = _gate({"x.m": ("pass", (15, 15))}, {"x.m": ("fail", (3, 15))})
-    assert "lies below the baseline's 80%-100%" in str(dropped_.regressions[0])
+    improved = _gate({"x.m": ("fail", (0, 20))}, {"x.m": ("pass", (5, 5))})
+    assert [str(c) for c in improved.improvements] == ["check x.m: fail -> pass (0/20 -> 5/5)"]
+    dropped_ = _gate({"x.m": ("pass", (20, 20))}, {"x.m": ("fail", (3, 20))})
+    assert "lies below the baseline's 65%-100%" in str(dropped_.regressions[0])
     within = _gate({"x.m": ("pass", (5, 5))}, {"x.m": ("inconclusive", (3, 5))})
     assert [str(c) for c in within.changed] == ["check x.m: pass -> inconclusive (5/5 -> 3/5: within chance)"]
 
@@ -205,3 +269,76 @@ def test_the_runner_turns_counts_into_a_verdict_and_refuses_a_model_check_withou
     assert none_judged.status == Status.SKIPPED
     wrong = run_check(_model_check(lambda ctx: "a plain pass"), context([]))
     assert (wrong.status, wrong.error_cause) == (Status.ERROR, "harness")
+
+
+def _auto_trials(count: int, called: Callable[[int], bool]) -> list[Exchange]:
+    def answer(number: int) -> Exchange:
+        call = [{"id": "c", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]
+        message = {"role": "assistant", "content": None if called(number) else "sunny", "tool_calls": None}
+        if called(number):
+            message["tool_calls"] = call
+        return chat_exchange("tools/auto", {"choices": [{"index": 0, "message": message}]})
+
+    return trial_exchanges(answer(1), count, answer)
+
+
+def _counting_check() -> Check:
+    def count(ctx) -> Measured:
+        trials = ctx.trials("tools/auto")
+        called = sum(bool(e.json_body.value["choices"][0]["message"]["tool_calls"]) for e in trials)
+        return Measured(called, len(trials), "called the tool")
+
+    return Check(
+        "tools.m",
+        "tools",
+        Level.SHOULD,
+        "openai-function-calling",
+        ("tools/auto",),
+        count,
+        "claim",
+        kind=Kind.MODEL,
+        threshold=0.8,
+        trial_needs=("tools/auto",),
+    )
+
+
+def test_a_model_check_left_undecided_draws_up_to_max_trials_and_one_decided_does_not():
+    # 5 of 5 reaches down to 57 %, below 80 %: it draws up to 20, and passes on them
+    ctx = context(_auto_trials(20, lambda n: True), limits={"trials": 5, "max_trials": 20})
+    result = run_check(_counting_check(), ctx)
+    assert (result.status, result.rate["trials"]) == (Status.PASS, 20), result.message
+    assert "its first 5 trials left the 95 % interval straddling the threshold" in result.message
+    assert len(ctx.source.requested) == 25  # the first five once more, from the store, then fifteen more
+    # none called in the first five: not yet beyond chance, so it draws more, and fails on them
+    ctx = context(_auto_trials(20, lambda n: n > 17), limits={"trials": 5, "max_trials": 20})
+    failed = run_check(_counting_check(), ctx)
+    assert (failed.status, failed.rate["successes"], failed.rate["trials"]) == (Status.FAIL, 3, 20), failed.message
+    # a threshold its five trials clear: settled, nothing more drawn
+    settled = replace(_counting_check(), threshold=0.5)
+    ctx = context(_auto_trials(5, lambda n: True), limits={"trials": 5, "max_trials": 20})
+    assert run_check(settled, ctx).rate["trials"] == 5
+    assert len(ctx.source.requested) == 5
+    # no trials to spare (limits.max_trials at limits.trials): it decides on what it has
+    ctx = context(_auto_trials(5, lambda n: True), limits={"trials": 5, "max_trials": 5})
+    assert run_check(_counting_check(), ctx).rate["trials"] == 5
+
+
+def test_a_row_that_dropped_is_a_regression_only_where_a_check_of_it_regressed():
+    def report(check_status: str, row_status: str) -> dict:
+        made = _report({"tools.p": (check_status, None)})
+        made["checks"][0]["row"] = "tools"
+        made["rows"] = [{"id": "tools", "status": row_status}]
+        return made
+
+    # a check no longer judged (blocked) takes the row from supported to untested: listed, not a regression
+    unjudged = gate(write_baseline(report("pass", "supported")), report("blocked", "untested"))
+    assert unjudged.passed
+    assert [str(c) for c in unjudged.changed] == [
+        "check tools.p: pass -> blocked",
+        "row tools: supported -> untested (no check of the row regressed)",
+    ]
+    failed = gate(write_baseline(report("pass", "supported")), report("fail", "unsupported"))
+    assert [str(c) for c in failed.regressions] == [
+        "check tools.p: pass -> fail",
+        "row tools: supported -> unsupported",
+    ]
