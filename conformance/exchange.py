@@ -202,6 +202,10 @@ class Exchange:
 
         return sse.parse(self.response.chunks if self.response else ())
 
+    def timed_out(self) -> bool:
+        """The target did not answer in time: no headers, or a body that stalled, within the run's timeouts."""
+        return self.failure is not None and self.failure.kind in ("timeout", "deadline")
+
     def rate_limited(self) -> str | None:
         """How the answer says the rate was limited ("HTTP 429", or another status whose body, reason
         or Retry-After says so), or None."""

@@ -12,7 +12,6 @@ the exchange leaves this module.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from dataclasses import replace
@@ -21,10 +20,12 @@ from datetime import UTC, datetime
 import httpx2
 
 from conformance import __version__
-from conformance.answer_parts import MAX_CHUNKS, MAX_HEADERS, coarsened, head_of, headers_as_sent
+from conformance.admission import Admission
+from conformance.answer_parts import MAX_HEADERS, head_of, headers_as_sent
+from conformance.body_read import read_body, reason
 from conformance.budget import token_bound
 from conformance.deadline import Bound, BoundedTransport, bounded
-from conformance.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingFailed, TooLarge
+from conformance.decoding import ACCEPT_ENCODING, BodyDecoder
 from conformance.errors import RequestNotSent
 from conformance.exchange import Chunk, Exchange, RecordedRequest, Request, Response, TransportFailure, sendable
 from conformance.limit_headers import with_retry_hint
@@ -85,6 +86,8 @@ class HttpClient:
         # the time answers took, for the ETA
         self._elapsed = 0.0
         self._answered = 0
+        # how many requests are in flight, and how long each may wait for its answer (conformance.admission)
+        self.admission = Admission(limits, self._stop)
 
     def _pause(self, seconds: float) -> None:
         if self._stop.wait(seconds):
@@ -144,7 +147,7 @@ class HttpClient:
         or refused before any answer is still tried again, as the SDKs do."""
         earlier: list[Exchange] = []
         while True:
-            exchange = self._send_once(request)
+            exchange, _ = self._send_admitted(request)
             if not _dropped(exchange) or len(earlier) >= TRANSPORT_RETRIES or not self._may_retry():
                 return replace(exchange, earlier=tuple(earlier)) if earlier else exchange
             earlier.append(exchange)
@@ -161,9 +164,10 @@ class HttpClient:
         bucket = model if isinstance(model, str) else ""
         attempt = dropped = 0
         earlier: list[Exchange] = []
+        alone = False
         while True:
             ticket = self._throttle.acquire(tokens, bucket)
-            exchange = self._send_once(request)
+            exchange, others = self._send_admitted(request, alone=alone)
             headers = {name.lower(): value for name, value in exchange.response.headers} if exchange.response else {}
             limited = exchange.rate_limited() is not None
             if limited:
@@ -174,6 +178,12 @@ class HttpClient:
                 dropped += 1
                 earlier.append(exchange)
                 self._pause(0.5 * 2 ** (dropped - 1))
+                continue
+            if exchange.timed_out() and others and not alone and self._may_retry():
+                # the target may have queued it behind the others: fewer at a time, and this one again, alone
+                self.admission.narrow()
+                alone = True
+                earlier.append(exchange)
                 continue
             if (
                 delay is None
@@ -186,6 +196,21 @@ class HttpClient:
             earlier.append(exchange)
             with self._count_lock:
                 self.retries += 1
+
+    def _send_admitted(self, request: Request, *, alone: bool = False) -> tuple[Exchange, int]:
+        """Send once, as one of the requests the run keeps in flight; and how many others were."""
+        others = self.admission.enter(alone=alone)
+        try:
+            body = request.json
+            streamed = isinstance(body, dict) and body.get("stream") is True
+            cap = token_bound(request, self._max_tokens_param)[1]
+            exchange = self._send_once(request, self.admission.read_timeout(cap, streamed=streamed))
+        finally:
+            self.admission.leave()
+        response = exchange.response
+        if response is not None and exchange.failure is None and response.status == 200 and not streamed:
+            self.admission.measure(b"".join(chunk.data for chunk in response.chunks), exchange.elapsed)
+        return exchange, others
 
     def _recorded(self, request: Request) -> RecordedRequest:
         body = request.body_bytes()
@@ -211,7 +236,7 @@ class HttpClient:
             ttfb=None,
         )
 
-    def _send_once(self, request: Request) -> Exchange:
+    def _send_once(self, request: Request, read_timeout: float | None = None) -> Exchange:
         if self._stop.stopped:
             return self._stopped(request)
         with self._count_lock:
@@ -231,6 +256,7 @@ class HttpClient:
                     url,
                     content=request.body_bytes(),
                     headers=request.header_items() + self._auth_headers(request),
+                    timeout=httpx2.Timeout(read_timeout or limits.timeout, connect=limits.timeout),
                 ) as reply:
                     ttfb = time.monotonic() - t0
                     headers = headers_as_sent(reply)
@@ -241,7 +267,7 @@ class HttpClient:
                             f"the answer came with {len(headers)} header lines; the suite reads at most {MAX_HEADERS}",
                         )
                     else:
-                        chunks, failure, cut = self._read_body(reply, t0, bound, request.body_cap)
+                        chunks, failure, cut = self._read_body(reply, t0, bound, request.body_cap, read_timeout)
                     response = Response(
                         status=reply.status_code,
                         reason=self._redactor.text(reply.reason_phrase),
@@ -254,20 +280,20 @@ class HttpClient:
                     )
             except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
                 failure = self._cut(bound) or TransportFailure(
-                    "connect", self._redactor.text(f"cannot connect: {_reason(exc)}")
+                    "connect", self._redactor.text(f"cannot connect: {reason(exc)}")
                 )
             except httpx2.TimeoutException:
                 failure = self._cut(bound) or TransportFailure(
-                    "timeout", f"no response headers within {limits.timeout:g} s (the read timeout)"
+                    "timeout", f"no response headers within {read_timeout or limits.timeout:g} s (the read timeout)"
                 )
             except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as exc:
                 failure = self._cut(bound) or TransportFailure(
-                    "protocol", self._redactor.text(f"connection failed before a response: {_reason(exc)}")
+                    "protocol", self._redactor.text(f"connection failed before a response: {reason(exc)}")
                 )
             except (httpx2.HTTPError, ValueError, UnicodeError, OverflowError, OSError) as exc:
                 raise RequestNotSent(
                     self._redactor.text(
-                        f"{request.method} {request.path} could not be sent: {type(exc).__name__}: {_reason(exc)}"
+                        f"{request.method} {request.path} could not be sent: {type(exc).__name__}: {reason(exc)}"
                     )
                 ) from None
         if failure is not None and failure.kind == "stopped":
@@ -299,7 +325,12 @@ class HttpClient:
         return None
 
     def _read_body(
-        self, reply: httpx2.Response, t0: float, bound: Bound, body_cap: int | None = None
+        self,
+        reply: httpx2.Response,
+        t0: float,
+        bound: Bound,
+        body_cap: int | None = None,
+        read_timeout: float | None = None,
     ) -> tuple[tuple[Chunk, ...], TransportFailure | None, tuple[int, str] | None]:
         """The body's chunks (redacted), why reading stopped early, and for a body too large to
         keep whole its size as far as it was read and its digest. ``body_cap``: the request needs only the
@@ -309,58 +340,15 @@ class HttpClient:
         decoder = BodyDecoder(reply.headers.get("content-encoding"))
         if decoder.problem is not None:
             return (), TransportFailure("protocol", f"body not decoded: {decoder.problem}"), None
-        chunks: list[Chunk] = []
-        size = raw_size = 0
-        digest = hashlib.sha256()
-        failure: TransportFailure | None = None
         said = (
             f"the suite keeps only the first {cap} bytes of this answer (its status is what is judged)"
             if body_cap is not None and body_cap < limits.max_body_bytes
             else f"body exceeded {cap} bytes; reading stopped"
         )
-        too_large = TransportFailure("too-large", said)
-        try:
-            for raw in reply.iter_raw():
-                raw_size += len(raw)
-                data = decoder.decode(raw, cap - size)
-                now = time.monotonic() - t0
-                if data:
-                    chunks.append(Chunk(round(now, 4), data))
-                    size += len(data)
-                    digest.update(data)
-                    if len(chunks) >= MAX_CHUNKS:
-                        chunks = coarsened(chunks)
-                if raw_size > cap:
-                    failure = too_large
-                    break
-                if now > limits.deadline:
-                    failure = self._deadline_failure()
-                    break
-            else:
-                tail = decoder.flush(cap - size)
-                if tail:
-                    chunks.append(Chunk(round(time.monotonic() - t0, 4), tail))
-                    size += len(tail)
-                    digest.update(tail)
-        except TooLarge as exc:
-            size += len(exc.data)
-            digest.update(exc.data)
-            failure = too_large
-        except httpx2.TimeoutException:
-            if bound.cut == "stopped":
-                failure = TransportFailure("stopped", "the run was stopped")
-            elif bound.cut == "deadline":
-                failure = self._deadline_failure()
-            else:
-                failure = TransportFailure(
-                    "timeout", f"body stalled: no data for {limits.timeout:g} s after {size} bytes (the read timeout)"
-                )
-        except (httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
-            failure = TransportFailure(
-                "protocol", self._redactor.text(f"connection broke after {size} bytes: {_reason(exc)}")
-            )
-        except DecodingFailed as exc:
-            failure = TransportFailure("protocol", f"body could not be decoded: {exc}")
+        read = read_body(
+            reply, decoder, t0, bound, cap, TransportFailure("too-large", said), limits, read_timeout, self._redactor
+        )
+        chunks, size, raw_size, digest, failure = read
         keep = failure is not None and failure.kind == "too-large"
         head = HEAD_BYTES
         if not keep:
@@ -380,11 +368,6 @@ class HttpClient:
             return head_of(chunks, head, self._redactor), failure, (max(size, raw_size), digest.hexdigest())
         return self._redactor.chunks(chunks), failure, None
 
-    def _deadline_failure(self) -> TransportFailure:
-        return TransportFailure(
-            "deadline", f"body still arriving after {self._limits.deadline:g} s (the deadline); reading stopped"
-        )
-
 
 def _dropped(exchange: Exchange) -> bool:
     """The connection was dropped, reset or refused before any answer: a fault worth a retry."""
@@ -394,8 +377,3 @@ def _dropped(exchange: Exchange) -> bool:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

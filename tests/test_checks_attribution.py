@@ -154,6 +154,40 @@ def test_a_dropped_connection_retried_into_a_good_answer_is_only_a_transport_fin
     assert clean.status == Status.PASS
 
 
+def test_an_answer_that_did_not_come_in_time_is_the_transport_rows_finding_and_blocks_the_rest():
+    """Issue 32: a read timeout on a slow server was charged to tools.auto_choice_calls_are_valid as a MUST
+    failure, and streams cut by it failed the streaming checks."""
+    late = make_exchange(
+        "chat-completions/basic",
+        method="POST",
+        path="/chat/completions",
+        status=None,
+        failure=TransportFailure("timeout", "no response headers within 30 s (the read timeout)"),
+    )
+    stalled = stream_exchange(
+        "streaming/basic",
+        sse(text_stream("Hello there."))[:2],
+        failure=TransportFailure("timeout", "body stalled: no data for 30 s after 120 bytes (the read timeout)"),
+    )
+    exchanges = answers(chat_completion())
+    exchanges[0] = late
+    checks = [*CHAT_CHECKS, "streaming.stream_ends_with_done", "transport.answers_come_in_time"]
+    results = verdicts([*exchanges, stalled], checks)
+    failing = {k: r for k, r in results.items() if r.status == Status.FAIL}
+    assert sorted(failing) == ["transport.answers_come_in_time"]
+    finding = failing["transport.answers_come_in_time"]
+    assert finding.level == Level.SHOULD
+    assert finding.message.startswith("2 of ")
+    assert "not answered in time (first: POST /chat/completions" in finding.message
+    blocked = results["chat-completions.basic_request_succeeds"]
+    assert (blocked.status, blocked.blocked_by) == (Status.BLOCKED, "transport.answers_come_in_time")
+    # sent again alone, it was answered: a pass that says the target queues requests
+    queued = replace(chat_exchange("chat-completions/basic"), earlier=(late,))
+    alone = run_check(CHECKS["transport.answers_come_in_time"], context([queued]))
+    assert alone.status == Status.PASS
+    assert "1 requests timed out while others were in flight and were answered when sent again alone" in alone.message
+
+
 @pytest.mark.parametrize(
     ("status", "body", "headers"),
     [

@@ -128,15 +128,16 @@ def test_developer_refusal_says_so():
     assert result.message.startswith("the developer role is refused")
 
 
-def test_a_timeout_is_a_failure_with_the_reason():
+def test_a_timeout_blocks_the_check_with_the_reason_and_is_the_transport_rows_finding():
     from conformance.exchange import TransportFailure
 
     exchange = chat(
         status=None, failure=TransportFailure("timeout", "no response headers within 1 s (the read timeout)")
     )
     result = judge("chat-completions.basic_request_succeeds", exchange)
-    assert result.status == Status.FAIL
+    assert (result.status, result.blocked_by) == (Status.BLOCKED, "transport.answers_come_in_time")
     assert "no response headers within 1 s" in result.message
+    assert judge("transport.answers_come_in_time", exchange).status == Status.FAIL
 
 
 def test_a_body_cut_short_fails():

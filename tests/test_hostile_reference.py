@@ -140,6 +140,10 @@ def _stream_requests(method: str, path: str, body: bytes) -> bool:
     return b'"stream":true' in body
 
 
+# streams whose headers or body come too slowly for the run's timeouts and deadline
+CUT_BY_THE_TIMEOUTS = {"trickle-headers", "endless-headers", "trickle-body"}
+
+
 @pytest.mark.parametrize(
     ("behaviour", "where"),
     [
@@ -168,7 +172,15 @@ def test_a_hostile_answer_is_a_verdict_in_bounded_time_memory_and_disk(cli, tmp_
     with HostileFront(upstream, {behaviour}, where or (lambda *_: True)) as front:
         run, cassettes = record(cli, tmp_path, front.base_url)
     output = run.stdout + run.stderr
-    assert run.code == 1, output  # MUST failures found: neither the suite's fault (4) nor nothing judged
+    if behaviour in CUT_BY_THE_TIMEOUTS:
+        # answers the run's timeouts cut are the transport row's finding (SHOULD), and block the checks that
+        # needed them (issue 32: a slow server's cut answers were charged to those checks as MUST failures)
+        assert run.code in (0, 1), output
+        transport = next(c for c in run.report["checks"] if c["id"] == "transport.answers_come_in_time")
+        assert transport["status"] == "fail", transport["message"]
+        assert "not answered in time" in transport["message"]
+    else:
+        assert run.code == 1, output  # MUST failures found: neither the suite's fault (4) nor nothing judged
     assert "Traceback" not in output
     assert "INTERNALERROR" not in output
     assert run.report["summary"]["error"] == 0, [c["message"] for c in run.report["checks"] if c["status"] == "error"]

@@ -324,3 +324,46 @@ def test_a_request_judged_by_its_status_keeps_only_the_first_bytes_of_a_large_an
     assert capped.response is not None
     assert capped.response.status == 200
     assert len(capped.response.body) <= HEAD_BYTES
+
+
+def _one_slot_app(seconds: float) -> Starlette:
+    """A server that answers one request at a time, each taking ``seconds`` (the others wait for the slot)."""
+    import asyncio
+
+    slot = asyncio.Lock()
+
+    async def models(request: object) -> Response:
+        async with slot:
+            await asyncio.sleep(seconds)
+        return Response(b'{"object": "list", "data": []}', media_type="application/json")
+
+    return Starlette(routes=[Route("/v1/models", models)])
+
+
+def test_a_request_that_timed_out_behind_others_is_sent_again_alone_and_the_run_keeps_fewer_in_flight():
+    """Issue 32: a server taking one request at a time left the queued ones without headers past the read timeout;
+    each alone would have been answered."""
+    with _serve(_one_slot_app(0.3)) as base_url:
+        http = client(base_url, timeout=1.0, deadline=5.0, concurrency=4)
+        requests = [Request(f"models/list-{n}", "GET", "/models", purpose="list") for n in range(4)]
+        with ThreadPoolExecutor(4) as pool:
+            exchanges = list(pool.map(http.send, requests))
+    assert [exchange.status for exchange in exchanges] == [200] * 4
+    retried = [exchange for exchange in exchanges if exchange.earlier]
+    assert retried, "the queued request should have timed out once"
+    assert all(attempt.timed_out() for exchange in retried for attempt in exchange.earlier)
+    assert http.admission.allowed < 4
+    assert http.admission.narrowed[0] == "4 -> 2"
+
+
+def test_an_answer_that_comes_whole_may_take_as_long_as_its_tokens_at_the_measured_rate():
+    from conformance.admission import Admission
+    from conformance.stopping import RunStop
+
+    admission = Admission(Limits(timeout=30, deadline=120), RunStop())
+    assert admission.read_timeout(200, streamed=False) == 30  # nothing measured yet
+    admission.measure(b'{"usage": {"completion_tokens": 100}}', 10.0)  # ten tokens a second
+    assert admission.read_timeout(200, streamed=False) == 2 * 200 / 10 + 5
+    assert admission.read_timeout(5000, streamed=False) == 120  # within the deadline
+    assert admission.read_timeout(None, streamed=False) == 120  # no cap: the whole deadline
+    assert admission.read_timeout(200, streamed=True) == 30  # tokens flow as they are written

@@ -53,6 +53,8 @@ COMPLETION_FORM = "completions.response_is_schema_valid"
 COMPLETION_STREAM_FORM = "completions.streams_are_framed_and_valid"
 ERROR_FORM = "errors-400.refusals_use_the_error_envelope"
 RESPONSE_FORM = "responses.response_is_schema_valid"
+# whether the target answered in time (a request it left without an answer blocks the checks that read it)
+IN_TIME = "transport.answers_come_in_time"
 RESPONSE_EVENTS = "responses-streaming.events_are_typed_json"
 RATE_LIMITS = "errors-rate-limit.rate_limits_are_signalled_with_429"
 # an answer whose thinking leaked into its content, and one whose thinking spent the whole cap (the run's
@@ -142,6 +144,7 @@ def every(ctx: CheckContext, kind: Kind, *, with_swept: bool = True) -> list[Exc
             for e in everything
             if kind_of(e) == kind
             and e.id not in limited
+            and not e.timed_out()  # not answered in time: the transport row's, and no answer to judge
             and (kind == "error" or not refused_on_purpose(e))
             and (with_swept or not swept(e))
         ),

@@ -11,6 +11,7 @@ from conformance import client_differences, sdk_oracle, thinking, ts_oracle
 from conformance.checks._every import (
     CHAT_FORM,
     CHAT_TEXT,
+    IN_TIME,
     RATE_LIMITS,
     STARVED,
     THINKING_IN_CONTENT,
@@ -65,7 +66,11 @@ def shown(data: bytes | str, limit: int = MAX_SHOWN) -> str:
 
 
 def response_of(exchange: Exchange) -> Response:
-    """The response, or a failure saying why there is none (timeout, broken connection)."""
+    """The response, or a failure saying why there is none (a broken connection); an answer that did not come in
+    time is the transport row's finding, and blocks the check that needs it."""
+    if exchange.timed_out():
+        assert exchange.failure is not None
+        raise Blocked(IN_TIME, f"{exchange.describe()} was not answered in time: {exchange.failure.message}")
     if exchange.response is None:
         reason = exchange.failure.message if exchange.failure else "no response"
         raise CheckFailed(f"{exchange.describe()}: no response: {reason}")

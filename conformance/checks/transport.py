@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from conformance.checks._limits import limit_signals
 from conformance.context import CheckContext
+from conformance.exchange import Exchange
 from conformance.registry import check
 from conformance.verdicts import CheckFailed, Level
 
@@ -40,3 +41,37 @@ def connections_are_not_dropped(ctx: CheckContext) -> str | None:
             "answered"
         )
     return f"{len(exchanges)} requests, no connection dropped"
+
+
+@check("transport", Level.SHOULD, source="sdk-retries", needs=("models/list",), runs_last=True)
+def answers_come_in_time(ctx: CheckContext) -> str | None:
+    """Every request of the run is answered, whole, within its timeouts (the read timeout, grown from the token rate
+    the run measured for answers that come whole, and the deadline). A request that timed out while others were in
+    flight is sent again alone, as the SDKs retry a timeout, and the run keeps fewer in flight; what the target
+    cannot answer in time alone is this row's finding, not the failure of the check that needed it."""
+    exchanges = ctx.every_exchange()
+    late: list[Exchange] = []
+    crowded: list[Exchange] = []
+    for exchange in exchanges:
+        if exchange.timed_out():
+            late.append(exchange)
+            ctx.cite(exchange)
+        elif any(attempt.timed_out() for attempt in exchange.earlier):
+            crowded.append(exchange)
+            ctx.cite(exchange)
+    queued = ""
+    if crowded:
+        queued = (
+            f"; {len(crowded)} requests timed out while others were in flight and were answered when sent again "
+            f"alone (first: {crowded[0].describe()}): the target takes fewer requests at a time than the run's "
+            "limits.concurrency, and the run kept fewer in flight"
+        )
+    if late:
+        first = late[0]
+        assert first.failure is not None
+        raise CheckFailed(
+            f"{len(late)} of {len(exchanges)} requests were not answered in time (first: {first.describe()}: "
+            f"{first.failure.message}); the checks that needed them are blocked{queued}",
+            details={"failing": [exchange.id for exchange in late]},
+        )
+    return f"{len(exchanges)} requests, every one answered in time{queued}"

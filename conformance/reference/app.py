@@ -48,6 +48,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 # the parameters of the Llama API's own schema that the sweep sends (the others are OpenAI's it ignores)
 LLAMA_OWN = ("user",)
 _FAULT_PREFIX = re.compile(r"^/faults/(?P<ids>[a-z0-9,-]+)(?P<rest>/.*)$")
+# how long the models-retrieve-hangs fault keeps GET /models/{model} waiting
+HANG_SECONDS = 12.0
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,9 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             raise _unknown_route(request)
         if "models-retrieve-wrong-id" in active:
             return JSONResponse(_model_object(MODELS[0].id))
+        if "models-retrieve-hangs" in active and model_id == MODELS[0].id:
+            # longer than the reference profile's read timeout (10 s): the suite gives up first, twice
+            await asyncio.sleep(HANG_SECONDS)
         listed = LISTED | set(flavour.extra_models)
         if model_id not in listed and not (flavour.lists_moderation_model and model_id == flavour.moderation_model):
             if "models-retrieve-any" in active:

@@ -248,6 +248,14 @@ FAULTS = (
     ),
     # transport
     Fault(
+        "models-retrieve-hangs",
+        "GET /models/{model} of the chat model answers nothing for 12 s (a server whose slots are all busy)",
+        ("transport",),
+        "not answered in time",
+        "llama-cpp-python serving SmolLM2 one request at a time, tried here (issue 32)",
+        level="SHOULD",
+    ),
+    Fault(
         "drop-connections",
         "the first attempt of every request has its connection dropped before any answer",
         ("transport",),
