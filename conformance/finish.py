@@ -42,6 +42,11 @@ def finish(state: RunState, *, stopped_early: bool) -> None:
     complete = set(state.results) == set(CHECKS) and not stopped_early and not stop.stopped and not state.aborted
     if stop.stopped:
         state.problems.append(f"{stop.reason}: the report holds the {len(results)} checks judged before")
+    elif not stopped_early and not state.aborted and set(state.results) != set(CHECKS):
+        state.problems.append(
+            f"a partial run: {len(results)} of the suite's {len(CHECKS)} checks were selected (a -k expression, or "
+            "the checks or rows named), so the report is marked incomplete and a gate counts the others as not run"
+        )
     if state.aborted:
         state.problems.append(state.aborted)
     environment_problem = _environment(state) if state.config.live and not state.aborted else None

@@ -35,8 +35,9 @@ from conformance.verdicts import CheckResult, ErrorCause, Level, Status, row_sta
 # each check's kind and a model check's rate, the status "inconclusive", run.trials; 1.4: the seven rows of the
 # Responses API; 1.5: the reasoning rows, run.thinking; 1.6: coverage of the API surface's catalogue; 1.7: the
 # embeddings row; 1.8: the legacy completions row; 1.9: the clients' differences (a check's client_differences, a
-# row's clients.differences), the client columns judged by the client an app constructs
-REPORT_VERSION = "1.9"
+# row's clients.differences), the client columns judged by the client an app constructs; 1.10: run.max_trials, a
+# row's see_also (failing checks of other rows about this row's answers)
+REPORT_VERSION = "1.10"
 REPORT_FILE = "report.json"
 MAX_BODY_IN_REPORT = 64 * 1024
 # a report the suite writes stays far below this (bodies are cut at MAX_BODY_IN_REPORT)
@@ -161,6 +162,7 @@ def build_report(
             }
         )
     _gather_differences(rows, results)
+    _gather_cross_references(rows, results)
     row_counter = Counter(row["status"] for row in rows)
     cited = {exchange_id for result in results for exchange_id in result.exchanges}
     document = {
@@ -194,6 +196,7 @@ def build_report(
             "exchanges": len(cited),
             "exchanges_made": len(cited) if exchanges_made is None else exchanges_made,
             "trials": target.limits.trials,
+            "max_trials": target.limits.trial_bound,
             "thinking": _thinking(config),
             "typescript_client": "ran" if typescript_version else (typescript_missing or "not needed"),
             "complete": complete,
@@ -297,6 +300,31 @@ def _gather_differences(rows: list[dict[str, Any]], results: list[CheckResult]) 
                 for client in clients:
                     if row["clients"].get(client) == "works" and any(e in cited for e in exchanges):
                         row["clients"][client] = "fails"
+
+
+def _gather_cross_references(rows: list[dict[str, Any]], results: list[CheckResult]) -> None:
+    """A failing check names the answers it faults; where they are another row's (a 401 whose body is not the error
+    envelope, faulted by errors-400), that row says so too, so a reader of it is not told only "supported". The
+    verdict stays in the failing check's row: this is a pointer, never a second failure."""
+    by_row = {row["id"]: row for row in rows}
+    for result in results:
+        if result.status not in (Status.FAIL, Status.DEVIATION):
+            continue
+        theirs: dict[str, list[str]] = {}
+        for exchange_id in (result.details or {}).get("failing") or []:
+            row_id = str(exchange_id).split("/", 1)[0]
+            if row_id in by_row and row_id != result.row:
+                theirs.setdefault(row_id, []).append(str(exchange_id))
+        for row_id, exchanges in theirs.items():
+            by_row[row_id].setdefault("see_also", []).append(
+                {
+                    "check": result.check_id,
+                    "row": result.row,
+                    "status": str(result.status),
+                    "count": len(exchanges),
+                    "exchanges": exchanges[:20],
+                }
+            )
 
 
 @cache

@@ -3,12 +3,16 @@ errors) pass on a target that gets them right and fail on one that gets them wro
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from helpers import (
     CHAT_MODEL,
+    FakeSource,
     chat_completion,
     chat_exchange,
     chunk,
+    context,
     error_body,
     judge,
     make_exchange,
@@ -20,6 +24,8 @@ from helpers import (
 from conformance.checks import errors_400
 from conformance.checks.errors_rate_limit import retry_after
 from conformance.profiles import build_target
+from conformance.registry import CHECKS
+from conformance.runner import run_check
 from conformance.verdicts import CheckFailed, Status
 
 TARGET = build_target({"name": "t", "models": {"chat": CHAT_MODEL}})
@@ -353,6 +359,31 @@ def test_the_burst_is_limited_and_recovers():
     assert "the limit does not recover" in stuck.message
     unlimited = [chat_exchange(f"errors-rate-limit/burst/{n:03d}") for n in range(1, 6)]
     assert judge("errors-rate-limit.burst_is_limited_then_recovers", *unlimited, **options).status == Status.SKIPPED
+
+
+class _Made(FakeSource):
+    """A live source whose run has made only what was asked for so far."""
+
+    def every_exchange(self):
+        asked = {request.id for request in self.requested}
+        return {key: value for key, value in self.exchanges.items() if key in asked}
+
+
+def test_the_recovery_wait_comes_once_a_run_whatever_the_checks_that_read_the_bursts():
+    """Issue 32: the 65 s wait was waited once per check that read the bursts (four times: 261 s for 8 requests)."""
+    ctx = context(burst(4), rate_limit={"probe": True, "budget": 5})
+    ctx.source = _Made(burst(4))
+    waits = []
+    for check_id in (
+        "errors-rate-limit.burst_is_limited_then_recovers",
+        "errors-rate-limit.every_429_is_well_formed",
+        "errors-rate-limit.rate_limited_answers_say_when_to_retry",
+        "errors-rate-limit.rate_limit_headers_are_sent",
+    ):
+        judged = replace(ctx, used=[])
+        judged.pause = waits.append
+        run_check(CHECKS[check_id], judged)
+    assert waits == [1.0]
     assert judge("errors-rate-limit.burst_is_limited_then_recovers").message.startswith(
         "the rate-limit probe is opt-in"
     )

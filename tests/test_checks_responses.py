@@ -296,3 +296,23 @@ def test_a_failed_response_may_carry_no_usage_but_a_finished_one_must():
     assert judge("responses.usage_is_reported", basic, response_exchange("x/failed", failed)).status == Status.PASS
     unreported = response_exchange("x/finished", {**reference_body(), "usage": None})
     assert judge("responses.usage_is_reported", basic, unreported).status == Status.FAIL
+
+
+def test_usage_is_read_where_a_stream_answered_carries_it_and_an_unreadable_answer_is_the_form_checks():
+    """Issue 32: a response answered as a stream was said to have "no usage" though its response.completed event
+    carried it, where the sibling checks said blocked."""
+    basic = response_exchange("responses/basic", reference_body())
+    as_stream = make_exchange(
+        "responses/settings",
+        method="POST",
+        path="/responses",
+        chunks=stream_bytes(),
+        headers=[("content-type", "text/event-stream")],
+        request_json={"model": CHAT_MODEL, "input": "hi"},
+    )
+    assert judge("responses.usage_is_reported", basic, as_stream).status == Status.PASS
+    garbled = make_exchange(
+        "responses/settings", method="POST", path="/responses", raw=b"oops", request_json={"model": CHAT_MODEL}
+    )
+    blocked = judge("responses.usage_is_reported", basic, garbled)
+    assert (blocked.status, blocked.blocked_by) == (Status.BLOCKED, "responses.response_is_schema_valid")

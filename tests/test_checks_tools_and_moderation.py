@@ -11,6 +11,7 @@ from helpers import (
     chunk,
     error_body,
     judge,
+    judge_trials,
     make_exchange,
     sse,
     stream_exchange,
@@ -18,7 +19,8 @@ from helpers import (
 )
 
 from conformance.checks.moderation import INPUTS
-from conformance.verdicts import Status
+from conformance.registry import CHECKS
+from conformance.verdicts import Kind, Status
 
 
 def call(name="get_weather", arguments='{"city":"Paris","unit":"celsius"}', call_id="call_1"):
@@ -110,9 +112,9 @@ def auto_trials(calls_in: int, trials: int = 5, extra=None):
 def test_auto_and_none():
     text_only = [tool_answer(exchange_id, [], "stop", content="It is sunny.") for exchange_id in AUTO]
     assert judge("tools.auto_choice_calls_are_valid", *text_only).status == Status.SKIPPED
-    behaviour = judge("tools.auto_choice_calls_a_tool", *text_only)
+    behaviour = judge_trials("tools.auto_choice_calls_a_tool", *text_only)
     assert (behaviour.status, behaviour.level) == (Status.FAIL, "SHOULD")
-    assert "called get_weather in 0 of 3 trials" in behaviour.message
+    assert "called get_weather in 0 of 60 trials" in behaviour.message
     assert "tools/auto answered in text" in behaviour.message
     called = [tool_answer(exchange_id, [call()]) for exchange_id in AUTO]
     assert judge("tools.auto_choice_calls_are_valid", *called).status == Status.PASS
@@ -127,7 +129,8 @@ def test_auto_and_none():
 
 @pytest.mark.parametrize(
     ("calls_in", "status"),
-    [(15, Status.PASS), (12, Status.PASS), (10, Status.INCONCLUSIVE), (8, Status.FAIL), (3, Status.FAIL)],
+    # 8 of 15 is below 80 % by the 95 % interval, not beyond chance at 1 % family-wise; 5 of 15 is
+    [(15, Status.PASS), (12, Status.PASS), (10, Status.INCONCLUSIVE), (8, Status.INCONCLUSIVE), (5, Status.FAIL)],
 )
 def test_auto_calls_are_a_rate_over_three_questions_and_their_trials(calls_in, status):
     result = judge("tools.auto_choice_calls_a_tool", *auto_trials(calls_in), limits={"trials": 5})
@@ -187,7 +190,7 @@ def test_parallel_calls_need_distinct_ids():
     result = judge("tools.parallel_calls_have_distinct_ids", tool_answer("tools/parallel", same))
     assert result.status == Status.FAIL
     assert "share ids" in result.message
-    one = judge("tools.parallel_request_gets_several_calls", tool_answer("tools/parallel", [call()]))
+    one = judge_trials("tools.parallel_request_gets_several_calls", tool_answer("tools/parallel", [call()]))
     assert (one.status, one.level) == (Status.FAIL, "SHOULD")
 
 
@@ -217,6 +220,22 @@ def test_streamed_tool_calls_reassemble():
     broken = [GOOD_PARTS[0], GOOD_PARTS[1]]
     assert "is not JSON" in judge(check_id, tool_stream(broken)).message
     assert "finishes with 'stop'" in judge(check_id, tool_stream(GOOD_PARTS, "stop")).message
+
+
+def test_a_tool_stream_broken_off_by_a_server_error_fails_its_own_check_not_the_finish_reason_one():
+    """Issue 32: transformers serve ended a tool stream with data: {"error": ...} after an exception; the finish
+    check passed it "as claimed" and the tool-stream check, blocked by it, never judged it."""
+    chunks = [chunk({"role": "assistant", "content": None}), chunk({"tool_calls": [GOOD_PARTS[0]]})]
+    broken = stream_exchange("tools/stream", sse([*chunks, {"error": {"message": "generation failed"}}], done=False))
+    result = judge("tools.streamed_calls_reassemble", broken)
+    assert result.status == Status.FAIL
+    assert "the stream broke off with an error at event 3" in result.message
+    alone = judge("streaming.one_finish_reason_per_choice", broken)
+    assert (alone.status, alone.message[:30]) == (Status.SKIPPED, "every stream broke off with an")
+    whole = stream_exchange("streaming/basic", sse([chunk({"role": "assistant", "content": "Hi"}), chunk({}, "stop")]))
+    finish = judge("streaming.one_finish_reason_per_choice", broken, whole)
+    assert finish.status == Status.PASS
+    assert "1 of them not judged: they broke off with an error event" in finish.message
 
 
 def test_answers_cut_at_the_token_cap_are_not_judged_for_calls():
@@ -325,7 +344,8 @@ def test_moderation_deviations(results, expected):
         "flagged: single": "moderation.harmful_text_is_flagged",
     }
     check_id = next(value for key, value in check.items() if key in expected)
-    result = judge(check_id, *moderations(results), dialect="llama-api")
+    judged = judge_trials if CHECKS[check_id].kind == Kind.MODEL else judge
+    result = judged(check_id, *moderations(results), dialect="llama-api")
     assert result.status == Status.FAIL
     assert expected in result.message
 

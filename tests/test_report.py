@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import make_exchange
 
+from conformance.render.html import render_html
+from conformance.render.markdown import render_markdown
 from conformance.report import build_report, exchange_evidence, exit_code_for, report_problems
 from conformance.rows import ROW_IDS
 from conformance.runconfig import RunOptions, resolve
@@ -74,12 +76,12 @@ def test_exit_codes(results, cassette, aborted, code):
     assert exit_code_for(results, cassette, aborted) == code
 
 
-def sample_report(**changes):
+def sample_report(results=None, **changes):
     config = resolve(RunOptions(), env={}, cwd=ROOT)
     exchange = make_exchange("models/list", body={"object": "list", "data": []})
     document = build_report(
         config=config,
-        results=[result(Status.PASS), result(Status.ERROR, cause=ErrorCause.HARNESS, n=1)],
+        results=results or [result(Status.PASS), result(Status.ERROR, cause=ErrorCause.HARNESS, n=1)],
         exchanges={"models/list": exchange_evidence(exchange)},
         started_at="2026-11-24T10:00:00Z",
         finished_at="2026-11-24T10:00:01Z",
@@ -172,3 +174,27 @@ def _finished_state(tmp_path: Path, key: str):
     passed.check_id = "models.list_succeeds"
     state.results[passed.check_id] = passed
     return state
+
+
+def test_a_row_whose_answers_another_rows_check_faults_points_to_it():
+    """Issue 32: the 401 and 404 rows read "supported" when every 401/404 body was {"detail": ...}; the envelope
+    finding is errors-400's, and those rows now point to it (a pointer, the verdict stays where it is)."""
+    envelope = result(Status.FAIL, row="errors-400", n=7)
+    envelope.details = {"failing": ["errors-auth/no-key", "errors-auth/wrong-key", "errors-400/bad-json"]}
+    document = sample_report([result(Status.PASS, row="errors-auth"), envelope])
+    assert report_problems(document) == []
+    rows = {row["id"]: row for row in document["rows"]}
+    assert rows["errors-auth"]["status"] == "supported"
+    assert rows["errors-auth"]["see_also"] == [
+        {
+            "check": "errors-400.check_7",
+            "row": "errors-400",
+            "status": "fail",
+            "count": 2,
+            "exchanges": ["errors-auth/no-key", "errors-auth/wrong-key"],
+        }
+    ]
+    assert "see_also" not in rows["errors-400"]
+    markdown = render_markdown(document)
+    assert "errors-400.check_7 (Errors: bad requests (400)) faults 2 of its answers: errors-auth/no-key" in markdown
+    assert "errors-400.check_7" in render_html(document)

@@ -16,6 +16,8 @@ from conformance.checks._responses import (
     BASIC,
     BASIC_CHECK,
     cut,
+    events_of,
+    final_response,
     offered,
     output_text,
     response_body,
@@ -156,7 +158,16 @@ def usage_is_reported(ctx: CheckContext) -> str | None:
     background response), may have none."""
 
     def judge(exchange: Exchange) -> None:
-        if not isinstance(exchange.json_body.value, dict) or exchange.json_body.value.get("usage") is None:
+        response = exchange.response
+        if response is not None and response.media_type == "text/event-stream":
+            # answered as a stream: the response its terminal event carries is the one that reports usage
+            body = final_response(exchange, events_of(exchange))
+            if body.get("usage") is None:
+                raise CheckFailed(f"{exchange.describe()}: the stream's final response has no usage")
+            return
+        if not isinstance(exchange.json_body.value, dict):
+            raise Blocked(RESPONSE_FORM, f"{exchange.describe()}: the answer is not a JSON object to read usage in")
+        if exchange.json_body.value.get("usage") is None:
             raise CheckFailed(f"{exchange.describe()}: the response has no usage")
 
     ran = [

@@ -71,6 +71,15 @@ def _events(exchange: Exchange) -> list[tuple[int, str]]:
     return found
 
 
+def broke_off(exchange: Exchange) -> str | None:
+    """How a stream broke off with an error event (a server failing mid-answer), or None."""
+    event = next((event for event in exchange.stream.events if error_event(event.data)), None)
+    if event is None:
+        return None
+    where = f"{exchange.describe()}: the stream broke off with an error at event {event.index + 1}"
+    return f"{where}: {shown(event.data or '', 120)}"
+
+
 def done_problem(exchange: Exchange) -> str | None:
     """What is wrong with the end of a stream: no ``data: [DONE]`` (unless it ends with an error event), or
     something after it; None when it ends as it must."""
@@ -352,9 +361,14 @@ def role_comes_first_and_once(ctx: CheckContext) -> str | None:
 def one_finish_reason_per_choice(ctx: CheckContext) -> str | None:
     """In every stream, each choice gets exactly one finish_reason, and no content arrives after it."""
 
+    broken: list[str] = []
+    judged: list[str] = []
+
     def judge(exchange: Exchange, found: list[Chunk]) -> None:
-        if any(error_event(event.data) for event in exchange.stream.events):
-            return  # broken off by an error: no finish_reason is owed
+        judged.append(exchange.id)
+        if broke_off(exchange):
+            broken.append(exchange.id)  # no finish_reason is owed: the check of its request judges the error
+            return
         finished: dict[Any, int] = {}
         indexes: set[Any] = set()
         for chunk in found:
@@ -378,7 +392,18 @@ def one_finish_reason_per_choice(ctx: CheckContext) -> str | None:
         if missing:
             raise CheckFailed(f"{exchange.describe()}: choice {', '.join(missing)} never gets a finish_reason")
 
-    return _over_streams(ctx, judge)
+    message = _over_streams(ctx, judge)
+    if broken and len(broken) == len(judged):
+        raise NotApplicable(
+            f"every stream broke off with an error event, which owes no finish_reason (the check of each request "
+            f"judges the error): {', '.join(broken[:5])}"
+        )
+    if broken:
+        message += (
+            f"; {len(broken)} of them not judged: they broke off with an error event, which owes no finish_reason "
+            f"(the check of each request judges the error): {', '.join(broken[:5])}"
+        )
+    return message
 
 
 def _asked_for_usage(exchange: Exchange) -> bool:

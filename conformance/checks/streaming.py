@@ -27,7 +27,7 @@ from conformance.checks.stream_form import (
     BASIC,
     USAGE,
     Chunk,
-    error_event,
+    broke_off,
     first_index,
     is_event_stream,
     joined_content,
@@ -82,12 +82,9 @@ def request_succeeds(ctx: CheckContext) -> str | None:
         raise CheckFailed(
             f"{exchange.describe()}: expected HTTP 200, got {response.status}; body {shown(response.body)}"
         )
-    broken = next((event for event in exchange.stream.events if error_event(event.data)), None)
+    broken = broke_off(exchange)
     if broken is not None:
-        raise CheckFailed(
-            f"{exchange.describe()}: the stream broke off with an error at event {broken.index + 1}: "
-            f"{shown(broken.data or '', 120)}"
-        )
+        raise CheckFailed(broken)
     return f"{len(exchange.stream.events)} events"
 
 

@@ -32,7 +32,7 @@ from conformance.checks._tool_calls import (
     names,
     tools_request,
 )
-from conformance.checks.stream_form import choices_of, delta_of, first_index, read_chunks
+from conformance.checks.stream_form import broke_off, choices_of, delta_of, first_index, read_chunks
 from conformance.context import CheckContext
 from conformance.exchange import Exchange, Request
 from conformance.json_prefix import check_prefix
@@ -294,6 +294,8 @@ def streamed_calls_reassemble(ctx: CheckContext) -> str | None:
                 if isinstance(function.get("arguments"), str):
                     calls[index]["function"]["arguments"] += function["arguments"]
     if finish is None:
+        if broken := broke_off(exchange):
+            raise CheckFailed(f"{broken}; a valid request's stream must end with its finish_reason and [DONE]")
         raise Blocked("streaming.one_finish_reason_per_choice", f"{exchange.describe()}: no chunk has a finish_reason")
     if finish == "length":
         complete = {

@@ -109,6 +109,10 @@ def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[lis
     if "stream-deltas-batched" in active and len(chunks) > 2 and chunks[0]["choices"] and chunks[1]["choices"]:
         chunks[0]["choices"] += chunks[1]["choices"]
         events.remove(chunks[1])
+    if "tool-stream-breaks-off" in active and request.tools:
+        first_call = next((i for i, e in enumerate(events) if _has_tool_call(e)), None)
+        if first_call is not None:
+            events = [*events[: first_call + 1], (ERROR, dict(SERVER_EXCEPTION))]
     if "stream-no-done" in active:
         events = [event for event in events if event != DONE]
     if "stream-error-as-event" in active:
@@ -122,6 +126,14 @@ def stream(events: list[Any], request: ChatRequest, active: Active) -> tuple[lis
     if "stream-buffered" in active:
         framing.delay = False
     return events, framing
+
+
+# what a server's exception handler sends when the model fails in the middle of an answer
+SERVER_EXCEPTION = {"message": "Internal server error: generation failed", "type": "server_error", "code": None}
+
+
+def _has_tool_call(event: Any) -> bool:
+    return isinstance(event, dict) and any(choice["delta"].get("tool_calls") for choice in event["choices"])
 
 
 def encode(event: Any, framing: Framing) -> bytes:

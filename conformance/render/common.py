@@ -128,3 +128,20 @@ def client_differences(report: dict[str, Any]) -> list[tuple[str, str]]:
             headline = f"{row['title']}: {group['kind']} on {group['count']} {plural} ({whose}; {group['check']})"
             found.append((headline, f"{group['call']}: {group['python']}; {group['typescript']}"))
     return found
+
+
+def cross_references(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each row's pointers to failing checks of other rows about its answers: (row title, what and where)."""
+    titles = {row["id"]: row["title"] for row in report["rows"]}
+    found = []
+    for row in report["rows"]:
+        for entry in row.get("see_also", []):
+            verdict = "faults" if entry["status"] == "fail" else "finds a documented deviation in"
+            found.append(
+                (
+                    row["title"],
+                    f"{entry['check']} ({titles.get(entry['row'], entry['row'])}) {verdict} {entry['count']} of its "
+                    f"answers: {', '.join(entry['exchanges'][:5])}",
+                )
+            )
+    return found

@@ -19,6 +19,7 @@ from conformance.render.common import (
     CLIENT_LABELS,
     ROW_LABELS,
     client_differences,
+    cross_references,
     noteworthy,
     rate_text,
     stamp,
@@ -218,6 +219,14 @@ def render_html(report: dict[str, Any]) -> str:
         if differ
         else ""
     )
+    pointers = cross_references(report)
+    if pointers:
+        differences = (
+            "<section id='see-also'><h2>Findings of other rows about a row's answers</h2><ul>"
+            + "".join(f"<li><b>{escape(title)}</b>: {escape(text)}</li>" for title, text in pointers)
+            + "</ul></section>"
+            + differences
+        )
     sections = noteworthy(report)
     headline = ", ".join(
         f"{len(checks)} {title.lower()}" for title, checks in sections.items() if checks and "failures" not in title

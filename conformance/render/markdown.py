@@ -9,6 +9,7 @@ from conformance.render.common import (
     ROW_LABELS,
     ROW_SYMBOLS,
     client_differences,
+    cross_references,
     evidence_line,
     md_code,
     model_checks,
@@ -62,6 +63,10 @@ def render_markdown(report: dict[str, Any]) -> str:
             "|---|---|---|",
         ]
         lines += [f"| `{check['id']}` | {rate_text(check)} | {check['status']} |" for check in measured]
+    pointers = cross_references(report)
+    if pointers:
+        lines += ["", "Findings of other rows about a row's answers (the verdict stays in the check's row):", ""]
+        lines += [f"- **{_cell(title)}**: {md_code(text)}" for title, text in pointers]
     lines += coverage_markdown(report)
     differ = client_differences(report)
     if differ:

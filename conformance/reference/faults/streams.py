@@ -107,6 +107,13 @@ FAULTS = (
         "llama.cpp incomplete UTF-8 in streamed tokens",
     ),
     Fault(
+        "tool-stream-breaks-off",
+        'a streamed answer with tools breaks off with data: {"error": …} after its first tool-call delta',
+        ("tools",),
+        "broke off with an error",
+        "transformers serve, observed by the suite (a server exception mid-stream)",
+    ),
+    Fault(
         "stream-tool-no-index",
         "streamed tool-call deltas have no index",
         ("streaming",),
