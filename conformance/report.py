@@ -303,9 +303,8 @@ def _gather_differences(rows: list[dict[str, Any]], results: list[CheckResult]) 
 
 
 def _gather_cross_references(rows: list[dict[str, Any]], results: list[CheckResult]) -> None:
-    """A failing check names the answers it faults; where they are another row's (a 401 whose body is not the error
-    envelope, faulted by errors-400), that row says so too, so a reader of it is not told only "supported". The
-    verdict stays in the failing check's row: this is a pointer, never a second failure."""
+    """Where a failing check faults another row's answers (a 401 outside the error envelope, faulted by errors-400),
+    that row points to it, so its reader is not told only "supported"; the verdict stays in the check's row."""
     by_row = {row["id"]: row for row in rows}
     for result in results:
         if result.status not in (Status.FAIL, Status.DEVIATION):
