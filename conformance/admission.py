@@ -34,6 +34,9 @@ class Admission:
     in_flight: int = 0
     # each narrowing, as "from -> to"
     narrowed: list[str] = field(default_factory=list)
+    # requests admitted so far: one that sees this grow while it is in flight was not alone
+    entries: int = 0
+    _exclusive: bool = False
     _tokens: int = 0
     _seconds: float = 0.0
     _condition: threading.Condition = field(default_factory=threading.Condition)
@@ -42,23 +45,29 @@ class Admission:
         self.allowed = self.allowed or self.limits.concurrency
 
     def enter(self, *, alone: bool = False) -> int:
-        """Wait for a place (for the only one, ``alone``); how many other requests were in flight then."""
+        """Wait for a place (``alone``: for the only one, and none other is admitted until it leaves); how many other
+        requests were in flight then."""
         with self._condition:
-            while self.in_flight >= (1 if alone else self.allowed):
+            while self._exclusive or self.in_flight >= (1 if alone else self.allowed):
                 if self.stop.stopped:
                     raise RunStopped(self.stop.reason or "the run was stopped")
                 self._condition.wait(0.25)
             others = self.in_flight
             self.in_flight += 1
+            self.entries += 1
+            self._exclusive = alone
             return others
 
-    def leave(self) -> None:
+    def leave(self, *, alone: bool = False) -> None:
         with self._condition:
             self.in_flight -= 1
+            if alone:
+                self._exclusive = False
             self._condition.notify_all()
 
     def narrow(self) -> None:
-        """A request timed out while others were in flight: keep fewer in flight from now on."""
+        """A request timed out, or its stream was cut off, while others were in flight: keep fewer in flight from
+        now on."""
         with self._condition:
             if self.allowed > 1:
                 self.narrowed.append(f"{self.allowed} -> {max(1, self.allowed // 2)}")

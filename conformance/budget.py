@@ -61,6 +61,18 @@ def token_bound(request: Request, max_tokens_param: str = "max_tokens") -> tuple
     return prompt, _completion_cap(body, max_tokens_param), images
 
 
+def answer_bound(request: Request, max_tokens_param: str = "max_tokens") -> int | None:
+    """The completion tokens a target may take to answer ``request``, for its read timeout: the request's own cap,
+    or None (the whole deadline) where it states none. A legacy /completions request without max_tokens is
+    uncapped here, though the budget counts OpenAI's default of 16 for it: a server with another default (llama.cpp
+    answers until the context is full) must be given the time to show it, not timed out at 16 tokens' worth."""
+    body = request.json
+    legacy = request.path.endswith("/completions") and not request.path.endswith("/chat/completions")
+    if legacy and isinstance(body, dict) and "max_tokens" not in body:
+        return None
+    return token_bound(request, max_tokens_param)[1]
+
+
 def _completion_cap(body: dict[str, Any], max_tokens_param: str) -> int | None:
     caps = [body.get(name) for name in (max_tokens_param, "max_tokens", "max_completion_tokens", "max_output_tokens")]
     valid = [cap for cap in caps if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0]

@@ -206,6 +206,19 @@ class Exchange:
         """The target did not answer in time: no headers, or a body that stalled, within the run's timeouts."""
         return self.failure is not None and self.failure.kind in ("timeout", "deadline")
 
+    def cut_short(self) -> bool:
+        """A chat or legacy completion stream answered 200 that ended before any choice finished: events came, none
+        gave a ``finish_reason`` (llama-cpp-python's server ends a stream that way when the next request arrives)."""
+        request, response = self.request, self.response
+        if response is None or response.status != 200 or not request.url.endswith("/completions"):
+            return False
+        if not isinstance(request.json, dict) or request.json.get("stream") is not True:
+            return False
+        payloads = [event.data for event in self.stream.events if event.data and event.data != "[DONE]"]
+        # a stream that says why it ended (an error event) was not cut short: that error is judged as it is
+        said = ('"finish_reason"' in data or '"error"' in data for data in payloads)
+        return bool(payloads) and not any(hint and _ends(data) for hint, data in zip(said, payloads, strict=True))
+
     def rate_limited(self) -> str | None:
         """How the answer says the rate was limited ("HTTP 429", or another status whose body, reason
         or Retry-After says so), or None."""
@@ -227,3 +240,16 @@ class Exchange:
         """One line naming the request, for messages: 'POST /chat/completions'."""
         path = self.request.url.split(">", 1)[-1] if self.request.url.startswith("<") else self.request.url
         return f"{self.request.method} {path}"
+
+
+def _ends(data: str) -> bool:
+    """Whether a stream event's JSON gives a choice a finish_reason, or is an error."""
+    try:
+        value = jsonparse.loads(data)
+    except ValueError:
+        return False
+    if not isinstance(value, dict):
+        return False
+    choices = value.get("choices")
+    finished = isinstance(choices, list) and any(isinstance(c, dict) and c.get("finish_reason") for c in choices)
+    return finished or value.get("error") is not None

@@ -23,7 +23,7 @@ from conformance import __version__
 from conformance.admission import Admission
 from conformance.answer_parts import MAX_HEADERS, head_of, headers_as_sent
 from conformance.body_read import read_body, reason
-from conformance.budget import token_bound
+from conformance.budget import answer_bound, token_bound
 from conformance.deadline import Bound, BoundedTransport, bounded
 from conformance.decoding import ACCEPT_ENCODING, BodyDecoder
 from conformance.errors import RequestNotSent
@@ -179,8 +179,9 @@ class HttpClient:
                 earlier.append(exchange)
                 self._pause(0.5 * 2 ** (dropped - 1))
                 continue
-            if exchange.timed_out() and others and not alone and self._may_retry():
-                # the target may have queued it behind the others: fewer at a time, and this one again, alone
+            if (exchange.timed_out() or exchange.cut_short()) and others and not alone and self._may_retry():
+                # the target may have queued it behind the others, or ended its stream for them (llama-cpp-python
+                # interrupts a stream when the next request comes): fewer at a time, and this one again, alone
                 self.admission.narrow()
                 alone = True
                 earlier.append(exchange)
@@ -198,15 +199,18 @@ class HttpClient:
                 self.retries += 1
 
     def _send_admitted(self, request: Request, *, alone: bool = False) -> tuple[Exchange, int]:
-        """Send once, as one of the requests the run keeps in flight; and how many others were."""
+        """Send once, as one of the requests the run keeps in flight; and how many others were in flight with it
+        (when it began, or admitted before it ended)."""
         others = self.admission.enter(alone=alone)
+        entered = self.admission.entries
         try:
             body = request.json
             streamed = isinstance(body, dict) and body.get("stream") is True
-            cap = token_bound(request, self._max_tokens_param)[1]
+            cap = answer_bound(request, self._max_tokens_param)
             exchange = self._send_once(request, self.admission.read_timeout(cap, streamed=streamed))
+            others += self.admission.entries - entered
         finally:
-            self.admission.leave()
+            self.admission.leave(alone=alone)
         response = exchange.response
         if response is not None and exchange.failure is None and response.status == 200 and not streamed:
             self.admission.measure(b"".join(chunk.data for chunk in response.chunks), exchange.elapsed)

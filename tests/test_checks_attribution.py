@@ -47,7 +47,11 @@ CHAT_CHECKS = [
     and check_id != "chat-completions.prompt_tokens_count_the_whole_history"
     # these read their own forms and twins (tests/test_checks_message_shapes.py)
     and check_id
-    not in ("chat-completions.every_message_form_is_answered", "chat-completions.text_parts_reach_the_model")
+    not in (
+        "chat-completions.every_message_form_is_answered",
+        "chat-completions.text_parts_reach_the_model",
+        "chat-completions.developer_message_reaches_the_model",
+    )
     and "max_" not in check_id
     and "seed_makes" not in check_id
     and "logprobs" not in check_id
@@ -186,6 +190,29 @@ def test_an_answer_that_did_not_come_in_time_is_the_transport_rows_finding_and_b
     alone = run_check(CHECKS["transport.answers_come_in_time"], context([queued]))
     assert alone.status == Status.PASS
     assert "1 requests timed out while others were in flight and were answered when sent again alone" in alone.message
+
+
+def test_a_stream_cut_off_while_others_were_in_flight_is_the_transport_rows_finding():
+    """Issue 32: llama-cpp-python's server ends a stream ([DONE], no finish_reason) when the next request arrives;
+    sent again alone it comes whole, and the streaming checks judge that answer."""
+    whole = stream_exchange("streaming/basic", sse(text_stream("Hello there.")))
+    cut = stream_exchange("streaming/basic", [*sse(text_stream("Hello there."))[:1], b"data: [DONE]\n\n"])
+    assert cut.cut_short()
+    assert not whole.cut_short()
+    error = b'data: {"error": {"message": "boom", "type": "server_error"}}\n\n'
+    assert not stream_exchange("streaming/basic", [*sse(text_stream("Hi."))[:1], error]).cut_short()
+    resent = replace(whole, earlier=(cut,))
+    checks = ["streaming.one_finish_reason_per_choice", "transport.answers_come_in_time"]
+    results = verdicts([*answers(chat_completion()), resent], checks)
+    assert results["streaming.one_finish_reason_per_choice"].status == Status.PASS
+    finding = results["transport.answers_come_in_time"]
+    assert (finding.status, finding.level) == (Status.FAIL, Level.SHOULD)
+    assert finding.message.startswith("1 streams ended before any choice finished (no finish_reason) while other")
+    assert "came whole when sent again alone" in finding.message
+    # cut off even alone: the streaming checks' finding, not the transport row's
+    alone = verdicts([*answers(chat_completion()), cut], checks)
+    assert alone["streaming.one_finish_reason_per_choice"].status == Status.FAIL
+    assert alone["transport.answers_come_in_time"].status == Status.PASS
 
 
 @pytest.mark.parametrize(

@@ -102,3 +102,33 @@ def test_a_name_refused_on_the_assistant_alone_fails_and_names_refused_everywher
     # a name may cost tokens: the prompt tokens of a named form are not compared
     costly = {"developer-named": answer("developer-named", prompt_tokens=90)}
     assert judge(REACHED, *every_form(**costly)).status == Status.PASS
+
+
+DEVELOPER = "chat-completions.developer_message_reaches_the_model"
+
+
+def test_a_developer_message_dropped_before_the_model_fails():
+    """A template that renders only system, user and assistant drops the developer message: answered, never read."""
+    kept = judge(DEVELOPER, *every_form(**{"developer-strings": answer("developer-strings", prompt_tokens=62)}))
+    assert kept.status == Status.PASS, kept.message
+    assert kept.message == "62 prompt tokens led by the developer message, 60 by the system message"
+    dropped = answer("developer-strings", prompt_tokens=22)
+    result = judge(DEVELOPER, *every_form(**{"developer-strings": dropped}))
+    assert (result.status, result.level) == (Status.FAIL, "SHOULD")
+    assert "counted 22 prompt tokens" in result.message
+    assert "led by a system message of the same 31 words counted 60:" in result.message
+    assert result.message.endswith("the developer message does not reach the model")
+    # dropped, with a template's default system prompt of 15 tokens in its place: still 23 fewer
+    defaulted = answer("developer-strings", prompt_tokens=60 - 38 + 15)
+    assert judge(DEVELOPER, *every_form(**{"developer-strings": defaulted})).status == Status.FAIL
+    # a developer message rendered with more around it (a header of its own) reaches the model
+    headed = answer("developer-strings", prompt_tokens=90)
+    assert judge(DEVELOPER, *every_form(**{"developer-strings": headed})).status == Status.PASS
+
+
+def test_a_developer_message_refused_or_uncounted_is_another_check_s():
+    refused = judge(DEVELOPER, *every_form(**{"developer-strings": answer("developer-strings", status=400)}))
+    assert (refused.status, refused.blocked_by) == (Status.BLOCKED, "chat-completions.accepts_developer_role")
+    silent = chat_exchange("chat-completions/shape/developer-strings", chat_completion("Mild.", usage=None))
+    blocked = judge(DEVELOPER, *every_form(**{"developer-strings": silent}))
+    assert (blocked.status, blocked.blocked_by) == (Status.BLOCKED, "chat-completions.usage_is_reported")

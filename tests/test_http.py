@@ -367,3 +367,60 @@ def test_an_answer_that_comes_whole_may_take_as_long_as_its_tokens_at_the_measur
     assert admission.read_timeout(5000, streamed=False) == 120  # within the deadline
     assert admission.read_timeout(None, streamed=False) == 120  # no cap: the whole deadline
     assert admission.read_timeout(200, streamed=True) == 30  # tokens flow as they are written
+
+
+def test_a_legacy_completion_without_max_tokens_may_take_the_whole_deadline():
+    """Issue 32, found by the ten-run benchmark: OpenAI's default of 16 tokens is what completions' default-length
+    probe tests, so its read timeout must not assume it (llama.cpp answers until the context is full: timed out at
+    30 s in one run of ten, answered in another)."""
+    from conformance.budget import answer_bound, token_bound
+
+    def completion(body):
+        return Request("completions/x", "POST", "/completions", purpose="x", json=body)
+
+    default = completion({"model": "m", "prompt": "Once upon a time"})
+    assert token_bound(default)[1] == 16  # the budget still counts OpenAI's default
+    assert answer_bound(default) is None
+    assert answer_bound(completion({"model": "m", "prompt": "Once", "max_tokens": 8})) == 8
+    chat = Request("chat/x", "POST", "/chat/completions", purpose="x", json={"model": "m", "messages": []})
+    assert answer_bound(chat) is None
+    assert answer_bound(Request("models/list", "GET", "/models", purpose="list")) == 0
+
+
+def _interrupting_app() -> Starlette:
+    """llama-cpp-python's server as it comes (interrupt_requests): a stream ends with [DONE] and no finish_reason
+    when the next request arrives while it is answered."""
+    import asyncio
+
+    arrivals = [0]
+
+    async def chat(request: object) -> StreamingResponse:
+        arrivals[0] += 1
+        seen = arrivals[0]
+        first = b'data: {"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": null}]}\n\n'
+        rest = b'data: {"choices": [{"index": 0, "delta": {"content": "Hi."}, "finish_reason": "stop"}]}\n\n'
+
+        async def events():
+            yield first
+            await asyncio.sleep(0.3)
+            if arrivals[0] == seen:
+                yield rest
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+
+
+def test_a_stream_cut_off_by_the_next_request_is_sent_again_alone_with_none_beside_it():
+    with _serve(_interrupting_app()) as base_url:
+        http = client(base_url, timeout=5.0, deadline=10.0, concurrency=4)
+        body = {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "stream": True}
+        requests = [Request(f"streaming/s-{n}", "POST", "/chat/completions", purpose="s", json=body) for n in range(4)]
+        with ThreadPoolExecutor(4) as pool:
+            exchanges = list(pool.map(http.send, requests))
+    assert [exchange.cut_short() for exchange in exchanges] == [False] * 4
+    retried = [exchange for exchange in exchanges if exchange.earlier]
+    assert retried, "a stream should have been cut off once"
+    assert all(attempt.cut_short() for exchange in retried for attempt in exchange.earlier)
+    assert http.admission.allowed < 4

@@ -40,6 +40,10 @@ CALL_ID = "call_shape_1"
 RESULT = '{"temperature": 21, "sky": "clear"}'
 # the prompt tokens of a form may differ from its twin's by the separators a server puts between parts
 SLACK_PER_PART = 2
+# a role message dropped before the model costs at least this many fewer prompt tokens than it kept does: half
+# SYSTEM's words (any tokenizer spends at least a token a word), more than a default system prompt a template puts
+# in its place (SmolLM2's, 15 tokens) takes back
+DROPPED_ROLE_MARGIN = len(SYSTEM.split()) // 2
 
 
 def parts(text: str, pieces: int = 1) -> list[dict[str, str]]:
@@ -304,3 +308,30 @@ def text_parts_reach_the_model(ctx: CheckContext) -> str | None:
             )
 
     return judge_each([form for _, form, _ in sent], judge, noun="message forms", empty="no form was answered")
+
+
+@check(
+    "chat-completions",
+    Level.SHOULD,
+    source="openai-chat-create",
+    needs=(_probe_id("strings"), _probe_id("developer-strings")),
+)
+def developer_message_reaches_the_model(ctx: CheckContext) -> str | None:
+    """A developer message reaches the model as a system message with the same words does: the conversation it
+    leads counts about as many prompt tokens as the one the system message leads (a chat template that renders only
+    system, user and assistant drops it, answered and never read)."""
+    led_by_system, led_by_developer = ctx.exchange(_probe_id("strings")), ctx.exchange(_probe_id("developer-strings"))
+    succeeded(led_by_system, TWIN_OWNERS["strings"])
+    succeeded(led_by_developer, TWIN_OWNERS["developer-strings"])
+    system, developer = _prompt_tokens(led_by_system), _prompt_tokens(led_by_developer)
+    if system is None or developer is None:
+        silent = led_by_system if system is None else led_by_developer
+        raise Blocked("chat-completions.usage_is_reported", f"{silent.describe()} reports no usage.prompt_tokens")
+    if developer <= system - DROPPED_ROLE_MARGIN:
+        raise CheckFailed(
+            f"{led_by_developer.describe()}: the conversation led by a developer message counted {developer} prompt "
+            f"tokens where the same conversation led by a system message of the same {len(SYSTEM.split())} words "
+            f"counted {system}: the developer message does not reach the model",
+            details={"prompt_tokens": {"system": system, "developer": developer}},
+        )
+    return f"{developer} prompt tokens led by the developer message, {system} by the system message"

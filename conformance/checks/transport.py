@@ -47,14 +47,20 @@ def connections_are_not_dropped(ctx: CheckContext) -> str | None:
 def answers_come_in_time(ctx: CheckContext) -> str | None:
     """Every request of the run is answered, whole, within its timeouts (the read timeout, grown from the token rate
     the run measured for answers that come whole, and the deadline). A request that timed out while others were in
-    flight is sent again alone, as the SDKs retry a timeout, and the run keeps fewer in flight; what the target
-    cannot answer in time alone is this row's finding, not the failure of the check that needed it."""
+    flight is sent again alone, as the SDKs retry a timeout, and the run keeps fewer in flight; so is a stream that
+    ended before any choice finished while others were in flight, which is a finding (an app sending requests side
+    by side gets it truncated). What the target cannot answer in time alone is this row's finding, not the failure
+    of the check that needed it."""
     exchanges = ctx.every_exchange()
     late: list[Exchange] = []
     crowded: list[Exchange] = []
+    cut: list[Exchange] = []
     for exchange in exchanges:
         if exchange.timed_out():
             late.append(exchange)
+            ctx.cite(exchange)
+        elif not exchange.cut_short() and any(attempt.cut_short() for attempt in exchange.earlier):
+            cut.append(exchange)
             ctx.cite(exchange)
         elif any(attempt.timed_out() for attempt in exchange.earlier):
             crowded.append(exchange)
@@ -66,12 +72,22 @@ def answers_come_in_time(ctx: CheckContext) -> str | None:
             f"alone (first: {crowded[0].describe()}): the target takes fewer requests at a time than the run's "
             "limits.concurrency, and the run kept fewer in flight"
         )
+    truncated = ""
+    if cut:
+        truncated = (
+            f"{len(cut)} streams ended before any choice finished (no finish_reason) while other requests were in "
+            f"flight, and came whole when sent again alone (first: {cut[0].describe()}): an app that sends requests "
+            "side by side gets truncated answers; the run kept fewer in flight"
+        )
     if late:
         first = late[0]
         assert first.failure is not None
         raise CheckFailed(
             f"{len(late)} of {len(exchanges)} requests were not answered in time (first: {first.describe()}: "
-            f"{first.failure.message}); the checks that needed them are blocked{queued}",
-            details={"failing": [exchange.id for exchange in late]},
+            f"{first.failure.message}); the checks that needed them are blocked{'; ' + truncated if cut else ''}"
+            f"{queued}",
+            details={"failing": [exchange.id for exchange in late + cut]},
         )
+    if cut:
+        raise CheckFailed(f"{truncated}{queued}", details={"failing": [exchange.id for exchange in cut]})
     return f"{len(exchanges)} requests, every one answered in time{queued}"

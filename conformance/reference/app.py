@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,8 @@ LLAMA_OWN = ("user",)
 _FAULT_PREFIX = re.compile(r"^/faults/(?P<ids>[a-z0-9,-]+)(?P<rest>/.*)$")
 # how long the models-retrieve-hangs fault keeps GET /models/{model} waiting
 HANG_SECONDS = 12.0
+# how long a stream listens for another request before it goes on (fault streams-cut-when-crowded)
+CROWD_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -145,10 +147,14 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
         answers.NOISE.forget()
 
     window = KeyWindow(*config.key_limit, config.key_limit_style) if config.key_limit else None
+    # requests that have arrived so far, by the faults they asked for (fault streams-cut-when-crowded ends a stream
+    # when another request of its own run arrives: a detection run's others share the server)
+    arrivals: dict[frozenset[str], int] = {}
 
     def endpoint(handler: Handler, *own_auth_faults: str) -> Handler:
         async def wrapped(request: Request) -> Response:
             active: frozenset[str] = request.state.faults
+            arrivals[active] = arrivals.get(active, 0) + 1
             if active.intersection(own_auth_faults):
                 active = request.state.faults = active | {"auth-not-enforced"}
             limit_headers: dict[str, str] = {}
@@ -168,6 +174,18 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             return response
 
         return wrapped
+
+    async def _cut_when_crowded(pieces: list[bytes], active: frozenset[str]) -> AsyncIterator[bytes]:
+        """llama-cpp-python's server as it comes (interrupt_requests): the first event, then [DONE] if another
+        request arrived in the next 0.3 s."""
+        seen = arrivals[active]
+        yield pieces[0]
+        await asyncio.sleep(CROWD_SECONDS)
+        if arrivals[active] != seen:
+            yield b"data: [DONE]\n\n"
+            return
+        for piece in pieces[1:]:
+            yield piece
 
     def _unknown_route(request: Request) -> ApiError:
         return ApiError(404, f"Unknown route {request.method} {request.url.path}.", code="not_found")
@@ -248,6 +266,9 @@ def create_app(config: ReferenceConfig) -> Callable[[Scope, Receive, Send], Awai
             events = thinking_faults.stream(answers.stream_events(parsed), parsed, active)
             events, framing = stream_hooks.stream(legacy_functions.stream(events) if legacy else events, parsed, active)
             pieces = [stream_hooks.encode(event, framing) for event in events]
+            if "streams-cut-when-crowded" in active:
+                cut = _cut_when_crowded(pieces, active)
+                return StreamingResponse(cut, media_type=framing.media_type, headers=headers)
             if not framing.delay:
                 pieces = [b"".join(pieces)]
             return StreamingResponse(

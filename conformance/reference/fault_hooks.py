@@ -92,6 +92,8 @@ def before_parse(body: Any, active: Active, flavour: Flavour) -> Any:
         for message in messages:
             if message.get("role") in ("system", "developer") and isinstance(message.get("content"), list):
                 message["content"] = ",".join("[object Object]" for _ in message["content"])
+    if "developer-dropped" in active and isinstance(body.get("messages"), list):
+        body["messages"] = [m for m in body["messages"] if not isinstance(m, dict) or m.get("role") != "developer"]
     if "images-refused" in active and any(_is_image(p) for m in messages for p in _parts(m)):
         raise bad_request("Image input is not supported.", "messages", "image_input_not_supported")
     if "tool-round-trip-refused" in active and any(m.get("role") == "tool" for m in messages):

@@ -256,6 +256,15 @@ FAULTS = (
         level="SHOULD",
     ),
     Fault(
+        "streams-cut-when-crowded",
+        "a chat stream ends with [DONE] and no finish_reason when another request arrives within 0.3 s of its first "
+        "event (llama-cpp-python's interrupt_requests, on by default)",
+        ("transport",),
+        "came whole when sent again alone",
+        "llama-cpp-python 0.3.36 serving SmolLM2, tried here (issue 32)",
+        level="SHOULD",
+    ),
+    Fault(
         "drop-connections",
         "the first attempt of every request has its connection dropped before any answer",
         ("transport",),

@@ -84,4 +84,14 @@ FAULTS = (
         "(milliseconds?), more than a day from when it was asked",
         "the same Date.now() slip as mlc-ai/web-llm#829, on the Responses object",
     ),
+    Fault(
+        "developer-dropped",
+        "a developer message is answered but dropped before the model (a chat template that renders only system, "
+        "user and assistant messages)",
+        ("chat-completions",),
+        "the developer message does not reach the model",
+        "issue 32: a chat template that renders only system, user and assistant messages, met on a server rendering "
+        "a model's own template",
+        level="SHOULD",
+    ),
 )
