@@ -1,6 +1,6 @@
 """The suite's speed and request budget, measured in one run as ratios (issue 8).
 
-    python bench/run.py [--repeat N] [--latency SECONDS] [--output DIR]
+    python bench/run.py [--repeat N] [--latency SECONDS] [--output DIR] [--setting LABEL ...]
 
 1. replay: a full replay of the bundled reference cassettes, against the start-up floor
    (``python -c "import conformance, pytest, openai"``); median wall time of N runs each, without
@@ -13,7 +13,8 @@
    completions, streaming and the keys, about 40 requests); and the same 30 a minute declared with
    ``--rpm 30`` against an unlimited server. The run's own duration is compared (interpreter
    start-up is the floor of part 1); the rate-limit probe is off, since it waits for Retry-After on
-   purpose. Each must send every request once and have no 429 judged.
+   purpose. Each must send every request once and have no 429 judged. ``--setting`` measures only those
+   named (and "nothing announced", which part 3 compares with).
 3. requests: requests sent against distinct exchanges, live in one process and under
    ``pytest -n 2``, with the dry run's upper bound beside them.
 
@@ -227,16 +228,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per replay measurement (median)")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds the reference server holds answers")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench", help="where bench.json goes")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        choices=list(SETTINGS),
+        help="a pacing setting to measure (repeatable; default: all of them, the limited ones a minute each)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.latency <= 0:
         parser.error("--repeat must be at least 1 and --latency positive")
+    chosen = {label: SETTINGS[label] for label in SETTINGS if label in (args.setting or SETTINGS)}
+    chosen.setdefault("nothing announced", SETTINGS["nothing announced"])
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "conformance")], check=False)
     with tempfile.TemporaryDirectory(prefix="conformance-bench-") as tmp:
         work = Path(tmp)
         replay = measure_replay(work, args.repeat)
         pacing = {
             label: measure_live(work, args.latency, label=label, **setting)  # type: ignore[arg-type]
-            for label, setting in SETTINGS.items()
+            for label, setting in chosen.items()
         }
         live = dict(pacing["nothing announced"])
         parallel = measure_live(work, args.latency, workers=2, **SETTINGS["nothing announced"])  # type: ignore[arg-type]

@@ -10,15 +10,19 @@ switched on by path (``/faults/<id>/v1``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
+import platform
 import secrets
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,10 @@ from conformance.report import now_iso
 
 TARGET = "reference-openai"
 RUN_TIMEOUT = 300
+ROOT = Path(__file__).resolve().parents[1]
+# what the verdicts of a detection run follow from: the suite and its server, the schemas and dialects they read,
+# the TypeScript client's oracle, the target profile and the declared dependencies
+INPUTS = ("conformance", "schemas", "dialects", "js", f"targets/{TARGET}.toml", "pyproject.toml")
 
 
 @dataclass
@@ -67,12 +75,45 @@ class Detection:
     not_applicable: list[str] = field(default_factory=list)
     # the reference server's model noise in these runs (0: deterministic)
     model_noise: float = 0.0
+    # the digest of what the runs follow from (inputs_digest), when they covered the whole catalogue
+    inputs: str = ""
 
     def score(self) -> str:
         return (
             f"{self.caught} of {self.faults} faults caught ({self.precise} without blaming another row), "
             f"{len(self.false_alarms)} false alarms on the clean server"
         )
+
+
+def inputs_digest(root: Path = ROOT) -> str:
+    """SHA-256 over every file the verdicts follow from (as git tracks them in a checkout, else as they lie), the
+    Python release and the openai client's: equal digests, equal code under test."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--", *INPUTS], capture_output=True, check=True, timeout=60
+        ).stdout.decode()
+        paths = sorted(name for name in listed.split("\0") if name)
+    except (OSError, subprocess.SubprocessError):
+        paths = []
+    if not paths:
+        found = (p for name in INPUTS for p in ([root / name] if (root / name).is_file() else (root / name).rglob("*")))
+        skipped = ("__pycache__", "node_modules", "_data")
+        paths = sorted(
+            p.relative_to(root).as_posix()
+            for p in found
+            if p.is_file() and p.suffix != ".pyc" and not set(p.relative_to(root).parts) & set(skipped)
+        )
+    digest = hashlib.sha256(f"python {platform.python_version()} openai {metadata.version('openai')}\n".encode())
+    for name in paths:
+        path = root / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"(deleted)") + b"\0")
+    return digest.hexdigest()
+
+
+def load(path: Path) -> Detection:
+    """A written detection (``write``), as the run gave it."""
+    data = json.loads(path.read_text())
+    return Detection(**{**data, "verdicts": [FaultVerdict(**verdict) for verdict in data["verdicts"]]})
 
 
 def _failures(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -180,6 +221,7 @@ def detect(
     """Run the suite clean and with each fault (all of them by default), ``jobs`` runs at a time; with
     ``model_noise``, against the server behaving like a hosted model (conformance.reference.answers)."""
     chosen = [FAULTS[fault_id] for fault_id in (fault_ids or list(FAULTS))]
+    inputs = inputs_digest() if fault_ids is None else ""
     key = "sk-detection-" + secrets.token_hex(12)
     started = time.monotonic()
     with (
@@ -225,6 +267,7 @@ def detect(
         never_failed=sorted({check["id"] for check in clean["checks"]} - {i for v in verdicts for i in v.failing}),
         not_applicable=sorted(check["id"] for check in clean["checks"] if check["status"] == "skipped"),
         model_noise=model_noise,
+        inputs=inputs,
     )
 
 
